@@ -1,0 +1,103 @@
+//! Every environment variable the SDK reads, in one place.
+//!
+//! | variable | read by | meaning |
+//! |---|---|---|
+//! | `RUNBEAM_API_URL` | [`validate_jwt_token`](crate::validate_jwt_token) | its origin is a trusted JWT issuer |
+//! | `RUNBEAM_TRUSTED_ISSUERS` | [`validate_jwt_token`](crate::validate_jwt_token) | comma-separated trusted issuers (origins, or exact URLs with a path) |
+//! | `RUNBEAM_ENCRYPTION_KEY` | encrypted file storage | age X25519 identity: `AGE-SECRET-KEY-1…`, its base64, or `age-keygen` output |
+//! | `RUNBEAM_DISABLE_KEYRING` | automatic storage selection | any value (even empty): never use the OS keyring |
+//! | `RUNBEAM_MACHINE_TOKEN` | headless pre-provisioning | machine token JSON (`issued_at` optional) |
+//! | `HOME` (`USERPROFILE` on Windows) | file storage | default directory `~/.runbeam/<instance>/` |
+//!
+//! A variable that is set but not valid Unicode is an error, never silently ignored.
+
+// Readers land with the verifier and storage issues; remove this allow once all are used.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use crate::error::ConfigError;
+use crate::secret::Secret;
+
+/// `RUNBEAM_API_URL`.
+pub const API_URL: &str = "RUNBEAM_API_URL";
+/// `RUNBEAM_TRUSTED_ISSUERS`.
+pub const TRUSTED_ISSUERS: &str = "RUNBEAM_TRUSTED_ISSUERS";
+/// `RUNBEAM_ENCRYPTION_KEY`.
+pub const ENCRYPTION_KEY: &str = "RUNBEAM_ENCRYPTION_KEY";
+/// `RUNBEAM_DISABLE_KEYRING`.
+pub const DISABLE_KEYRING: &str = "RUNBEAM_DISABLE_KEYRING";
+/// `RUNBEAM_MACHINE_TOKEN`.
+pub const MACHINE_TOKEN: &str = "RUNBEAM_MACHINE_TOKEN";
+
+fn read(name: &'static str) -> Result<Option<String>, ConfigError> {
+    match std::env::var(name) {
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::InvalidEnv {
+            name,
+            reason: "the value is not valid Unicode".into(),
+        }),
+    }
+}
+
+/// `RUNBEAM_API_URL`, when set and not blank.
+pub(crate) fn api_url() -> Result<Option<String>, ConfigError> {
+    Ok(read(API_URL)?.filter(|v| !v.trim().is_empty()))
+}
+
+/// `RUNBEAM_TRUSTED_ISSUERS` split on commas, trimmed, blanks dropped; empty when unset.
+pub(crate) fn trusted_issuers() -> Result<Vec<String>, ConfigError> {
+    Ok(read(TRUSTED_ISSUERS)?
+        .map(|list| split_list(&list))
+        .unwrap_or_default())
+}
+
+fn split_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `RUNBEAM_ENCRYPTION_KEY`, when set and not blank.
+pub(crate) fn encryption_key() -> Result<Option<Secret<String>>, ConfigError> {
+    Ok(read(ENCRYPTION_KEY)?
+        .filter(|v| !v.trim().is_empty())
+        .map(Secret::new))
+}
+
+/// True when `RUNBEAM_DISABLE_KEYRING` is present, whatever its value (upstream behaviour).
+pub(crate) fn keyring_disabled() -> bool {
+    std::env::var_os(DISABLE_KEYRING).is_some()
+}
+
+/// `RUNBEAM_MACHINE_TOKEN`, when set and not blank.
+pub(crate) fn machine_token() -> Result<Option<Secret<String>>, ConfigError> {
+    Ok(read(MACHINE_TOKEN)?
+        .filter(|v| !v.trim().is_empty())
+        .map(Secret::new))
+}
+
+/// The user's home directory: `HOME`, or `USERPROFILE` on Windows.
+pub(crate) fn home_dir() -> Option<PathBuf> {
+    let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_split_trimmed_and_blanks_dropped() {
+        assert_eq!(
+            split_list(" https://a.example , ,https://b.example/x,"),
+            vec!["https://a.example", "https://b.example/x"]
+        );
+        assert!(split_list(" , ").is_empty());
+    }
+}

@@ -1,0 +1,82 @@
+//! The one error type of the crate and its `Config` family.
+//!
+//! [`RunbeamError`] has one variant per layer. Each layer's own enum says *why* something
+//! failed, so callers match on the kind, never on text:
+//!
+//! ```
+//! use runbeam_sdk::{JwtError, RunbeamError};
+//!
+//! fn describe(err: &RunbeamError) -> &'static str {
+//!     match err {
+//!         RunbeamError::Jwt(JwtError::Malformed(_)) => "not a JWT at all",
+//!         RunbeamError::Jwt(_) => "token rejected",
+//!         RunbeamError::Api(_) => "the API call failed",
+//!         RunbeamError::Storage(_) => "token storage failed",
+//!         _ => "other",
+//!     }
+//! }
+//! # let _ = describe;
+//! ```
+//!
+//! No error message ever contains a token, a signature or key material.
+
+pub use crate::api::ApiError;
+pub use crate::jwt::JwtError;
+pub use crate::storage::StorageError;
+
+/// Every error the SDK returns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunbeamError {
+    /// A JWT was rejected or could not be checked.
+    #[error(transparent)]
+    Jwt(#[from] JwtError),
+    /// A Runbeam API call failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// Reading or writing a stored token failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The SDK was configured wrongly (options, environment variables).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// A configuration value the SDK cannot use.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An environment variable is set but its value cannot be used.
+    #[error("environment variable {name} is invalid: {reason}")]
+    InvalidEnv {
+        /// The variable's name, e.g. `RUNBEAM_TRUSTED_ISSUERS`.
+        name: &'static str,
+        /// Why the value was refused (never the value itself when it is a secret).
+        reason: String,
+    },
+    /// A URL given to the SDK is not usable (wrong scheme, no host, credentials in it, ...).
+    #[error("invalid URL: {0}")]
+    InvalidUrl(#[from] crate::origin::OriginError),
+    /// A builder option is out of its allowed range or conflicts with another.
+    #[error("invalid option {option}: {reason}")]
+    InvalidOption {
+        /// The option's name, e.g. `leeway_seconds`.
+        option: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn error_is_send_sync_and_small() {
+        assert_send_sync::<RunbeamError>();
+        // Keep `Result<T, RunbeamError>` cheap to move around.
+        assert!(std::mem::size_of::<RunbeamError>() <= 64);
+    }
+}

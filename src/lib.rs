@@ -1,0 +1,22 @@
+//! # runbeam-sdk
+//!
+//! A blocking Rust SDK for the Runbeam Cloud API: an API client on `ureq`, an RS256 JWT
+//! verifier with a JWKS cache, and secure token storage (OS keyring or age-encrypted files).
+//! No async runtime: every call blocks the calling thread and returns.
+//!
+//! (The guided tour grows as the client, verifier and storage land.)
+
+// Tests may unwrap: a panic there is a test failure with a location.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod api;
+pub mod env;
+pub mod error;
+mod http;
+pub mod jwt;
+pub mod origin;
+pub mod secret;
+pub mod storage;
+
+pub use error::{ApiError, ConfigError, JwtError, RunbeamError, StorageError};
+pub use secret::Secret;

@@ -1,0 +1,5 @@
+//! Token storage backends. (Being built: issue 4.)
+
+mod error;
+
+pub use error::StorageError;
