@@ -13,10 +13,12 @@ pub mod api;
 pub mod env;
 pub mod error;
 mod http;
+mod identity;
 pub mod jwt;
 pub mod origin;
 pub mod secret;
 pub mod storage;
 
 pub use error::{ApiError, ConfigError, JwtError, RunbeamError, StorageError};
+pub use identity::{TeamInfo, UserInfo};
 pub use secret::Secret;
