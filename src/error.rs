@@ -8,7 +8,7 @@
 //!
 //! fn describe(err: &RunbeamError) -> &'static str {
 //!     match err {
-//!         RunbeamError::Jwt(JwtError::Malformed(_)) => "not a JWT at all",
+//!         RunbeamError::Jwt(JwtError::Expired) => "the token has expired",
 //!         RunbeamError::Jwt(_) => "token rejected",
 //!         RunbeamError::Api(_) => "the API call failed",
 //!         RunbeamError::Storage(_) => "token storage failed",

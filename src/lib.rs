@@ -22,3 +22,9 @@ pub mod storage;
 pub use error::{ApiError, ConfigError, JwtError, RunbeamError, StorageError};
 pub use identity::{TeamInfo, UserInfo};
 pub use secret::Secret;
+
+// issue 2: the JWT verifier.
+pub use jwt::{
+    extract_bearer_token, validate_jwt_token, validate_jwt_token_with_options, Audience, JwtClaims,
+    JwtValidationOptions, JwtValidator,
+};

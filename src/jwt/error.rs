@@ -1,10 +1,126 @@
 //! [`JwtError`]: why a token was rejected.
 
-/// Why a JWT was rejected. Never contains the token, its signature or key material.
-#[derive(Debug, thiserror::Error)]
+/// Why a JWT was rejected or could not be checked.
+///
+/// Never contains the token, its signature, claim values or key material. Strings that come
+/// from an attacker (`kid`, `alg`, `iss`) are escaped and cut to 64 characters before they are
+/// stored here (see [`escape_untrusted`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JwtError {
-    /// The token is not a well-formed compact JWS.
+    /// The token is larger than the configured maximum; nothing was decoded.
+    #[error("token is {len} bytes, more than the {max} allowed")]
+    TooLarge {
+        /// The token's length in bytes.
+        len: usize,
+        /// The maximum allowed.
+        max: usize,
+    },
+    /// The token is not a well-formed compact JWS (segments, base64url, JSON).
     #[error("malformed token: {0}")]
     Malformed(&'static str),
+    /// A JSON member name appears twice at the top level of the header or the claims.
+    #[error("duplicate member in the token {0}")]
+    DuplicateMember(&'static str),
+    /// The header's `alg` is not exactly `RS256`.
+    #[error("unsupported algorithm {0} (only RS256 is accepted)")]
+    UnsupportedAlg(String),
+    /// The header carries `crit` or `b64`, which this verifier never accepts.
+    #[error("the token header uses `crit` or `b64`, which are not supported")]
+    UnsupportedCrit,
+    /// The header has no usable `kid`.
+    #[error("the token header has no `kid` (key id)")]
+    MissingKid,
+    /// No usable key with the token's `kid` is in the key set (after at most one refresh).
+    #[error("no usable key with kid {0} in the key set")]
+    UnknownKey(String),
+    /// Two usable keys in the key set share the token's `kid`; neither is used.
+    #[error("the key set has more than one key with kid {0}")]
+    AmbiguousKey(String),
+    /// A key was refused by the key policy (size, exponent, type, encoding).
+    #[error("key rejected: {0}")]
+    KeyRejected(&'static str),
+    /// The RS256 signature does not verify. All cryptographic failures collapse here.
+    #[error("the token signature is invalid")]
+    BadSignature,
+    /// `exp` is in the past (beyond the leeway).
+    #[error("the token has expired")]
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    #[error("the token is not valid yet (nbf)")]
+    NotYetValid,
+    /// `iat` is in the future (beyond the leeway).
+    #[error("the token was issued in the future (iat)")]
+    IssuedInFuture,
+    /// A required claim is absent or null.
+    #[error("the token has no `{0}` claim")]
+    MissingClaim(String),
+    /// A claim has the wrong JSON type or an out-of-range value.
+    #[error("the `{0}` claim has the wrong type or value")]
+    ClaimFormat(&'static str),
+    /// The token's `iss` is not one of the trusted issuers. No key was fetched for it.
+    #[error(
+        "token issuer {0} is not trusted; to trust it, add its origin to RUNBEAM_TRUSTED_ISSUERS \
+         (comma-separated) or pass it to JwtValidationOptions::with_trusted_issuers"
+    )]
+    UntrustedIssuer(String),
+    /// The token's `aud` does not contain any configured audience.
+    #[error("the token audience does not match")]
+    AudienceMismatch,
+    /// The authorization header is not `Bearer <token>`.
+    #[error("{0}")]
+    BadAuthorizationHeader(&'static str),
+    /// The JWKS request failed (connection, TLS, protocol).
+    #[error("fetching the JWKS from {url} failed: {reason}")]
+    JwksFetch {
+        /// The JWKS URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The JWKS endpoint answered with a status other than 200 (redirects are not followed).
+    #[error("the JWKS endpoint {url} returned HTTP {status}")]
+    JwksStatus {
+        /// The JWKS URL.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// The JWKS request timed out.
+    #[error("fetching the JWKS from {0} timed out")]
+    JwksTimeout(String),
+    /// The JWKS response is larger than the cap.
+    #[error("the JWKS from {0} is too large")]
+    JwksTooLarge(String),
+    /// The JWKS document is not a valid key set.
+    #[error("the JWKS is invalid: {0}")]
+    JwksInvalid(&'static str),
+}
+
+/// Makes an attacker-supplied string safe to show: control and non-ASCII characters escaped,
+/// cut to 64 characters, quoted.
+pub(crate) fn escape_untrusted(text: &str) -> String {
+    const MAX: usize = 64;
+    let mut out = String::from("\"");
+    for (count, c) in text.chars().enumerate() {
+        if count == MAX {
+            out.push('…');
+            break;
+        }
+        out.extend(c.escape_default());
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untrusted_text_is_escaped_and_truncated() {
+        assert_eq!(escape_untrusted("a\nb"), "\"a\\nb\"");
+        let long = "x".repeat(500);
+        assert!(escape_untrusted(&long).chars().count() < 70);
+    }
 }

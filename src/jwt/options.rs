@@ -1,0 +1,142 @@
+//! [`JwtValidationOptions`]: every check of the verifier in one immutable value.
+
+use std::time::Duration;
+
+use super::rs256::{KeyPolicy, DEFAULT_MAX_KEY_BITS, MAX_KEY_BITS_LIMIT, MIN_KEY_BITS};
+use super::token::{DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT};
+
+/// Largest leeway any option allows, in seconds.
+const MAX_LEEWAY_SECONDS: u64 = 300;
+/// Smallest refresh cooldown any option allows, in seconds.
+const MIN_COOLDOWN_SECONDS: u64 = 5;
+
+/// What a [`JwtValidator`](super::JwtValidator) trusts and checks. Build with
+/// [`JwtValidationOptions::new`] and the `with_*` setters; all defaults are listed in
+/// [`Default`].
+///
+/// ```
+/// use runbeam_sdk::JwtValidationOptions;
+///
+/// let options = JwtValidationOptions::new()
+///     .with_trusted_issuers(vec!["https://api.runbeam.io".into()])
+///     .with_audience(vec!["runbeam-cli".into()])
+///     .with_leeway_seconds(30);
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtValidationOptions {
+    pub(crate) trusted_issuers: Vec<String>,
+    pub(crate) jwks_uri: Option<String>,
+    pub(crate) audience: Vec<String>,
+    pub(crate) required_claims: Vec<String>,
+    pub(crate) leeway_seconds: u64,
+    pub(crate) jwks_cache_duration: Duration,
+    pub(crate) refresh_cooldown: Duration,
+    pub(crate) max_stale: Duration,
+    pub(crate) max_token_bytes: usize,
+    pub(crate) key_policy: KeyPolicy,
+}
+
+impl Default for JwtValidationOptions {
+    /// No trusted issuer, no JWKS URI (a validator needs one of them), no audience check, no
+    /// required custom claims, 60 s leeway, 24 h JWKS cache, 30 s refresh cooldown, stale keys
+    /// usable 24 h past the TTL when refreshing fails, 16 KiB tokens, RSA 2048..=4096 bits
+    /// with e = 65537.
+    fn default() -> Self {
+        Self {
+            trusted_issuers: Vec::new(),
+            jwks_uri: None,
+            audience: Vec::new(),
+            required_claims: Vec::new(),
+            leeway_seconds: 60,
+            jwks_cache_duration: Duration::from_secs(24 * 3600),
+            refresh_cooldown: Duration::from_secs(30),
+            max_stale: Duration::from_secs(24 * 3600),
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            key_policy: KeyPolicy {
+                max_bits: DEFAULT_MAX_KEY_BITS,
+                any_odd_exponent: false,
+            },
+        }
+    }
+}
+
+impl JwtValidationOptions {
+    /// The defaults (see [`Default`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Issuers whose tokens are accepted. An issuer given as an origin
+    /// (`https://api.runbeam.io`) trusts every `iss` on that exact scheme, host and port, any
+    /// path; one given with a path must equal `iss` exactly. Keys are fetched from
+    /// `{origin}/api/.well-known/jwks.json` unless [`with_jwks_uri`](Self::with_jwks_uri) is
+    /// set. HTTPS is required except for loopback hosts. Defaults to none.
+    pub fn with_trusted_issuers(mut self, issuers: Vec<String>) -> Self {
+        self.trusted_issuers = issuers;
+        self
+    }
+
+    /// The JWKS URL, used verbatim. When set without trusted issuers, any `iss` signed by
+    /// these keys is accepted. HTTPS is required except for loopback hosts. Defaults to the
+    /// trusted issuer's well-known path.
+    pub fn with_jwks_uri(mut self, uri: String) -> Self {
+        self.jwks_uri = Some(uri);
+        self
+    }
+
+    /// Accepted audiences: when non-empty, `aud` is required and must contain one of them.
+    /// Defaults to none (`aud` not checked).
+    pub fn with_audience(mut self, audience: Vec<String>) -> Self {
+        self.audience = audience;
+        self
+    }
+
+    /// Claims that must be present and non-null in the verified payload (custom claims
+    /// included). Defaults to none.
+    pub fn with_required_claims(mut self, claims: Vec<String>) -> Self {
+        self.required_claims = claims;
+        self
+    }
+
+    /// Clock-skew allowance for `exp`, `nbf` and `iat`, capped at 300 s. Defaults to 60 s.
+    pub fn with_leeway_seconds(mut self, seconds: u64) -> Self {
+        self.leeway_seconds = seconds.min(MAX_LEEWAY_SECONDS);
+        self
+    }
+
+    /// How long a fetched key set is used before it is fetched again. Defaults to 24 h.
+    pub fn with_jwks_cache_duration_hours(mut self, hours: u64) -> Self {
+        self.jwks_cache_duration = Duration::from_secs(hours.saturating_mul(3600));
+        self
+    }
+
+    /// Minimum time between two fetches of one JWKS URL (refreshes for an unknown `kid`,
+    /// retries after a failure); at least 5 s. Defaults to 30 s.
+    pub fn with_jwks_refresh_cooldown_seconds(mut self, seconds: u64) -> Self {
+        self.refresh_cooldown = Duration::from_secs(seconds.max(MIN_COOLDOWN_SECONDS));
+        self
+    }
+
+    /// Largest token accepted, in bytes, capped at 64 KiB. Defaults to 16 KiB.
+    pub fn with_max_token_bytes(mut self, bytes: usize) -> Self {
+        self.max_token_bytes = bytes.min(MAX_TOKEN_BYTES_LIMIT);
+        self
+    }
+
+    /// Largest RSA modulus accepted, in bits, within 2048..=8192. Defaults to 4096.
+    pub fn with_max_key_bits(mut self, bits: usize) -> Self {
+        self.key_policy.max_bits = bits.clamp(MIN_KEY_BITS, MAX_KEY_BITS_LIMIT);
+        self
+    }
+
+    /// Accept RSA keys with any odd public exponent in `3..2^32`, not only 65537.
+    ///
+    /// # Security
+    /// Small exponents are legal but unusual; only enable this for an issuer known to use one.
+    /// Defaults to off.
+    pub fn dangerous_allow_any_odd_exponent(mut self) -> Self {
+        self.key_policy.any_odd_exponent = true;
+        self
+    }
+}

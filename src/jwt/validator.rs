@@ -1,0 +1,338 @@
+//! [`JwtValidator`] and the free functions of the public API.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use super::claims::{check_claims, unix_now, ClaimRules, JwtClaims};
+use super::error::{escape_untrusted, JwtError};
+use super::fetch::fetch_jwks;
+use super::jwks::{CachePolicy, JwksCache};
+use super::options::JwtValidationOptions;
+use super::rs256::KeyPolicy;
+use super::token::UnverifiedToken;
+use crate::error::{ConfigError, RunbeamError};
+use crate::http::{build_agent, Timeouts};
+use crate::origin::{parse_url, Origin};
+
+/// Runbeam's JWKS path under a trusted issuer's origin.
+const WELL_KNOWN_JWKS_PATH: &str = "/api/.well-known/jwks.json";
+const FETCH_TIMEOUTS: Timeouts = Timeouts {
+    connect: Duration::from_secs(5),
+    global: Duration::from_secs(10),
+};
+
+/// A configured issuer and where its keys live.
+#[derive(Debug, Clone)]
+struct TrustedIssuer {
+    origin: Origin,
+    /// `Some` when configured with a path: then `iss` must equal it exactly.
+    exact: Option<String>,
+    jwks_url: String,
+}
+
+/// Verifies RS256 JWTs from configured issuers. Cheap to share: `Send + Sync`, and every
+/// method takes `&self`. Each validator has its own key cache and HTTP agent.
+///
+/// `validate` blocks while a key set is fetched (at most about 10 s; concurrent callers
+/// needing the same set wait for one fetch).
+pub struct JwtValidator {
+    issuers: Vec<TrustedIssuer>,
+    jwks_uri: Option<String>,
+    audience: Vec<String>,
+    required_claims: Vec<String>,
+    leeway: u64,
+    max_token_bytes: usize,
+    key_policy: KeyPolicy,
+    cache_policy: CachePolicy,
+    cache: Arc<JwksCache>,
+    agent: ureq::Agent,
+}
+
+impl fmt::Debug for JwtValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtValidator")
+            .field("issuers", &self.issuers.len())
+            .field("jwks_uri", &self.jwks_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtValidator {
+    /// Builds a validator with its own key cache.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when there is neither a trusted issuer nor a JWKS URI, or when one of
+    /// them is not an absolute `https` URL (`http` is allowed for loopback hosts only).
+    pub fn new(options: JwtValidationOptions) -> Result<Self, RunbeamError> {
+        Self::with_shared(
+            &options,
+            Arc::new(JwksCache::default()),
+            build_agent(FETCH_TIMEOUTS, false),
+        )
+    }
+
+    fn with_shared(
+        options: &JwtValidationOptions,
+        cache: Arc<JwksCache>,
+        agent: ureq::Agent,
+    ) -> Result<Self, RunbeamError> {
+        if options.trusted_issuers.is_empty() && options.jwks_uri.is_none() {
+            return Err(ConfigError::InvalidOption {
+                option: "trusted_issuers",
+                reason: "a validator needs trusted issuers or a JWKS URI".into(),
+            }
+            .into());
+        }
+        let jwks_uri = match &options.jwks_uri {
+            Some(uri) => {
+                secure_origin(uri, "jwks_uri")?;
+                Some(uri.clone())
+            }
+            None => None,
+        };
+        let issuers = options
+            .trusted_issuers
+            .iter()
+            .map(|issuer| trusted_issuer(issuer))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            issuers,
+            jwks_uri,
+            audience: options.audience.clone(),
+            required_claims: options.required_claims.clone(),
+            leeway: options.leeway_seconds,
+            max_token_bytes: options.max_token_bytes,
+            key_policy: options.key_policy,
+            cache_policy: CachePolicy {
+                ttl: options.jwks_cache_duration,
+                cooldown: options.refresh_cooldown,
+                max_stale: options.max_stale,
+                wait: FETCH_TIMEOUTS.global + FETCH_TIMEOUTS.connect,
+            },
+            cache,
+            agent,
+        })
+    }
+
+    /// Validates `token` at the current time.
+    ///
+    /// # Errors
+    /// [`RunbeamError::Jwt`] saying why the token was rejected (see [`JwtError`]).
+    pub fn validate(&self, token: &str) -> Result<JwtClaims, RunbeamError> {
+        self.validate_at(token, unix_now())
+    }
+
+    /// Validates `token` as if the time were `now_unix` (seconds since the Unix epoch); for
+    /// tests and replaying old tokens. Key sets are still cached by the real clock.
+    ///
+    /// # Errors
+    /// As [`JwtValidator::validate`].
+    pub fn validate_at(&self, token: &str, now_unix: u64) -> Result<JwtClaims, RunbeamError> {
+        Ok(self.check(token, now_unix)?)
+    }
+
+    fn check(&self, token: &str, now: u64) -> Result<JwtClaims, JwtError> {
+        let token = UnverifiedToken::parse_with_limit(token, self.max_token_bytes)?;
+        // The only pre-verification read of the claims: `iss`, to pick a configured issuer.
+        let jwks_url = self.jwks_url_for(token.unverified_issuer())?;
+        let key = self.cache.key(
+            &cache_key(jwks_url, &self.key_policy),
+            token.unverified_kid(),
+            &self.cache_policy,
+            || fetch_jwks(&self.agent, jwks_url, &self.key_policy),
+        )?;
+        key.verify(token.signing_input(), token.signature())?;
+        let rules = ClaimRules {
+            leeway: self.leeway,
+            audience: &self.audience,
+            required: &self.required_claims,
+        };
+        check_claims(token.into_claims(), now, &rules)
+    }
+
+    /// Where the keys for `iss` come from; an error, before any I/O, when `iss` is untrusted.
+    fn jwks_url_for(&self, iss: Option<&str>) -> Result<&str, JwtError> {
+        let iss = iss.ok_or_else(|| JwtError::MissingClaim("iss".into()))?;
+        if self.issuers.is_empty() {
+            // Only a JWKS URI is configured: those keys are the trust anchor.
+            return Ok(self.jwks_uri.as_deref().unwrap_or_default());
+        }
+        let origin = parse_url(iss).ok().map(|parsed| parsed.origin);
+        let matched = self.issuers.iter().find(|trusted| match &trusted.exact {
+            Some(exact) => exact == iss,
+            None => origin.as_ref() == Some(&trusted.origin),
+        });
+        match matched {
+            Some(trusted) => Ok(self.jwks_uri.as_deref().unwrap_or(&trusted.jwks_url)),
+            None => Err(JwtError::UntrustedIssuer(escape_untrusted(iss))),
+        }
+    }
+}
+
+/// Parsed key sets depend on the key policy, so validators with different policies that
+/// share the process-wide cache never share entries.
+fn cache_key(url: &str, policy: &KeyPolicy) -> String {
+    format!("{url} {}:{}", policy.max_bits, policy.any_odd_exponent)
+}
+
+fn secure_origin(url: &str, option: &'static str) -> Result<Origin, RunbeamError> {
+    let origin = Origin::parse(url).map_err(ConfigError::from)?;
+    if !origin.is_secure_or_loopback() {
+        return Err(ConfigError::InvalidOption {
+            option,
+            reason: "must use https (http is allowed only for loopback hosts)".into(),
+        }
+        .into());
+    }
+    Ok(origin)
+}
+
+fn trusted_issuer(issuer: &str) -> Result<TrustedIssuer, RunbeamError> {
+    let origin = secure_origin(issuer, "trusted_issuers")?;
+    let rest = parse_url(issuer).map_err(ConfigError::from)?.rest;
+    let exact = (!rest.is_empty() && rest != "/").then(|| issuer.to_owned());
+    let jwks_url = format!("{origin}{WELL_KNOWN_JWKS_PATH}");
+    Ok(TrustedIssuer {
+        origin,
+        exact,
+        jwks_url,
+    })
+}
+
+fn default_cache() -> Arc<JwksCache> {
+    static CACHE: OnceLock<Arc<JwksCache>> = OnceLock::new();
+    Arc::clone(CACHE.get_or_init(Default::default))
+}
+
+fn default_agent() -> ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT
+        .get_or_init(|| build_agent(FETCH_TIMEOUTS, false))
+        .clone()
+}
+
+/// Validates a Runbeam JWT, trusting only the issuers named in the environment:
+/// `RUNBEAM_TRUSTED_ISSUERS` (comma-separated) and the origin of `RUNBEAM_API_URL`. Keys are
+/// cached process-wide for `jwks_cache_duration_hours`.
+///
+/// A token from any other issuer fails with [`JwtError::UntrustedIssuer`] (whose message
+/// says how to trust it) without any network request.
+///
+/// # Errors
+/// [`RunbeamError::Jwt`] when the token is rejected; [`RunbeamError::Config`] when an
+/// environment variable is invalid.
+pub fn validate_jwt_token(
+    token: &str,
+    jwks_cache_duration_hours: u64,
+) -> Result<JwtClaims, RunbeamError> {
+    let mut issuers = crate::env::trusted_issuers()?;
+    if let Some(api_url) = crate::env::api_url()? {
+        let origin = Origin::parse(&api_url).map_err(|err| ConfigError::InvalidEnv {
+            name: crate::env::API_URL,
+            reason: err.to_string(),
+        })?;
+        issuers.push(origin.to_string());
+    }
+    if issuers.is_empty() {
+        let token = UnverifiedToken::parse(token)?;
+        let iss = token.unverified_issuer().unwrap_or("(none)");
+        return Err(JwtError::UntrustedIssuer(escape_untrusted(iss)).into());
+    }
+    let options = JwtValidationOptions::new()
+        .with_trusted_issuers(issuers)
+        .with_jwks_cache_duration_hours(jwks_cache_duration_hours);
+    validate_jwt_token_with_options(token, &options)
+}
+
+/// Validates `token` with `options`, using the process-wide key cache.
+///
+/// # Errors
+/// As [`JwtValidator::new`] and [`JwtValidator::validate`].
+pub fn validate_jwt_token_with_options(
+    token: &str,
+    options: &JwtValidationOptions,
+) -> Result<JwtClaims, RunbeamError> {
+    JwtValidator::with_shared(options, default_cache(), default_agent())?.validate(token)
+}
+
+/// The token of an `Authorization: Bearer <token>` header value. As upstream: the prefix
+/// `"Bearer "` is case-sensitive, repeated prefixes are stripped, whitespace is trimmed.
+///
+/// # Errors
+/// [`JwtError::BadAuthorizationHeader`] when the prefix is missing or no token follows it.
+pub fn extract_bearer_token(header: &str) -> Result<&str, RunbeamError> {
+    const PREFIX: &str = "Bearer ";
+    let mut rest = header
+        .strip_prefix(PREFIX)
+        .ok_or(JwtError::BadAuthorizationHeader(
+            "Authorization header must start with 'Bearer '",
+        ))?;
+    while let Some(inner) = rest.trim_start().strip_prefix(PREFIX) {
+        rest = inner;
+    }
+    let token = rest.trim();
+    if token.is_empty() {
+        return Err(
+            JwtError::BadAuthorizationHeader("Missing token in Authorization header").into(),
+        );
+    }
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn validator_is_send_sync() {
+        assert_send_sync::<JwtValidator>();
+        assert_send_sync::<JwtValidationOptions>();
+    }
+
+    #[test]
+    fn bearer_extraction_follows_upstream() {
+        assert_eq!(extract_bearer_token("Bearer abc").unwrap(), "abc");
+        assert_eq!(extract_bearer_token("Bearer Bearer  abc ").unwrap(), "abc");
+        for bad in [
+            "bearer abc",
+            "Bearer ",
+            "Bearer    ",
+            "abc",
+            "Bearer Bearer ",
+        ] {
+            assert!(
+                matches!(
+                    extract_bearer_token(bad),
+                    Err(RunbeamError::Jwt(JwtError::BadAuthorizationHeader(_)))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_options_without_trust_or_with_plain_http() {
+        let none = JwtValidator::new(JwtValidationOptions::new());
+        assert!(matches!(
+            none,
+            Err(RunbeamError::Config(ConfigError::InvalidOption { .. }))
+        ));
+        let http =
+            JwtValidationOptions::new().with_trusted_issuers(vec!["http://api.runbeam.io".into()]);
+        assert!(matches!(
+            JwtValidator::new(http),
+            Err(RunbeamError::Config(_))
+        ));
+        let creds = JwtValidationOptions::new().with_jwks_uri("https://a@b/x".into());
+        assert!(matches!(
+            JwtValidator::new(creds),
+            Err(RunbeamError::Config(ConfigError::InvalidUrl(_)))
+        ));
+        let loopback =
+            JwtValidationOptions::new().with_trusted_issuers(vec!["http://127.0.0.1:9".into()]);
+        assert!(JwtValidator::new(loopback).is_ok());
+    }
+}
