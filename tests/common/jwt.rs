@@ -1,0 +1,253 @@
+//! JWT test helpers: a real JWKS server on 127.0.0.1 that counts requests, a test signer with
+//! real RSA keys, and the fixtures.
+
+// Each test binary uses a different subset of the shared helpers.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rsa::pkcs8::DecodePrivateKey as _;
+use rsa::traits::PublicKeyParts as _;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+/// The fixed time at which fixture and test tokens are valid (2027-01-15).
+pub const NOW: u64 = 1_800_000_000;
+/// The `iss` of test tokens (Runbeam puts a path in it).
+pub const ISS: &str = "https://api.runbeam.io/api/cli/check-login/01HXYZ";
+/// The trusted issuer origin for [`ISS`].
+pub const TRUSTED: &str = "https://api.runbeam.io";
+
+pub fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/jwt")
+        .join(name)
+}
+
+pub fn fixture(name: &str) -> String {
+    std::fs::read_to_string(fixture_path(name))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Standard claims of a valid token at [`NOW`].
+pub fn claims() -> Value {
+    json!({"iss": ISS, "sub": "user-1", "iat": NOW, "exp": NOW + 3600,
+           "user": {"id": "1", "email": "ada@example.com", "name": "Ada"}})
+}
+
+/// Standard claims with some members replaced or added (`null` removes a member).
+pub fn claims_with(changes: Value) -> Value {
+    let mut base = claims();
+    let map = base.as_object_mut().unwrap();
+    for (name, value) in changes.as_object().unwrap() {
+        if value.is_null() {
+            map.remove(name);
+        } else {
+            map.insert(name.clone(), value.clone());
+        }
+    }
+    base
+}
+
+/// An RSA private key loaded from a fixture, with the `kid` it is published under.
+pub struct Signer {
+    key: rsa::PrivateKey,
+    pub kid: String,
+}
+
+impl Signer {
+    pub fn main() -> Self {
+        Self::load("signer_main.pem", "rust-main")
+    }
+
+    pub fn other() -> Self {
+        Self::load("signer_other.pem", "rust-other")
+    }
+
+    pub fn load(file: &str, kid: &str) -> Self {
+        let key = rsa::PrivateKey::from_pkcs8_pem(&fixture(file)).unwrap();
+        Self {
+            key,
+            kid: kid.to_owned(),
+        }
+    }
+
+    pub fn with_kid(self, kid: &str) -> Self {
+        Self {
+            kid: kid.to_owned(),
+            ..self
+        }
+    }
+
+    pub fn public_key(&self) -> rsa::PublicKey {
+        self.key.to_public_key()
+    }
+
+    /// The public JWK (`use: sig`, `alg: RS256`).
+    pub fn jwk(&self) -> Value {
+        json!({"kty": "RSA", "kid": self.kid, "use": "sig", "alg": "RS256",
+               "n": b64(&self.key.n_bytes()), "e": b64(&self.key.e_bytes())})
+    }
+
+    /// RS256 signature of `signing_input`, base64url.
+    pub fn signature(&self, signing_input: &str) -> String {
+        b64(&self
+            .key
+            .pkcs1v15_sign::<Sha256>(signing_input.as_bytes())
+            .unwrap())
+    }
+
+    /// Signs exactly the given base64url segments.
+    pub fn sign_segments(&self, header_b64: &str, payload_b64: &str) -> String {
+        let input = format!("{header_b64}.{payload_b64}");
+        let sig = self.signature(&input);
+        format!("{input}.{sig}")
+    }
+
+    /// Signs `claims` under `header`.
+    pub fn sign(&self, header: &Value, claims: &Value) -> String {
+        self.sign_segments(
+            &b64(header.to_string().as_bytes()),
+            &b64(claims.to_string().as_bytes()),
+        )
+    }
+
+    /// A token with the standard header (`alg: RS256`, this signer's `kid`).
+    pub fn token(&self, claims: &Value) -> String {
+        self.sign(
+            &json!({"alg": "RS256", "typ": "JWT", "kid": self.kid}),
+            claims,
+        )
+    }
+}
+
+pub fn jwks(keys: &[Value]) -> String {
+    json!({ "keys": keys }).to_string()
+}
+
+struct Reply {
+    status: u16,
+    body: String,
+    delay: Duration,
+    location: Option<String>,
+}
+
+/// A JWKS server on 127.0.0.1 that answers every request with the configured reply and
+/// counts requests.
+pub struct JwksServer {
+    server: Arc<tiny_http::Server>,
+    base: String,
+    count: Arc<AtomicUsize>,
+    paths: Arc<Mutex<Vec<String>>>,
+    reply: Arc<Mutex<Reply>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl JwksServer {
+    pub fn start(body: String) -> Self {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let port = server.server_addr().to_ip().unwrap().port();
+        let count = Arc::new(AtomicUsize::new(0));
+        let paths = Arc::new(Mutex::new(Vec::new()));
+        let reply = Arc::new(Mutex::new(Reply {
+            status: 200,
+            body,
+            delay: Duration::ZERO,
+            location: None,
+        }));
+        let thread = {
+            let (server, count, paths, reply) = (
+                Arc::clone(&server),
+                Arc::clone(&count),
+                Arc::clone(&paths),
+                Arc::clone(&reply),
+            );
+            std::thread::spawn(move || {
+                for request in server.incoming_requests() {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    paths.lock().unwrap().push(request.url().to_owned());
+                    let (status, body, delay, location) = {
+                        let r = reply.lock().unwrap();
+                        (r.status, r.body.clone(), r.delay, r.location.clone())
+                    };
+                    std::thread::sleep(delay);
+                    let mut response =
+                        tiny_http::Response::from_string(body).with_status_code(status);
+                    if let Some(location) = location {
+                        response.add_header(
+                            tiny_http::Header::from_bytes("Location", location.as_bytes()).unwrap(),
+                        );
+                    }
+                    let _ = request.respond(response);
+                }
+            })
+        };
+        Self {
+            server,
+            base: format!("http://127.0.0.1:{port}"),
+            count,
+            paths,
+            reply,
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn origin(&self) -> &str {
+        &self.base
+    }
+
+    /// The Runbeam well-known JWKS URL on this server.
+    pub fn jwks_url(&self) -> String {
+        format!("{}/api/.well-known/jwks.json", self.base)
+    }
+
+    pub fn requests(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    pub fn paths(&self) -> Vec<String> {
+        self.paths.lock().unwrap().clone()
+    }
+
+    pub fn set_reply(&self, status: u16, body: String) {
+        let mut r = self.reply.lock().unwrap();
+        r.status = status;
+        r.body = body;
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        self.reply.lock().unwrap().delay = delay;
+    }
+
+    pub fn set_redirect(&self, location: &str) {
+        let mut r = self.reply.lock().unwrap();
+        r.status = 302;
+        r.location = Some(location.to_owned());
+    }
+}
+
+impl Drop for JwksServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+pub fn b64_decode(text: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(text).unwrap()
+}

@@ -1,0 +1,958 @@
+//! The RS256 verifier as a specification: real RSA keys, a real JWKS server on 127.0.0.1,
+//! tokens minted by PyJWT (fixtures) and by a Rust test signer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use common::jwt::*;
+use runbeam_sdk::jwt::{parse_jwks, JwtError, KeyPolicy, UnverifiedToken, VerifyingKey};
+use runbeam_sdk::{
+    validate_jwt_token, ConfigError, JwtClaims, JwtValidationOptions, JwtValidator, RunbeamError,
+};
+use serde_json::{json, Value};
+
+fn options(server: &JwksServer) -> JwtValidationOptions {
+    JwtValidationOptions::new()
+        .with_trusted_issuers(vec![TRUSTED.into()])
+        .with_jwks_uri(server.jwks_url())
+}
+
+fn validator(server: &JwksServer) -> JwtValidator {
+    JwtValidator::new(options(server)).unwrap()
+}
+
+/// The JWT error of a rejected token; panics (test failure) on success or another family.
+fn rejection(result: Result<JwtClaims, RunbeamError>) -> JwtError {
+    match result {
+        Err(RunbeamError::Jwt(err)) => err,
+        other => panic!("expected a JWT rejection, got {other:?}"),
+    }
+}
+
+/// A predicate on the kind of a rejection.
+type Expect = fn(&JwtError) -> bool;
+
+fn main_server() -> (Signer, JwksServer) {
+    let signer = Signer::main();
+    let server = JwksServer::start(jwks(&[signer.jwk()]));
+    (signer, server)
+}
+
+// ---------------------------------------------------------------- independent implementation
+
+#[test]
+fn accepts_tokens_minted_by_pyjwt_at_their_fixed_time() {
+    let server = JwksServer::start(fixture("jwks.json"));
+    let v = validator(&server);
+    let claims = v
+        .validate_at(&fixture("accept_pyjwt_basic.jwt"), NOW + 10)
+        .unwrap();
+    assert_eq!(claims.iss, ISS);
+    assert_eq!(claims.sub, "user-1");
+    assert_eq!(claims.user.as_ref().unwrap().email, "ada@example.com");
+    assert_eq!(claims.team.as_ref().unwrap().id, "t1");
+    assert_eq!(claims.extra.get("scope"), Some(&json!("gateways:read")));
+    assert_eq!(claims.api_base_url(), "https://api.runbeam.io");
+    let array = v
+        .validate_at(&fixture("accept_pyjwt_aud_array_float_exp.jwt"), NOW + 10)
+        .unwrap();
+    assert!(array.aud.unwrap().contains("runbeam-cli"));
+    assert_eq!(array.exp, (NOW + 3600) as i64);
+    assert_eq!(server.requests(), 1, "one fetch serves every token");
+}
+
+#[test]
+fn rejects_each_hostile_pyjwt_fixture_for_its_reason() {
+    let server = JwksServer::start(fixture("jwks.json"));
+    let v = validator(&server);
+    let unknown = |e: &JwtError| matches!(e, JwtError::UnknownKey(_));
+    let cases: [(&str, Expect); 19] = [
+        ("reject_expired.jwt", |e| matches!(e, JwtError::Expired)),
+        ("reject_not_yet_valid.jwt", |e| {
+            matches!(e, JwtError::NotYetValid)
+        }),
+        ("reject_issued_in_future.jwt", |e| {
+            matches!(e, JwtError::IssuedInFuture)
+        }),
+        ("reject_small_key_1024.jwt", unknown),
+        ("reject_exponent_3.jwt", unknown),
+        ("reject_key_6144_bits.jwt", unknown),
+        ("reject_key_use_enc.jwt", unknown),
+        ("reject_key_alg_rs512.jwt", unknown),
+        ("reject_signed_by_other_key.jwt", |e| {
+            matches!(e, JwtError::BadSignature)
+        }),
+        ("reject_untrusted_issuer.jwt", |e| {
+            matches!(e, JwtError::UntrustedIssuer(_))
+        }),
+        ("reject_missing_kid.jwt", |e| {
+            matches!(e, JwtError::MissingKid)
+        }),
+        ("reject_alg_none.jwt", |e| {
+            matches!(e, JwtError::Malformed(_))
+        }),
+        ("reject_alg_ps256.jwt", |e| {
+            matches!(e, JwtError::UnsupportedAlg(_))
+        }),
+        ("reject_alg_rs384.jwt", |e| {
+            matches!(e, JwtError::UnsupportedAlg(_))
+        }),
+        ("reject_alg_hs256_public_key_as_secret.jwt", |e| {
+            matches!(e, JwtError::UnsupportedAlg(_))
+        }),
+        ("reject_crit.jwt", |e| {
+            matches!(e, JwtError::UnsupportedCrit)
+        }),
+        ("reject_duplicate_claim.jwt", |e| {
+            matches!(e, JwtError::DuplicateMember(_))
+        }),
+        ("rfc7515_a2.jws", |e| matches!(e, JwtError::MissingKid)),
+        ("accept_pyjwt_basic.jwt", |e| matches!(e, JwtError::Expired)), // at a later time
+    ];
+    for (file, expected) in cases {
+        let at = if file.starts_with("accept") {
+            NOW + 7200
+        } else {
+            NOW + 10
+        };
+        let err = rejection(v.validate_at(&fixture(file), at));
+        assert!(expected(&err), "{file}: got {err:?}");
+    }
+    // Every fixture named reject_* is in the table above.
+    let listed = std::fs::read_dir(fixture_path("")).unwrap().filter(|e| {
+        e.as_ref()
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("reject_")
+    });
+    assert_eq!(listed.count(), 17);
+}
+
+#[test]
+fn keys_skipped_by_the_policy_work_only_with_an_explicit_option() {
+    let server = JwksServer::start(fixture("jwks.json"));
+    let lax = JwtValidator::new(
+        options(&server)
+            .dangerous_allow_any_odd_exponent()
+            .with_max_key_bits(8192),
+    )
+    .unwrap();
+    lax.validate_at(&fixture("reject_exponent_3.jwt"), NOW)
+        .unwrap();
+    lax.validate_at(&fixture("reject_key_6144_bits.jwt"), NOW)
+        .unwrap();
+    // No option lowers the 2048-bit floor.
+    let err = rejection(lax.validate_at(&fixture("reject_small_key_1024.jwt"), NOW));
+    assert!(matches!(err, JwtError::UnknownKey(_)), "{err:?}");
+}
+
+#[test]
+fn one_bad_key_does_not_poison_the_set() {
+    let set = parse_jwks(fixture("jwks.json").as_bytes()).unwrap();
+    assert_eq!((set.len(), set.skipped()), (1, 6));
+    assert!(set.get("py-main").is_ok());
+}
+
+fn jwk_component(jwk: &Value, name: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(jwk[name].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn key_policy_refuses_small_keys_and_exponents_other_than_65537() {
+    let doc: Value = serde_json::from_str(&fixture("jwks.json")).unwrap();
+    let key = |kid: &str| {
+        let jwk = doc["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == kid)
+            .unwrap();
+        (jwk_component(jwk, "n"), jwk_component(jwk, "e"))
+    };
+    let policy = KeyPolicy::default();
+    let (n, e) = key("py-small-1024");
+    assert!(matches!(
+        VerifyingKey::from_components(&n, &e, &policy),
+        Err(JwtError::KeyRejected(_))
+    ));
+    let (n, e) = key("py-e3");
+    assert!(matches!(
+        VerifyingKey::from_components(&n, &e, &policy),
+        Err(JwtError::KeyRejected(_))
+    ));
+    let (n, _) = key("py-main");
+    for bad_e in [&[1u8][..], &[2], &[1, 0, 0, 0, 1], &[]] {
+        assert!(matches!(
+            VerifyingKey::from_components(&n, bad_e, &policy),
+            Err(JwtError::KeyRejected(_))
+        ));
+    }
+    let mut padded = vec![0, 0];
+    padded.extend_from_slice(&n);
+    assert_eq!(
+        VerifyingKey::from_components(&padded, &[1, 0, 1], &policy)
+            .unwrap()
+            .bits(),
+        2048
+    );
+}
+
+#[test]
+fn rfc7515_a2_verifies_at_the_rs256_layer() {
+    let jwk: Value = serde_json::from_str(&fixture("rfc7517_a1_jwk.json")).unwrap();
+    let key = VerifyingKey::from_components(
+        &jwk_component(&jwk, "n"),
+        &jwk_component(&jwk, "e"),
+        &KeyPolicy::default(),
+    )
+    .unwrap();
+    let jws = fixture("rfc7515_a2.jws");
+    let (input, sig) = jws.rsplit_once('.').unwrap();
+    let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    key.verify(input.as_bytes(), &sig).unwrap();
+    let mut tampered = sig.clone();
+    tampered[10] ^= 1;
+    assert!(matches!(
+        key.verify(input.as_bytes(), &tampered),
+        Err(JwtError::BadSignature)
+    ));
+    assert!(matches!(
+        key.verify(b"x", &sig),
+        Err(JwtError::BadSignature)
+    ));
+    assert!(matches!(
+        key.verify(input.as_bytes(), &sig[1..]),
+        Err(JwtError::BadSignature)
+    ));
+}
+
+// ---------------------------------------------------------------- header attacks
+
+#[test]
+fn accepts_a_token_from_the_rust_signer() {
+    let (signer, server) = main_server();
+    let claims = validator(&server)
+        .validate_at(&signer.token(&claims()), NOW)
+        .unwrap();
+    assert_eq!(claims.sub, "user-1");
+    assert_eq!(server.paths(), vec!["/api/.well-known/jwks.json"]);
+}
+
+#[test]
+fn rejects_every_alg_but_exact_rs256_even_with_a_valid_rs256_signature() {
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    for alg in [
+        json!("none"),
+        json!("HS256"),
+        json!("PS256"),
+        json!("RS384"),
+        json!("RS512"),
+        json!("rs256"),
+        json!("RS256 "),
+        json!(["RS256"]),
+        Value::Null,
+    ] {
+        let mut header = json!({"kid": signer.kid});
+        if !alg.is_null() {
+            header["alg"] = alg.clone();
+        }
+        let err = rejection(v.validate_at(&signer.sign(&header, &claims()), NOW));
+        assert!(matches!(err, JwtError::UnsupportedAlg(_)), "{alg}: {err:?}");
+    }
+    assert_eq!(server.requests(), 0, "alg is checked before any key lookup");
+}
+
+#[test]
+fn rejects_crit_in_any_form_and_b64() {
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    for (name, value) in [
+        ("crit", json!([])),
+        ("crit", json!(["exp"])),
+        ("b64", json!(false)),
+        ("b64", json!(true)),
+    ] {
+        let mut header = json!({"alg": "RS256", "kid": signer.kid});
+        header[name] = value;
+        let err = rejection(v.validate_at(&signer.sign(&header, &claims()), NOW));
+        assert!(
+            matches!(err, JwtError::UnsupportedCrit),
+            "{header}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn ignores_jku_x5u_jwk_and_x5c_in_the_header() {
+    let (_, server) = main_server();
+    let attacker = Signer::other().with_kid("attacker");
+    let attacker_server = JwksServer::start(jwks(&[attacker.jwk()]));
+    let v = validator(&server);
+    let header = json!({"alg": "RS256", "kid": "attacker", "jku": attacker_server.jwks_url(),
+        "x5u": attacker_server.jwks_url(), "jwk": attacker.jwk(), "x5c": ["MIIB"]});
+    let err = rejection(v.validate_at(&attacker.sign(&header, &claims()), NOW));
+    assert!(matches!(err, JwtError::UnknownKey(_)), "{err:?}");
+    // Same attack naming the trusted kid: the trusted key does not verify it.
+    let header = json!({"alg": "RS256", "kid": "rust-main", "jku": attacker_server.jwks_url(), "jwk": attacker.jwk()});
+    let err = rejection(v.validate_at(&attacker.sign(&header, &claims()), NOW));
+    assert!(matches!(err, JwtError::BadSignature), "{err:?}");
+    assert_eq!(attacker_server.requests(), 0);
+}
+
+#[test]
+fn requires_a_kid_string_of_1_to_256_bytes() {
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    for kid in [Value::Null, json!(""), json!(7), json!("k".repeat(257))] {
+        let mut header = json!({"alg": "RS256"});
+        if !kid.is_null() {
+            header["kid"] = kid.clone();
+        }
+        let err = rejection(v.validate_at(&signer.sign(&header, &claims()), NOW));
+        assert!(matches!(err, JwtError::MissingKid), "{kid}: {err:?}");
+    }
+    assert_eq!(server.requests(), 0);
+}
+
+// ---------------------------------------------------------------- issuer trust
+
+#[test]
+fn rejects_lookalike_issuers_without_fetching() {
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    for iss in [
+        "https://api.runbeam.io.evil.com",
+        "https://api.runbeam.io@evil.com",
+        "https://api.runbeam.io:444/x",
+        "http://api.runbeam.io/x",
+        "https://evil.com/https://api.runbeam.io",
+        "api.runbeam.io",
+        "",
+    ] {
+        let err = rejection(v.validate_at(&signer.token(&claims_with(json!({"iss": iss}))), NOW));
+        assert!(
+            matches!(err, JwtError::UntrustedIssuer(_)),
+            "{iss}: {err:?}"
+        );
+    }
+    assert_eq!(server.requests(), 0);
+    // Same origin, any path and host case: trusted.
+    v.validate_at(
+        &signer.token(&claims_with(json!({"iss": "https://API.runbeam.io/other"}))),
+        NOW,
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_prefix_match_would_send_the_fetch_to_the_attacker_but_origin_match_does_not() {
+    let (signer, server) = main_server();
+    let attacker = JwksServer::start(jwks(&[signer.jwk()]));
+    // Trust the loopback issuer by origin only; keys from its well-known path.
+    let v = JwtValidator::new(
+        JwtValidationOptions::new().with_trusted_issuers(vec![server.origin().into()]),
+    )
+    .unwrap();
+    let attacker_host = attacker.origin().trim_start_matches("http://");
+    for iss in [
+        format!("{}@{attacker_host}", server.origin()),
+        format!("{}0", server.origin()),
+    ] {
+        let err = rejection(v.validate_at(&signer.token(&claims_with(json!({"iss": iss}))), NOW));
+        assert!(
+            matches!(err, JwtError::UntrustedIssuer(_)),
+            "{iss}: {err:?}"
+        );
+    }
+    assert_eq!((attacker.requests(), server.requests()), (0, 0));
+    let ok = claims_with(json!({"iss": format!("{}/api/cli/check-login/1", server.origin())}));
+    v.validate_at(&signer.token(&ok), NOW).unwrap();
+    assert_eq!(server.paths(), vec!["/api/.well-known/jwks.json"]);
+}
+
+#[test]
+fn an_issuer_configured_with_a_path_must_match_exactly() {
+    let (signer, server) = main_server();
+    let v = JwtValidator::new(
+        JwtValidationOptions::new()
+            .with_trusted_issuers(vec!["https://api.runbeam.io/tenant-a".into()])
+            .with_jwks_uri(server.jwks_url()),
+    )
+    .unwrap();
+    let token = |iss: &str| signer.token(&claims_with(json!({"iss": iss})));
+    v.validate_at(&token("https://api.runbeam.io/tenant-a"), NOW)
+        .unwrap();
+    for iss in [
+        "https://api.runbeam.io/tenant-b",
+        "https://api.runbeam.io/tenant-a/x",
+        "https://api.runbeam.io",
+    ] {
+        assert!(
+            matches!(
+                rejection(v.validate_at(&token(iss), NOW)),
+                JwtError::UntrustedIssuer(_)
+            ),
+            "{iss}"
+        );
+    }
+}
+
+#[test]
+fn refuses_to_build_without_trust_or_over_plain_http() {
+    for options in [
+        JwtValidationOptions::new(),
+        JwtValidationOptions::new().with_jwks_uri("http://keys.example.com/jwks.json".into()),
+        JwtValidationOptions::new().with_trusted_issuers(vec!["http://api.runbeam.io".into()]),
+        JwtValidationOptions::new().with_trusted_issuers(vec!["https://a@api.runbeam.io".into()]),
+    ] {
+        assert!(matches!(
+            JwtValidator::new(options),
+            Err(RunbeamError::Config(_))
+        ));
+    }
+}
+
+#[test]
+fn validate_jwt_token_trusts_only_the_environment_and_says_how_to_trust() {
+    // The only test touching RUNBEAM_* variables, so no other test races with it.
+    let (signer, server) = main_server();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token_from = |iss: String| {
+        signer.token(&claims_with(
+            json!({"iss": iss, "iat": now, "exp": now + 600}),
+        ))
+    };
+    std::env::remove_var("RUNBEAM_API_URL");
+    std::env::remove_var("RUNBEAM_TRUSTED_ISSUERS");
+    let local = token_from(format!("{}/api/cli/check-login/1", server.origin()));
+    let err = rejection(validate_jwt_token(&local, 24));
+    assert!(err.to_string().contains("RUNBEAM_TRUSTED_ISSUERS"), "{err}");
+    assert_eq!(server.requests(), 0);
+
+    std::env::set_var(
+        "RUNBEAM_TRUSTED_ISSUERS",
+        format!("https://other.example, {}", server.origin()),
+    );
+    validate_jwt_token(&local, 24).unwrap();
+    assert_eq!(server.requests(), 1);
+    let evil = token_from(format!("{}.evil.com/x", server.origin()));
+    let err = rejection(validate_jwt_token(&evil, 24));
+    assert!(
+        matches!(err, JwtError::UntrustedIssuer(_))
+            && err.to_string().contains("RUNBEAM_TRUSTED_ISSUERS")
+    );
+    assert_eq!(server.requests(), 1);
+
+    std::env::remove_var("RUNBEAM_TRUSTED_ISSUERS");
+    std::env::set_var("RUNBEAM_API_URL", format!("{}/api", server.origin()));
+    validate_jwt_token(&local, 24).unwrap();
+    std::env::set_var("RUNBEAM_API_URL", "not a url");
+    assert!(matches!(
+        validate_jwt_token(&local, 24),
+        Err(RunbeamError::Config(ConfigError::InvalidEnv { .. }))
+    ));
+    std::env::remove_var("RUNBEAM_API_URL");
+}
+
+// ---------------------------------------------------------------- structure and encoding
+
+#[test]
+fn rejects_duplicate_members_in_header_and_claims() {
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    let header =
+        b64(format!(r#"{{"alg":"RS256","kid":"{}","alg":"RS256"}}"#, signer.kid).as_bytes());
+    let payload = b64(claims().to_string().as_bytes());
+    let err = rejection(v.validate_at(&signer.sign_segments(&header, &payload), NOW));
+    assert!(
+        matches!(err, JwtError::DuplicateMember("header")),
+        "{err:?}"
+    );
+    let good_header = b64(json!({"alg": "RS256", "kid": signer.kid})
+        .to_string()
+        .as_bytes());
+    let dup = format!(
+        r#"{{"iss":"{ISS}","sub":"u","exp":{},"role":"user","role":"admin"}}"#,
+        NOW + 60
+    );
+    let err = rejection(v.validate_at(
+        &signer.sign_segments(&good_header, &b64(dup.as_bytes())),
+        NOW,
+    ));
+    assert!(
+        matches!(err, JwtError::DuplicateMember("claims")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn rejects_padding_standard_alphabet_and_non_canonical_base64() {
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    let token = signer.token(&claims());
+    v.validate_at(&token, NOW).unwrap();
+    let (input, sig) = token.rsplit_once('.').unwrap();
+    assert_eq!(
+        sig.len(),
+        342,
+        "2048-bit signature: last char carries 2 bits"
+    );
+    let last = sig.chars().last().unwrap();
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let index = alphabet.find(last).unwrap();
+    let non_canonical = alphabet.chars().nth(index | 0b0001).unwrap();
+    let variants = [
+        format!("{input}.{sig}=="),
+        format!("{input}.{}{non_canonical}", &sig[..341]),
+        format!("{input}.{}", sig.replace('-', "+").replace('_', "/")),
+        format!("{input}. {sig}"),
+        format!("{input}..{sig}"),
+        input.to_string(),
+        format!("{}=.{}", input.replace('.', "=."), sig),
+    ];
+    for variant in variants {
+        if variant == token {
+            continue;
+        }
+        let err = rejection(v.validate_at(&variant, NOW));
+        assert!(matches!(err, JwtError::Malformed(_)), "{err:?}");
+    }
+}
+
+#[test]
+fn caps_token_size_before_decoding() {
+    let (signer, server) = main_server();
+    let big = signer.token(&claims_with(json!({"blob": "x".repeat(20_000)})));
+    let err = rejection(validator(&server).validate_at(&big, NOW));
+    assert!(
+        matches!(err, JwtError::TooLarge { max: 16384, .. }),
+        "{err:?}"
+    );
+    assert_eq!(server.requests(), 0);
+    let roomy = JwtValidator::new(options(&server).with_max_token_bytes(1 << 20)).unwrap();
+    roomy.validate_at(&big, NOW).unwrap();
+    let huge = "a".repeat(70_000);
+    assert!(matches!(
+        rejection(roomy.validate_at(&huge, NOW)),
+        JwtError::TooLarge { max: 65536, .. }
+    ));
+}
+
+#[test]
+fn deep_json_is_a_typed_error_not_a_crash() {
+    let (signer, server) = main_server();
+    let header = b64(json!({"alg": "RS256", "kid": signer.kid})
+        .to_string()
+        .as_bytes());
+    let deep = format!(
+        r#"{{"iss":"{ISS}","x":{}{}}}"#,
+        "[".repeat(3000),
+        "]".repeat(3000)
+    );
+    let err = rejection(
+        validator(&server).validate_at(&signer.sign_segments(&header, &b64(deep.as_bytes())), NOW),
+    );
+    assert!(matches!(err, JwtError::Malformed(_)), "{err:?}");
+}
+
+#[test]
+fn parser_exposes_only_unverified_views() {
+    let signer = Signer::main();
+    let token = signer.token(&claims());
+    let parsed = UnverifiedToken::parse(&token).unwrap();
+    assert_eq!(parsed.unverified_kid(), "rust-main");
+    assert_eq!(parsed.unverified_issuer(), Some(ISS));
+    assert_eq!(format!("{parsed:?}"), "UnverifiedToken([redacted])");
+}
+
+// ---------------------------------------------------------------- claims and time
+
+#[test]
+fn time_claims_use_the_leeway_which_is_capped_at_300_seconds() {
+    let (signer, server) = main_server();
+    let at = |v: &JwtValidator, c: Value| v.validate_at(&signer.token(&claims_with(c)), NOW);
+    let default = validator(&server);
+    at(&default, json!({"exp": NOW - 30})).unwrap();
+    assert!(matches!(
+        rejection(at(&default, json!({"exp": NOW - 61}))),
+        JwtError::Expired
+    ));
+    assert!(matches!(
+        rejection(at(&default, json!({"nbf": NOW + 61}))),
+        JwtError::NotYetValid
+    ));
+    assert!(matches!(
+        rejection(at(&default, json!({"iat": NOW + 61}))),
+        JwtError::IssuedInFuture
+    ));
+    let strict = JwtValidator::new(options(&server).with_leeway_seconds(0)).unwrap();
+    assert!(matches!(
+        rejection(at(&strict, json!({"exp": NOW - 1}))),
+        JwtError::Expired
+    ));
+    assert!(matches!(
+        rejection(at(&strict, json!({"nbf": NOW + 1}))),
+        JwtError::NotYetValid
+    ));
+    let capped = JwtValidator::new(options(&server).with_leeway_seconds(100_000)).unwrap();
+    at(&capped, json!({"exp": NOW - 299})).unwrap();
+    assert!(matches!(
+        rejection(at(&capped, json!({"exp": NOW - 301}))),
+        JwtError::Expired
+    ));
+}
+
+#[test]
+fn date_claims_must_be_numeric_dates() {
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    for (name, value) in [
+        ("exp", json!("1800003600")),
+        ("exp", json!(-1)),
+        ("nbf", json!(true)),
+        ("iat", json!(1e300)),
+        ("exp", json!(253_402_300_800u64)),
+    ] {
+        let err =
+            rejection(v.validate_at(&signer.token(&claims_with(json!({ name: value }))), NOW));
+        assert!(
+            matches!(err, JwtError::ClaimFormat(n) if n == name),
+            "{name}={value}: {err:?}"
+        );
+    }
+    let err = rejection(v.validate_at(&signer.token(&claims_with(json!({"exp": null}))), NOW));
+    assert!(
+        matches!(err, JwtError::MissingClaim(ref n) if n == "exp"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn audience_is_checked_only_when_configured() {
+    let (signer, server) = main_server();
+    let token = |aud: Value| signer.token(&claims_with(json!({ "aud": aud })));
+    let open = validator(&server);
+    open.validate_at(&token(json!("runbeam-cli")), NOW).unwrap();
+    let api =
+        JwtValidator::new(options(&server).with_audience(vec!["runbeam-api".into()])).unwrap();
+    api.validate_at(&token(json!("runbeam-api")), NOW).unwrap();
+    api.validate_at(&token(json!(["x", "runbeam-api"])), NOW)
+        .unwrap();
+    assert!(matches!(
+        rejection(api.validate_at(&token(json!("runbeam-cli")), NOW)),
+        JwtError::AudienceMismatch
+    ));
+    assert!(matches!(
+        rejection(api.validate_at(&token(json!(["runbeam-apix"])), NOW)),
+        JwtError::AudienceMismatch
+    ));
+    assert!(matches!(
+        rejection(api.validate_at(&token(Value::Null), NOW)),
+        JwtError::MissingClaim(_)
+    ));
+    for bad in [json!(5), json!([]), json!(["runbeam-api", 5])] {
+        assert!(matches!(
+            rejection(api.validate_at(&token(bad), NOW)),
+            JwtError::ClaimFormat("aud")
+        ));
+    }
+}
+
+#[test]
+fn required_claims_are_read_from_the_raw_payload() {
+    let (signer, server) = main_server();
+    let v = JwtValidator::new(
+        options(&server).with_required_claims(vec!["scope".into(), "aud".into()]),
+    )
+    .unwrap();
+    let ok = v
+        .validate_at(
+            &signer.token(&claims_with(json!({"scope": "a", "aud": "x"}))),
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(ok.extra["scope"], "a");
+    for missing in [
+        json!({"aud": "x"}),
+        json!({"scope": null, "aud": "x"}),
+        json!({"scope": "a"}),
+    ] {
+        let err = rejection(v.validate_at(&signer.token(&claims_with(missing.clone())), NOW));
+        assert!(
+            matches!(err, JwtError::MissingClaim(_)),
+            "{missing}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn subject_must_be_a_non_empty_string() {
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    for sub in [json!(""), Value::Null] {
+        assert!(matches!(
+            rejection(v.validate_at(&signer.token(&claims_with(json!({"sub": sub}))), NOW)),
+            JwtError::MissingClaim(_)
+        ));
+    }
+    assert!(matches!(
+        rejection(v.validate_at(&signer.token(&claims_with(json!({"sub": 5}))), NOW)),
+        JwtError::ClaimFormat("sub")
+    ));
+}
+
+// ---------------------------------------------------------------- JWKS cache and fetching
+
+#[test]
+fn sixteen_threads_on_a_cold_cache_cause_one_fetch() {
+    let (signer, server) = main_server();
+    server.set_delay(Duration::from_millis(300));
+    let v = Arc::new(validator(&server));
+    let token = Arc::new(signer.token(&claims()));
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let (v, token) = (Arc::clone(&v), Arc::clone(&token));
+            std::thread::spawn(move || v.validate_at(&token, NOW).map(|c| c.sub))
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap().unwrap(), "user-1");
+    }
+    assert_eq!(server.requests(), 1);
+}
+
+#[test]
+fn fifty_unknown_kids_cause_at_most_two_fetches_and_known_kids_keep_working() {
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    let other = Signer::other();
+    for i in 0..50 {
+        let token = other.sign(
+            &json!({"alg": "RS256", "kid": format!("unknown-{i}")}),
+            &claims(),
+        );
+        assert!(matches!(
+            rejection(v.validate_at(&token, NOW)),
+            JwtError::UnknownKey(_)
+        ));
+        v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    }
+    assert!(server.requests() <= 2, "{} fetches", server.requests());
+}
+
+#[test]
+fn bad_signatures_and_expired_tokens_never_refetch() {
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    let forged = Signer::other().with_kid("rust-main").token(&claims());
+    let expired = signer.token(&claims_with(json!({"exp": NOW - 3600})));
+    for _ in 0..20 {
+        assert!(matches!(
+            rejection(v.validate_at(&forged, NOW)),
+            JwtError::BadSignature
+        ));
+        assert!(matches!(
+            rejection(v.validate_at(&expired, NOW)),
+            JwtError::Expired
+        ));
+    }
+    assert_eq!(server.requests(), 1);
+}
+
+#[test]
+fn rotation_is_picked_up_after_the_cooldown_and_removed_kids_stop_verifying() {
+    let (old, server) = main_server();
+    let v = JwtValidator::new(options(&server).with_jwks_refresh_cooldown_seconds(5)).unwrap();
+    v.validate_at(&old.token(&claims()), NOW).unwrap();
+    let new = Signer::other();
+    server.set_reply(200, jwks(&[new.jwk()]));
+    assert!(matches!(
+        rejection(v.validate_at(&new.token(&claims()), NOW)),
+        JwtError::UnknownKey(_)
+    ));
+    assert_eq!(
+        server.requests(),
+        1,
+        "inside the cooldown an unknown kid fails at once"
+    );
+    std::thread::sleep(Duration::from_millis(5100));
+    v.validate_at(&new.token(&claims()), NOW).unwrap();
+    assert_eq!(server.requests(), 2);
+    assert!(matches!(
+        rejection(v.validate_at(&old.token(&claims()), NOW)),
+        JwtError::UnknownKey(_)
+    ));
+}
+
+#[test]
+fn a_failed_refresh_keeps_serving_the_last_good_keys() {
+    let (signer, server) = main_server();
+    let v = JwtValidator::new(
+        options(&server)
+            .with_jwks_cache_duration_hours(0)
+            .with_jwks_refresh_cooldown_seconds(5),
+    )
+    .unwrap();
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    server.set_reply(500, "down".into());
+    std::thread::sleep(Duration::from_millis(5100));
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    assert_eq!(
+        server.requests(),
+        2,
+        "the expired set was refreshed (and the refresh failed)"
+    );
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    assert_eq!(server.requests(), 2, "no retry inside the cooldown");
+}
+
+#[test]
+fn fetch_failures_are_typed() {
+    let signer = Signer::main();
+    let token = signer.token(&claims());
+    let server = JwksServer::start(String::new());
+    let check = |status: u16, body: String, expected: fn(&JwtError) -> bool| {
+        server.set_reply(status, body);
+        // A fresh validator per case: each starts with a cold cache.
+        let err = rejection(validator(&server).validate_at(&token, NOW));
+        assert!(expected(&err), "{status}: {err:?}");
+    };
+    check(500, jwks(&[signer.jwk()]), |e| {
+        matches!(e, JwtError::JwksStatus { status: 500, .. })
+    });
+    check(204, String::new(), |e| {
+        matches!(e, JwtError::JwksStatus { status: 204, .. })
+    });
+    check(200, "<html>".into(), |e| {
+        matches!(e, JwtError::JwksInvalid(_))
+    });
+    check(200, "{\"keys\":{}}".into(), |e| {
+        matches!(e, JwtError::JwksInvalid(_))
+    });
+    check(200, jwks(&vec![signer.jwk(); 101]), |e| {
+        matches!(e, JwtError::JwksInvalid("too many keys"))
+    });
+    check(200, jwks(&[signer.jwk(), signer.jwk()]), |e| {
+        matches!(e, JwtError::AmbiguousKey(_))
+    });
+    check(200, " ".repeat(300 * 1024), |e| {
+        matches!(e, JwtError::JwksTooLarge(_))
+    });
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let v = JwtValidator::new(
+        JwtValidationOptions::new().with_jwks_uri(format!("http://127.0.0.1:{port}/jwks")),
+    )
+    .unwrap();
+    assert!(matches!(
+        rejection(v.validate_at(&token, NOW)),
+        JwtError::JwksFetch { .. }
+    ));
+}
+
+#[test]
+fn redirects_are_not_followed() {
+    let (signer, target) = main_server();
+    let server = JwksServer::start(String::new());
+    server.set_redirect(&target.jwks_url());
+    let err = rejection(validator(&server).validate_at(&signer.token(&claims()), NOW));
+    assert!(
+        matches!(err, JwtError::JwksStatus { status: 302, .. }),
+        "{err:?}"
+    );
+    assert_eq!(target.requests(), 0);
+}
+
+// ---------------------------------------------------------------- no secrets in errors
+
+#[test]
+fn no_error_shows_token_or_signature_text() {
+    let server = JwksServer::start(fixture("jwks.json"));
+    let v = validator(&server);
+    let mut tokens: Vec<String> = std::fs::read_dir(fixture_path(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".jwt") || n.ends_with(".jws"))
+        .map(|n| fixture(&n))
+        .collect();
+    let signer = Signer::main();
+    tokens.push(signer.token(&claims_with(json!({"iss": "https://evil.example/SECRET-ISS-PATH-THAT-IS-LONG-ENOUGH-TO-BE-CUT-OFF-AT-SIXTY-FOUR-CHARS-XYZ"}))));
+    let mut seen = 0;
+    for token in &tokens {
+        let Err(err) = v.validate_at(token, NOW + 7200) else {
+            continue;
+        };
+        seen += 1;
+        let shown = format!("{err} {err:?} {err:#?}");
+        for segment in token.split('.').filter(|s| s.len() >= 8) {
+            assert!(!shown.contains(segment), "{shown}");
+        }
+        assert!(
+            !shown.contains("XYZ"),
+            "attacker text is truncated: {shown}"
+        );
+    }
+    assert!(seen >= 18);
+    let all = [
+        JwtError::TooLarge { len: 1, max: 1 },
+        JwtError::Malformed("m"),
+        JwtError::DuplicateMember("claims"),
+        JwtError::UnsupportedAlg("\"HS256\"".into()),
+        JwtError::UnsupportedCrit,
+        JwtError::MissingKid,
+        JwtError::UnknownKey("k".into()),
+        JwtError::AmbiguousKey("k".into()),
+        JwtError::KeyRejected("r"),
+        JwtError::BadSignature,
+        JwtError::Expired,
+        JwtError::NotYetValid,
+        JwtError::IssuedInFuture,
+        JwtError::MissingClaim("c".into()),
+        JwtError::ClaimFormat("c"),
+        JwtError::UntrustedIssuer("i".into()),
+        JwtError::AudienceMismatch,
+        JwtError::BadAuthorizationHeader("h"),
+        JwtError::JwksFetch {
+            url: "u".into(),
+            reason: "r".into(),
+        },
+        JwtError::JwksStatus {
+            url: "u".into(),
+            status: 500,
+        },
+        JwtError::JwksTimeout("u".into()),
+        JwtError::JwksTooLarge("u".into()),
+        JwtError::JwksInvalid("i"),
+    ];
+    for err in all {
+        assert!(!err.to_string().is_empty());
+    }
+    let debug = format!("{v:?} {:?}", UnverifiedToken::parse(&tokens[0]));
+    assert!(
+        !tokens[0]
+            .split('.')
+            .any(|s| s.len() >= 8 && debug.contains(s)),
+        "{debug}"
+    );
+}
+
+#[test]
+fn validator_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<JwtValidator>();
+    assert_send_sync::<JwtClaims>();
+}
