@@ -37,7 +37,14 @@ fn main() {
 
     let (input, sig) = token.rsplit_once('.').unwrap();
     let sig = jwt_helpers::b64_decode(sig);
-    let public = signer.public_key();
+    // The baseline key is built from the JWK's bytes, exactly as the JWKS parser builds it.
+    let jwk = signer.jwk();
+    let component = |name: &str| jwt_helpers::b64_decode(jwk[name].as_str().unwrap());
+    let public = rsa::PublicKey::new(
+        rsa::BoxedUint::from_be_slice_vartime(&component("n")),
+        rsa::BoxedUint::from_be_slice_vartime(&component("e")),
+    )
+    .unwrap();
     let raw = per_call(ITERS, || {
         public
             .pkcs1v15_verify::<Sha256>(input.as_bytes(), &sig)

@@ -4,7 +4,7 @@
 ///
 /// Never contains the token, its signature, claim values or key material. Strings that come
 /// from an attacker (`kid`, `alg`, `iss`) are escaped and cut to 64 characters before they are
-/// stored here (see [`escape_untrusted`]).
+/// stored here.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JwtError {

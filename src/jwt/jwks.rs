@@ -302,3 +302,133 @@ fn decide(entry: &Entry, kid: &str, policy: &CachePolicy, now: Instant) -> Step 
     }
     Step::Fetch
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7517 Appendix A.1's 2048-bit modulus.
+    const A1_N: &str = "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
+
+    const POLICY: CachePolicy = CachePolicy {
+        ttl: Duration::from_secs(100),
+        cooldown: Duration::from_secs(10),
+        max_stale: Duration::from_secs(1000),
+        wait: Duration::from_secs(1),
+    };
+
+    fn set() -> Arc<JwkSet> {
+        let doc = format!(r#"{{"keys":[{{"kty":"RSA","kid":"k","n":"{A1_N}","e":"AQAB"}}]}}"#);
+        Arc::new(parse_jwks(doc.as_bytes()).unwrap())
+    }
+
+    fn entry(age: u64, last_attempt: Option<(u64, Option<JwtError>)>, now: Instant) -> Entry {
+        Entry {
+            set: Some((set(), now - Duration::from_secs(age))),
+            last_attempt: last_attempt.map(|(ago, err)| (now - Duration::from_secs(ago), err)),
+            in_flight: false,
+        }
+    }
+
+    fn is_key(step: Step) -> bool {
+        matches!(step, Step::Done(Ok(_)))
+    }
+
+    #[test]
+    fn decisions_follow_ttl_cooldown_and_max_stale() {
+        let now = Instant::now() + Duration::from_secs(10_000);
+        let down = Some(JwtError::JwksStatus {
+            url: "u".into(),
+            status: 500,
+        });
+        assert!(is_key(decide(
+            &entry(5, Some((5, None)), now),
+            "k",
+            &POLICY,
+            now
+        )));
+        // Unknown kid: one refetch, then none inside the cooldown.
+        assert!(matches!(
+            decide(&entry(50, Some((50, None)), now), "x", &POLICY, now),
+            Step::Fetch
+        ));
+        assert!(matches!(
+            decide(&entry(5, Some((5, None)), now), "x", &POLICY, now),
+            Step::Done(Err(JwtError::UnknownKey(_)))
+        ));
+        // Past the TTL: refetch; while that refetch fails, the stale set keeps serving.
+        assert!(matches!(
+            decide(&entry(200, Some((200, None)), now), "k", &POLICY, now),
+            Step::Fetch
+        ));
+        assert!(is_key(decide(
+            &entry(200, Some((5, down.clone())), now),
+            "k",
+            &POLICY,
+            now
+        )));
+        // Past TTL + max_stale: fail closed with the last fetch error.
+        assert!(matches!(
+            decide(
+                &entry(2000, Some((5, down.clone())), now),
+                "k",
+                &POLICY,
+                now
+            ),
+            Step::Done(Err(JwtError::JwksStatus { status: 500, .. }))
+        ));
+        let mut flying = entry(200, Some((200, None)), now);
+        flying.in_flight = true;
+        assert!(matches!(decide(&flying, "k", &POLICY, now), Step::Wait));
+    }
+
+    #[test]
+    fn a_failed_cold_fetch_is_not_retried_inside_the_cooldown() {
+        let cache = JwksCache::default();
+        let mut calls = 0;
+        for _ in 0..3 {
+            let result = cache.key("u", "k", &POLICY, || {
+                calls += 1;
+                Err(JwtError::JwksTimeout("u".into()))
+            });
+            assert!(matches!(result, Err(JwtError::JwksTimeout(_))));
+        }
+        assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn jwk_filter_skips_unfit_keys_and_flags_duplicate_kids() {
+        let key =
+            |extra: &str| format!(r#"{{"kty":"RSA","kid":"k","n":"{A1_N}","e":"AQAB"{extra}}}"#);
+        for extra in [
+            r#","use":"enc""#,
+            r#","alg":"RS384""#,
+            r#","key_ops":["sign"]"#,
+            r#","d":"AQAB""#,
+            r#","kid":"""#,
+        ] {
+            let doc = format!(
+                r#"{{"keys":[{}]}}"#,
+                key(extra).replace(
+                    r#""kid":"k","#,
+                    if extra.contains("kid") {
+                        ""
+                    } else {
+                        r#""kid":"k","#
+                    }
+                )
+            );
+            let set = parse_jwks(doc.as_bytes()).unwrap();
+            assert_eq!((set.len(), set.skipped()), (0, 1), "{extra}");
+        }
+        let doc = format!(
+            r#"{{"keys":[{},{}]}}"#,
+            key(""),
+            key(r#","key_ops":["verify"]"#)
+        );
+        let set = parse_jwks(doc.as_bytes()).unwrap();
+        assert!(matches!(set.get("k"), Err(JwtError::AmbiguousKey(_))));
+        let padded = format!(r#"{{"keys":[{}]}}"#, key("").replace("AQAB", "AQAB=="));
+        assert_eq!(parse_jwks(padded.as_bytes()).unwrap().skipped(), 1);
+    }
+}

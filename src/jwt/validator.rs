@@ -22,13 +22,29 @@ const FETCH_TIMEOUTS: Timeouts = Timeouts {
     global: Duration::from_secs(10),
 };
 
+/// Where a key set comes from, and its key in the cache (computed once, not per token).
+#[derive(Debug, Clone)]
+struct KeySource {
+    url: String,
+    cache_key: String,
+}
+
+impl KeySource {
+    fn new(url: String, policy: &KeyPolicy) -> Self {
+        // Parsed key sets depend on the key policy, so validators with different policies
+        // that share the process-wide cache never share entries.
+        let cache_key = format!("{url} {}:{}", policy.max_bits, policy.any_odd_exponent);
+        Self { url, cache_key }
+    }
+}
+
 /// A configured issuer and where its keys live.
 #[derive(Debug, Clone)]
 struct TrustedIssuer {
     origin: Origin,
     /// `Some` when configured with a path: then `iss` must equal it exactly.
     exact: Option<String>,
-    jwks_url: String,
+    keys: KeySource,
 }
 
 /// Verifies RS256 JWTs from configured issuers. Cheap to share: `Send + Sync`, and every
@@ -38,7 +54,7 @@ struct TrustedIssuer {
 /// needing the same set wait for one fetch).
 pub struct JwtValidator {
     issuers: Vec<TrustedIssuer>,
-    jwks_uri: Option<String>,
+    jwks_uri: Option<KeySource>,
     audience: Vec<String>,
     required_claims: Vec<String>,
     leeway: u64,
@@ -87,14 +103,14 @@ impl JwtValidator {
         let jwks_uri = match &options.jwks_uri {
             Some(uri) => {
                 secure_origin(uri, "jwks_uri")?;
-                Some(uri.clone())
+                Some(KeySource::new(uri.clone(), &options.key_policy))
             }
             None => None,
         };
         let issuers = options
             .trusted_issuers
             .iter()
-            .map(|issuer| trusted_issuer(issuer))
+            .map(|issuer| trusted_issuer(issuer, &options.key_policy))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             issuers,
@@ -135,12 +151,12 @@ impl JwtValidator {
     fn check(&self, token: &str, now: u64) -> Result<JwtClaims, JwtError> {
         let token = UnverifiedToken::parse_with_limit(token, self.max_token_bytes)?;
         // The only pre-verification read of the claims: `iss`, to pick a configured issuer.
-        let jwks_url = self.jwks_url_for(token.unverified_issuer())?;
+        let source = self.key_source_for(token.unverified_issuer())?;
         let key = self.cache.key(
-            &cache_key(jwks_url, &self.key_policy),
+            &source.cache_key,
             token.unverified_kid(),
             &self.cache_policy,
-            || fetch_jwks(&self.agent, jwks_url, &self.key_policy),
+            || fetch_jwks(&self.agent, &source.url, &self.key_policy),
         )?;
         key.verify(token.signing_input(), token.signature())?;
         let rules = ClaimRules {
@@ -152,11 +168,11 @@ impl JwtValidator {
     }
 
     /// Where the keys for `iss` come from; an error, before any I/O, when `iss` is untrusted.
-    fn jwks_url_for(&self, iss: Option<&str>) -> Result<&str, JwtError> {
+    fn key_source_for(&self, iss: Option<&str>) -> Result<&KeySource, JwtError> {
         let iss = iss.ok_or_else(|| JwtError::MissingClaim("iss".into()))?;
-        if self.issuers.is_empty() {
+        if let (true, Some(source)) = (self.issuers.is_empty(), &self.jwks_uri) {
             // Only a JWKS URI is configured: those keys are the trust anchor.
-            return Ok(self.jwks_uri.as_deref().unwrap_or_default());
+            return Ok(source);
         }
         let origin = parse_url(iss).ok().map(|parsed| parsed.origin);
         let matched = self.issuers.iter().find(|trusted| match &trusted.exact {
@@ -164,16 +180,10 @@ impl JwtValidator {
             None => origin.as_ref() == Some(&trusted.origin),
         });
         match matched {
-            Some(trusted) => Ok(self.jwks_uri.as_deref().unwrap_or(&trusted.jwks_url)),
+            Some(trusted) => Ok(self.jwks_uri.as_ref().unwrap_or(&trusted.keys)),
             None => Err(JwtError::UntrustedIssuer(escape_untrusted(iss))),
         }
     }
-}
-
-/// Parsed key sets depend on the key policy, so validators with different policies that
-/// share the process-wide cache never share entries.
-fn cache_key(url: &str, policy: &KeyPolicy) -> String {
-    format!("{url} {}:{}", policy.max_bits, policy.any_odd_exponent)
 }
 
 fn secure_origin(url: &str, option: &'static str) -> Result<Origin, RunbeamError> {
@@ -188,15 +198,15 @@ fn secure_origin(url: &str, option: &'static str) -> Result<Origin, RunbeamError
     Ok(origin)
 }
 
-fn trusted_issuer(issuer: &str) -> Result<TrustedIssuer, RunbeamError> {
+fn trusted_issuer(issuer: &str, policy: &KeyPolicy) -> Result<TrustedIssuer, RunbeamError> {
     let origin = secure_origin(issuer, "trusted_issuers")?;
     let rest = parse_url(issuer).map_err(ConfigError::from)?.rest;
     let exact = (!rest.is_empty() && rest != "/").then(|| issuer.to_owned());
-    let jwks_url = format!("{origin}{WELL_KNOWN_JWKS_PATH}");
+    let keys = KeySource::new(format!("{origin}{WELL_KNOWN_JWKS_PATH}"), policy);
     Ok(TrustedIssuer {
         origin,
         exact,
-        jwks_url,
+        keys,
     })
 }
 
