@@ -3,6 +3,7 @@
 //! `serde_json::Value` keeps the last of two equal member names; a verifier and another
 //! consumer of the same token could then disagree about a claim. [`parse_object`] refuses them.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -43,16 +44,76 @@ impl<'de> de::Deserialize<'de> for Strict {
     }
 }
 
+/// The header members the verifier reads; every other member is checked for syntax and
+/// duplicates, then ignored (notably `jku`, `x5u`, `jwk`, `x5c`: never used to find a key).
+pub(crate) struct HeaderFields {
+    /// `alg`, whatever its JSON type.
+    pub alg: Option<Value>,
+    /// `kid`, whatever its JSON type.
+    pub kid: Option<Value>,
+    /// `crit` or `b64` is present.
+    pub crit_or_b64: bool,
+}
+
+impl<'de> de::Deserialize<'de> for HeaderFields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeaderVisitor;
+        impl<'de> Visitor<'de> for HeaderVisitor {
+            type Value = HeaderFields;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<HeaderFields, A::Error> {
+                // Headers have a handful of members: a linear duplicate scan beats a map.
+                let mut seen: Vec<Cow<'de, str>> = Vec::with_capacity(4);
+                let mut fields = HeaderFields {
+                    alg: None,
+                    kid: None,
+                    crit_or_b64: false,
+                };
+                while let Some(name) = access.next_key::<Cow<'de, str>>()? {
+                    if seen.contains(&name) {
+                        return Err(de::Error::custom(DUPLICATE));
+                    }
+                    match name.as_ref() {
+                        "alg" => fields.alg = Some(access.next_value()?),
+                        "kid" => fields.kid = Some(access.next_value()?),
+                        "crit" | "b64" => {
+                            fields.crit_or_b64 = true;
+                            access.next_value::<de::IgnoredAny>()?;
+                        }
+                        _ => {
+                            access.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                    seen.push(name);
+                }
+                Ok(fields)
+            }
+        }
+        deserializer.deserialize_map(HeaderVisitor)
+    }
+}
+
+/// Parses a JOSE header like [`parse_object`], keeping only the members the verifier reads.
+pub(crate) fn parse_header(bytes: &[u8]) -> Result<HeaderFields, ObjectError> {
+    serde_json::from_slice::<HeaderFields>(bytes).map_err(classify)
+}
+
+fn classify(err: serde_json::Error) -> ObjectError {
+    if err.is_data() && err.to_string().starts_with(DUPLICATE) {
+        ObjectError::Duplicate
+    } else {
+        ObjectError::Invalid
+    }
+}
+
 /// Parses `bytes` as exactly one JSON object (no BOM, no trailing data, serde_json's nesting
 /// limit of 128), refusing duplicate top-level member names.
 pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ObjectError> {
-    match serde_json::from_slice::<Strict>(bytes) {
-        Ok(Strict(map)) => Ok(map),
-        Err(err) if err.is_data() && err.to_string().starts_with(DUPLICATE) => {
-            Err(ObjectError::Duplicate)
-        }
-        Err(_) => Err(ObjectError::Invalid),
-    }
+    serde_json::from_slice::<Strict>(bytes)
+        .map(|Strict(map)| map)
+        .map_err(classify)
 }
 
 #[cfg(test)]

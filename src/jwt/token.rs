@@ -7,7 +7,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::error::{escape_untrusted, JwtError};
-use super::json::{parse_object, ObjectError};
+use super::json::{parse_header, parse_object, HeaderFields, ObjectError};
 
 /// The default cap on a token's length in bytes (16 KiB).
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -67,9 +67,21 @@ impl<'a> UnverifiedToken<'a> {
             return Err(JwtError::Malformed("empty segment"));
         }
 
-        let header = decode_object(header_b64, "header")?;
-        let kid = check_header(&header)?;
-        let claims = decode_object(claims_b64, "claims")?;
+        let header = URL_SAFE_NO_PAD
+            .decode(header_b64)
+            .map_err(|_| JwtError::Malformed("header is not strict base64url"))?;
+        let header = parse_header(&header).map_err(|err| match err {
+            ObjectError::Duplicate => JwtError::DuplicateMember("header"),
+            ObjectError::Invalid => JwtError::Malformed("header is not a JSON object"),
+        })?;
+        let kid = check_header(header)?;
+        let claims = URL_SAFE_NO_PAD
+            .decode(claims_b64)
+            .map_err(|_| JwtError::Malformed("claims are not strict base64url"))?;
+        let claims = parse_object(&claims).map_err(|err| match err {
+            ObjectError::Duplicate => JwtError::DuplicateMember("claims"),
+            ObjectError::Invalid => JwtError::Malformed("claims are not a JSON object"),
+        })?;
         let signature = URL_SAFE_NO_PAD
             .decode(signature_b64)
             .map_err(|_| JwtError::Malformed("signature is not strict base64url"))?;
@@ -132,38 +144,19 @@ fn dots(bytes: &[u8]) -> Result<(usize, usize), JwtError> {
     Ok((found[0], found[1]))
 }
 
-fn decode_object(segment: &[u8], part: &'static str) -> Result<Map<String, Value>, JwtError> {
-    let json = URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
-        JwtError::Malformed(if part == "header" {
-            "header is not strict base64url"
-        } else {
-            "claims are not strict base64url"
-        })
-    })?;
-    parse_object(&json).map_err(|err| match err {
-        ObjectError::Duplicate => JwtError::DuplicateMember(part),
-        ObjectError::Invalid if part == "header" => {
-            JwtError::Malformed("header is not a JSON object")
-        }
-        ObjectError::Invalid => JwtError::Malformed("claims are not a JSON object"),
-    })
-}
-
-/// Checks the header and returns its `kid`. Only `alg`, `crit`, `b64` and `kid` are read.
-fn check_header(header: &Map<String, Value>) -> Result<String, JwtError> {
-    match header.get("alg") {
+/// Checks the header and returns its `kid`.
+fn check_header(header: HeaderFields) -> Result<String, JwtError> {
+    match &header.alg {
         Some(Value::String(alg)) if alg == "RS256" => {}
         Some(Value::String(alg)) => return Err(JwtError::UnsupportedAlg(escape_untrusted(alg))),
         Some(_) => return Err(JwtError::UnsupportedAlg("(not a string)".into())),
         None => return Err(JwtError::UnsupportedAlg("(missing)".into())),
     }
-    if header.contains_key("crit") || header.contains_key("b64") {
+    if header.crit_or_b64 {
         return Err(JwtError::UnsupportedCrit);
     }
-    match header.get("kid") {
-        Some(Value::String(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_BYTES => {
-            Ok(kid.clone())
-        }
+    match header.kid {
+        Some(Value::String(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_BYTES => Ok(kid),
         _ => Err(JwtError::MissingKid),
     }
 }
