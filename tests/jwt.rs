@@ -956,3 +956,36 @@ fn validator_is_send_and_sync() {
     assert_send_sync::<JwtValidator>();
     assert_send_sync::<JwtClaims>();
 }
+
+#[test]
+fn jwks_uri_is_used_verbatim() {
+    let (signer, server) = main_server();
+    let uri = format!("{}/keys/custom.json?v=2", server.origin());
+    let v = JwtValidator::new(
+        JwtValidationOptions::new()
+            .with_trusted_issuers(vec![TRUSTED.into()])
+            .with_jwks_uri(uri),
+    )
+    .unwrap();
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    assert_eq!(server.paths(), vec!["/keys/custom.json?v=2"]);
+}
+
+#[test]
+fn a_jwks_uri_alone_is_a_trust_anchor_for_any_issuer_it_signs_for() {
+    let (signer, server) = main_server();
+    let v =
+        JwtValidator::new(JwtValidationOptions::new().with_jwks_uri(server.jwks_url())).unwrap();
+    let claims = v
+        .validate_at(
+            &signer.token(&claims_with(json!({"iss": "https://idp.example"}))),
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(claims.iss, "https://idp.example");
+    let err = rejection(v.validate_at(&signer.token(&claims_with(json!({"iss": null}))), NOW));
+    assert!(
+        matches!(err, JwtError::MissingClaim(ref n) if n == "iss"),
+        "{err:?}"
+    );
+}

@@ -397,6 +397,33 @@ mod tests {
     }
 
     #[test]
+    fn waiters_give_up_after_the_wait_bound_with_a_timeout() {
+        let cache = Arc::new(JwksCache::default());
+        let policy = CachePolicy {
+            wait: Duration::from_millis(50),
+            ..POLICY
+        };
+        let slow = {
+            let cache = Arc::clone(&cache);
+            std::thread::spawn(move || {
+                cache
+                    .key("u", "k", &policy, || {
+                        std::thread::sleep(Duration::from_millis(400));
+                        Ok(JwkSet::default())
+                    })
+                    .map(|_| ())
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let waited = cache.key("u", "k", &policy, || unreachable!("one fetch in flight"));
+        assert!(
+            matches!(waited, Err(JwtError::JwksTimeout(_))),
+            "{waited:?}"
+        );
+        assert!(matches!(slow.join().unwrap(), Err(JwtError::UnknownKey(_))));
+    }
+
+    #[test]
     fn jwk_filter_skips_unfit_keys_and_flags_duplicate_kids() {
         let key =
             |extra: &str| format!(r#"{{"kty":"RSA","kid":"k","n":"{A1_N}","e":"AQAB"{extra}}}"#);

@@ -1,8 +1,34 @@
 //! RS256 JWT verification with a JWKS cache.
 //!
 //! Trust is a constructor argument: a [`JwtValidator`] cannot be built without trusted
-//! issuers or a JWKS URI, and keys are only ever fetched from configured places. See the
-//! crate's security model for the full list of defences.
+//! issuers or a JWKS URI, and keys are only ever fetched from configured places.
+//!
+//! ```no_run
+//! use runbeam_sdk::{JwtValidationOptions, JwtValidator};
+//!
+//! # fn main() -> Result<(), runbeam_sdk::RunbeamError> {
+//! let validator = JwtValidator::new(
+//!     JwtValidationOptions::new().with_trusted_issuers(vec!["https://api.runbeam.io".into()]),
+//! )?;
+//! let claims = validator.validate("eyJhbGciOiJSUzI1NiIs...")?;
+//! println!("{} (team {:?})", claims.sub, claims.team.map(|t| t.name));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! How a token is checked, cheapest and most hostile-input-facing first:
+//!
+//! 1. [`UnverifiedToken::parse`] (pure, fuzzed): size cap, three segments, strict base64url,
+//!    JSON objects without duplicate members, `alg` exactly `RS256`, no `crit`/`b64`, a `kid`.
+//!    `jku`, `x5u`, `jwk` and `x5c` are never read.
+//! 2. The unverified `iss` is matched against the trusted issuers by parsed origin (or exactly,
+//!    for an issuer configured with a path). An untrusted issuer stops here, before any I/O.
+//! 3. The key for `kid` comes from the validator's cache of the configured JWKS URL, fetched at
+//!    most once per TTL, once per cooldown for an unknown `kid`, one request for many waiters.
+//!    [`parse_jwks`] (pure, fuzzed) keeps only RSA signing keys that pass the [`KeyPolicy`].
+//! 4. RSA PKCS#1 v1.5 SHA-256 over the exact signing input.
+//! 5. Claims from the verified payload: `exp` (required), `nbf`, `iat`, leeway, `sub`,
+//!    audience and required claims.
 
 mod claims;
 mod error;
