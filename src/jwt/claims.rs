@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::JwtError;
+use super::json::RawClaims;
 use crate::identity::{TeamInfo, UserInfo};
 use crate::origin::Origin;
 
@@ -103,7 +104,7 @@ pub(crate) struct ClaimRules<'a> {
 /// Checks verified claims at time `now` and builds [`JwtClaims`] from them without
 /// re-parsing: required claims are looked up in the raw payload, dates must be NumericDates.
 pub(crate) fn check_claims(
-    mut raw: Map<String, Value>,
+    mut raw: RawClaims,
     now: u64,
     rules: &ClaimRules<'_>,
 ) -> Result<JwtClaims, JwtError> {
@@ -112,9 +113,9 @@ pub(crate) fn check_claims(
             return Err(JwtError::MissingClaim(name.clone()));
         }
     }
-    let exp = numeric_date(raw.get("exp"), "exp")?.ok_or(JwtError::MissingClaim("exp".into()))?;
-    let nbf = numeric_date(raw.get("nbf"), "nbf")?;
-    let iat = numeric_date(raw.get("iat"), "iat")?;
+    let exp = numeric_date(raw.exp.as_ref(), "exp")?.ok_or(JwtError::MissingClaim("exp".into()))?;
+    let nbf = numeric_date(raw.nbf.as_ref(), "nbf")?;
+    let iat = numeric_date(raw.iat.as_ref(), "iat")?;
     if exp.saturating_add(rules.leeway) <= now {
         return Err(JwtError::Expired);
     }
@@ -124,22 +125,14 @@ pub(crate) fn check_claims(
     if iat.is_some_and(|iat| iat > now.saturating_add(rules.leeway)) {
         return Err(JwtError::IssuedInFuture);
     }
-    let iss = take_string(&mut raw, "iss")?;
-    let sub = take_string(&mut raw, "sub")?;
-    let aud = match raw.remove("aud") {
-        None => None,
-        Some(value) => Some(audience(value)?),
-    };
+    let iss = take_string(raw.iss.take(), "iss")?;
+    let sub = take_string(raw.sub.take(), "sub")?;
+    let aud = raw.aud.take().map(audience).transpose()?;
     if !rules.audience.is_empty() {
         let aud = aud.as_ref().ok_or(JwtError::MissingClaim("aud".into()))?;
         if !rules.audience.iter().any(|wanted| aud.contains(wanted)) {
             return Err(JwtError::AudienceMismatch);
         }
-    }
-    let user = take_typed(&mut raw, "user")?;
-    let team = take_typed(&mut raw, "team")?;
-    for name in ["exp", "nbf", "iat"] {
-        raw.remove(name);
     }
     Ok(JwtClaims {
         iss,
@@ -148,9 +141,9 @@ pub(crate) fn check_claims(
         exp: as_i64(exp),
         iat: iat.map(as_i64),
         nbf: nbf.map(as_i64),
-        user,
-        team,
-        extra: raw,
+        user: take_typed(raw.user.take(), "user")?,
+        team: take_typed(raw.team.take(), "team")?,
+        extra: raw.extra,
     })
 }
 
@@ -187,8 +180,8 @@ fn numeric_date(value: Option<&Value>, name: &'static str) -> Result<Option<u64>
     Ok(Some(seconds))
 }
 
-fn take_string(raw: &mut Map<String, Value>, name: &'static str) -> Result<String, JwtError> {
-    match raw.remove(name) {
+fn take_string(value: Option<Value>, name: &'static str) -> Result<String, JwtError> {
+    match value {
         Some(Value::String(text)) if !text.is_empty() => Ok(text),
         Some(Value::String(_)) | None | Some(Value::Null) => {
             Err(JwtError::MissingClaim(name.into()))
@@ -213,10 +206,10 @@ fn audience(value: Value) -> Result<Audience, JwtError> {
 }
 
 fn take_typed<T: serde::de::DeserializeOwned>(
-    raw: &mut Map<String, Value>,
+    value: Option<Value>,
     name: &'static str,
 ) -> Result<Option<T>, JwtError> {
-    match raw.remove(name) {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(value) => serde_json::from_value(value)
             .map(Some)
@@ -239,12 +232,15 @@ mod tests {
         }
     }
 
-    fn claims(extra: Value) -> Map<String, Value> {
+    fn claims(extra: Value) -> RawClaims {
         let mut base = json!({"iss": "https://api.runbeam.io/x", "sub": "u1", "exp": NOW + 3600});
         if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
             base.extend(extra);
         }
-        base.as_object().cloned().unwrap()
+        base.as_object_mut().unwrap().retain(|_, v| !v.is_null());
+        crate::jwt::json::parse_claims(base.to_string().as_bytes())
+            .ok()
+            .unwrap()
     }
 
     #[test]
@@ -291,7 +287,7 @@ mod tests {
             Err(JwtError::IssuedInFuture)
         ));
         let mut no_exp = claims(json!({}));
-        no_exp.remove("exp");
+        no_exp.exp = None;
         assert!(
             matches!(check_claims(no_exp, NOW, &rules()), Err(JwtError::MissingClaim(n)) if n == "exp")
         );

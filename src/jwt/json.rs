@@ -95,6 +95,85 @@ impl<'de> de::Deserialize<'de> for HeaderFields {
     }
 }
 
+/// JWT claims as parsed before verification: the registered claims the verifier types sit in
+/// fixed slots (no map insertions on the hot path), every other claim in `extra`. Duplicate
+/// names are refused across both.
+#[derive(Debug, Default)]
+pub(crate) struct RawClaims {
+    pub iss: Option<Value>,
+    pub sub: Option<Value>,
+    pub aud: Option<Value>,
+    pub exp: Option<Value>,
+    pub nbf: Option<Value>,
+    pub iat: Option<Value>,
+    pub user: Option<Value>,
+    pub team: Option<Value>,
+    pub extra: Map<String, Value>,
+}
+
+impl RawClaims {
+    fn slot(&mut self, name: &str) -> Option<&mut Option<Value>> {
+        Some(match name {
+            "iss" => &mut self.iss,
+            "sub" => &mut self.sub,
+            "aud" => &mut self.aud,
+            "exp" => &mut self.exp,
+            "nbf" => &mut self.nbf,
+            "iat" => &mut self.iat,
+            "user" => &mut self.user,
+            "team" => &mut self.team,
+            _ => return None,
+        })
+    }
+
+    /// Any claim by name, as sent.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        match name {
+            "iss" => self.iss.as_ref(),
+            "sub" => self.sub.as_ref(),
+            "aud" => self.aud.as_ref(),
+            "exp" => self.exp.as_ref(),
+            "nbf" => self.nbf.as_ref(),
+            "iat" => self.iat.as_ref(),
+            "user" => self.user.as_ref(),
+            "team" => self.team.as_ref(),
+            _ => self.extra.get(name),
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for RawClaims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ClaimsVisitor;
+        impl<'de> Visitor<'de> for ClaimsVisitor {
+            type Value = RawClaims;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<RawClaims, A::Error> {
+                let mut claims = RawClaims::default();
+                while let Some(name) = access.next_key::<Cow<'de, str>>()? {
+                    let value: Value = access.next_value()?;
+                    let duplicate = match claims.slot(&name) {
+                        Some(slot) => slot.replace(value).is_some(),
+                        None => claims.extra.insert(name.into_owned(), value).is_some(),
+                    };
+                    if duplicate {
+                        return Err(de::Error::custom(DUPLICATE));
+                    }
+                }
+                Ok(claims)
+            }
+        }
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+/// Parses a JWT claims set like [`parse_object`] into [`RawClaims`].
+pub(crate) fn parse_claims(bytes: &[u8]) -> Result<RawClaims, ObjectError> {
+    serde_json::from_slice::<RawClaims>(bytes).map_err(classify)
+}
+
 /// Parses a JOSE header like [`parse_object`], keeping only the members the verifier reads.
 pub(crate) fn parse_header(bytes: &[u8]) -> Result<HeaderFields, ObjectError> {
     serde_json::from_slice::<HeaderFields>(bytes).map_err(classify)
@@ -126,6 +205,20 @@ mod tests {
             parse_object(br#"{"a":1,"a":2}"#),
             Err(ObjectError::Duplicate)
         ));
+        for dup in [
+            &br#"{"iss":null,"iss":"x"}"#[..],
+            br#"{"x":1,"x":1}"#,
+            br#"{"sub":1,"s\u0075b":1}"#,
+        ] {
+            assert!(matches!(parse_claims(dup), Err(ObjectError::Duplicate)));
+        }
+        let claims = parse_claims(br#"{"iss":"a","scope":"b"}"#)
+            .ok()
+            .unwrap_or_default();
+        assert_eq!(
+            (claims.get("iss"), claims.get("scope")),
+            (Some(&Value::from("a")), Some(&Value::from("b")))
+        );
         assert_eq!(
             parse_object(br#"{"a":1,"b":{"a":2}}"#)
                 .ok()

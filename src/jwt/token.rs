@@ -4,10 +4,10 @@ use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::error::{escape_untrusted, JwtError};
-use super::json::{parse_header, parse_object, HeaderFields, ObjectError};
+use super::json::{parse_claims, parse_header, HeaderFields, ObjectError, RawClaims};
 
 /// The default cap on a token's length in bytes (16 KiB).
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -24,7 +24,7 @@ pub struct UnverifiedToken<'a> {
     kid: String,
     signing_input: &'a [u8],
     signature: Vec<u8>,
-    claims: Map<String, Value>,
+    claims: RawClaims,
 }
 
 impl fmt::Debug for UnverifiedToken<'_> {
@@ -78,7 +78,7 @@ impl<'a> UnverifiedToken<'a> {
         let claims = URL_SAFE_NO_PAD
             .decode(claims_b64)
             .map_err(|_| JwtError::Malformed("claims are not strict base64url"))?;
-        let claims = parse_object(&claims).map_err(|err| match err {
+        let claims = parse_claims(&claims).map_err(|err| match err {
             ObjectError::Duplicate => JwtError::DuplicateMember("claims"),
             ObjectError::Invalid => JwtError::Malformed("claims are not a JSON object"),
         })?;
@@ -98,15 +98,15 @@ impl<'a> UnverifiedToken<'a> {
         &self.kid
     }
 
-    /// The claims, not yet verified.
-    pub fn unverified_claims(&self) -> &Map<String, Value> {
-        &self.claims
+    /// A claim by name, not yet verified.
+    pub fn unverified_claim(&self, name: &str) -> Option<&Value> {
+        self.claims.get(name)
     }
 
     /// The `iss` claim when it is a string; read before verification only to pick among
     /// configured issuers.
     pub fn unverified_issuer(&self) -> Option<&str> {
-        self.claims.get("iss").and_then(Value::as_str)
+        self.claims.iss.as_ref().and_then(Value::as_str)
     }
 
     /// `header.payload`: the exact bytes the signature covers.
@@ -120,7 +120,7 @@ impl<'a> UnverifiedToken<'a> {
     }
 
     /// Hands out the claims once the signature has been verified.
-    pub(crate) fn into_claims(self) -> Map<String, Value> {
+    pub(crate) fn into_claims(self) -> RawClaims {
         self.claims
     }
 }
