@@ -5,6 +5,13 @@
 //! No async runtime: every call blocks the calling thread and returns.
 //!
 //! (The guided tour grows as the client, verifier and storage land.)
+//!
+//! ## Verifying JWTs
+//!
+//! [`JwtValidator`] checks RS256 tokens from the issuers you name (trust is a constructor
+//! argument); [`validate_jwt_token`] trusts only `RUNBEAM_TRUSTED_ISSUERS` and the origin of
+//! `RUNBEAM_API_URL`. Keys are fetched only from configured places, cached per JWKS URL, and
+//! parsed once. See the [`jwt`] module for every check and its order.
 
 // Tests may unwrap: a panic there is a test failure with a location.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]

@@ -989,3 +989,27 @@ fn a_jwks_uri_alone_is_a_trust_anchor_for_any_issuer_it_signs_for() {
         "{err:?}"
     );
 }
+
+#[test]
+fn validate_jwt_token_with_options_uses_the_given_trust() {
+    let (signer, server) = main_server();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = signer.token(&claims_with(json!({"iat": now, "exp": now + 600})));
+    let claims = runbeam_sdk::validate_jwt_token_with_options(&token, &options(&server)).unwrap();
+    assert_eq!(claims.sub, "user-1");
+    assert!(!claims.is_expired());
+    assert!(matches!(
+        runbeam_sdk::validate_jwt_token_with_options(&token, &JwtValidationOptions::new()),
+        Err(RunbeamError::Config(ConfigError::InvalidOption { .. }))
+    ));
+    let strict = options(&server).with_audience(vec!["runbeam-api".into()]);
+    assert!(matches!(
+        rejection(runbeam_sdk::validate_jwt_token_with_options(
+            &token, &strict
+        )),
+        JwtError::MissingClaim(_)
+    ));
+}
