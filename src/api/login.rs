@@ -9,7 +9,10 @@ use crate::identity::UserInfo;
 use crate::{RunbeamClient, RunbeamError, Secret};
 
 /// The answer to [`RunbeamClient::start_login`].
-#[derive(Debug, Clone, Deserialize)]
+///
+/// `Debug` shows neither the device token nor the verification URL's path (which usually
+/// embeds the token), only the URL's origin.
+#[derive(Clone, Deserialize)]
 #[non_exhaustive]
 pub struct StartLoginResponse {
     /// The device token to poll with (redacted in `Debug`: whoever holds it gets the JWT).
@@ -18,6 +21,19 @@ pub struct StartLoginResponse {
     pub verification_url: String,
     /// Seconds the device token lives (10 minutes per the spec).
     pub expires_in_seconds: f64,
+}
+
+impl std::fmt::Debug for StartLoginResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let origin = crate::origin::Origin::parse(&self.verification_url)
+            .map(|o| format!("{o}/[redacted]"))
+            .unwrap_or_else(|_| "[redacted]".into());
+        f.debug_struct("StartLoginResponse")
+            .field("device_token", &self.device_token)
+            .field("verification_url", &origin)
+            .field("expires_in_seconds", &self.expires_in_seconds)
+            .finish()
+    }
 }
 
 /// A successful device login.

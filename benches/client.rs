@@ -1,0 +1,72 @@
+//! `get_gateway` against the fake Runbeam server versus the same request made with bare
+//! `ureq`, in the same run. Also proves that 1,000 sequential calls use one connection.
+//!
+//! ```sh
+//! cargo bench --bench client --no-default-features --features testing
+//! ```
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use runbeam_sdk::testing::FakeRunbeam;
+use runbeam_sdk::RunbeamClient;
+
+const CALLS: u32 = 1_000;
+
+fn main() {
+    let server = FakeRunbeam::start().expect("fake server");
+    let token = server.user_token();
+    let id = server
+        .insert_resource(
+            "gateways",
+            serde_json::json!({"name": "bench", "code": "bench", "enabled": true}),
+        )
+        .expect("gateway");
+
+    let client = RunbeamClient::builder(server.url())
+        .use_env_proxy(false)
+        .build()
+        .expect("client");
+
+    // Connection reuse: 1,000 sequential calls, one TCP connection.
+    server.clear_requests();
+    for _ in 0..CALLS {
+        client.get_gateway(&token, &id).expect("get_gateway");
+    }
+    let connections = server.connection_count();
+    println!("{CALLS} sequential get_gateway calls used {connections} connection(s)");
+    assert_eq!(connections, 1, "keep-alive must reuse one connection");
+
+    // Baseline: bare ureq, same URL, same headers, body read and parsed as JSON.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_global(Some(Duration::from_secs(30)))
+        .proxy(None)
+        .build()
+        .into();
+    let url = format!("{}/gateways/{id}", server.api_url());
+    let bearer = format!("Bearer {token}");
+    let bare = common::per_call(CALLS, || {
+        let mut response = agent
+            .get(&url)
+            .header("Accept", "application/json")
+            .header("Authorization", &bearer)
+            .call()
+            .expect("bare ureq");
+        let body = response.body_mut().read_to_vec().expect("body");
+        let value: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert!(value["data"]["id"].is_string());
+    });
+    let sdk = common::per_call(CALLS, || {
+        let gateway = client.get_gateway(&token, &id).expect("get_gateway");
+        assert!(gateway.id.is_some());
+    });
+
+    common::report("bare ureq GET /api/gateways/{id}", bare, bare);
+    common::report("RunbeamClient::get_gateway", sdk, bare);
+    let ratio = sdk.as_secs_f64() / bare.as_secs_f64();
+    println!("per-call time ratio sdk / bare ureq: {ratio:.3} (limit 1.15)");
+    assert!(ratio <= 1.15, "get_gateway is {ratio:.3}× bare ureq");
+}
