@@ -14,6 +14,13 @@ use runbeam_sdk::testing::FakeRunbeam;
 use runbeam_sdk::RunbeamClient;
 
 const CALLS: u32 = 1_000;
+/// Alternating measurement rounds; the median of each side is reported.
+const ROUNDS: usize = 5;
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
+}
 
 fn main() {
     let server = FakeRunbeam::start().expect("fake server");
@@ -48,22 +55,30 @@ fn main() {
         .into();
     let url = format!("{}/gateways/{id}", server.api_url());
     let bearer = format!("Bearer {token}");
-    let bare = common::per_call(CALLS, || {
-        let mut response = agent
-            .get(&url)
-            .header("Accept", "application/json")
-            .header("Authorization", &bearer)
-            .call()
-            .expect("bare ureq");
-        let body = response.body_mut().read_to_vec().expect("body");
-        let value: serde_json::Value = serde_json::from_slice(&body).expect("json");
-        assert!(value["data"]["id"].is_string());
-    });
-    let sdk = common::per_call(CALLS, || {
-        let gateway = client.get_gateway(&token, &id).expect("get_gateway");
-        assert!(gateway.id.is_some());
-    });
-
+    let mut bare_runs = Vec::new();
+    let mut sdk_runs = Vec::new();
+    // Alternate the two measurements so machine noise and server state hit both alike.
+    for _ in 0..ROUNDS {
+        server.clear_requests();
+        bare_runs.push(common::per_call(CALLS, || {
+            let mut response = agent
+                .get(&url)
+                .header("Accept", "application/json")
+                .header("Authorization", &bearer)
+                .call()
+                .expect("bare ureq");
+            let body = response.body_mut().read_to_vec().expect("body");
+            let value: serde_json::Value = serde_json::from_slice(&body).expect("json");
+            assert!(value["data"]["id"].is_string());
+        }));
+        server.clear_requests();
+        sdk_runs.push(common::per_call(CALLS, || {
+            let gateway = client.get_gateway(&token, &id).expect("get_gateway");
+            assert!(gateway.id.is_some());
+        }));
+    }
+    let bare = median(bare_runs);
+    let sdk = median(sdk_runs);
     common::report("bare ureq GET /api/gateways/{id}", bare, bare);
     common::report("RunbeamClient::get_gateway", sdk, bare);
     let ratio = sdk.as_secs_f64() / bare.as_secs_f64();

@@ -61,20 +61,10 @@ pub struct MessageResponse {
     pub message: Option<String>,
 }
 
-/// A single resource as Laravel wraps it: `{"data": T}`; a bare `T` is accepted too.
+/// A single resource as Laravel wraps it: `{"data": T}`.
 #[derive(Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Envelope<T> {
-    Wrapped { data: T },
-    Bare(T),
-}
-
-impl<T> Envelope<T> {
-    pub(crate) fn into_inner(self) -> T {
-        match self {
-            Envelope::Wrapped { data } | Envelope::Bare(data) => data,
-        }
-    }
+pub(crate) struct Envelope<T> {
+    pub(crate) data: T,
 }
 
 /// Appends `segment` to `out`, percent-encoding everything except RFC 3986 unreserved

@@ -273,7 +273,7 @@ impl RunbeamClient {
         body: Option<&B>,
     ) -> Result<T, RunbeamError> {
         self.call::<B, Envelope<T>>(op, token, params, body)
-            .map(Envelope::into_inner)
+            .map(|envelope| envelope.data)
     }
 
     /// One page of a list operation; `None` asks for the server's default (first) page.
