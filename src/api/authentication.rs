@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{crud_methods, de, list_methods, ops};
+use super::{crud_methods, de, list_methods};
 
 /// A authentication as the API returns it. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ pub struct AuthenticationRequest {
 list_methods!(
     Authentication,
     "authentications",
-    ops::AUTHENTICATIONS_INDEX,
+    AUTHENTICATIONS_INDEX,
     list_authentications,
     list_authentications_page,
     list_all_authentications,
@@ -60,10 +60,10 @@ crud_methods!(
     Authentication,
     AuthenticationRequest,
     "authentication",
-    ops::AUTHENTICATIONS_SHOW,
-    ops::AUTHENTICATIONS_STORE,
-    ops::AUTHENTICATIONS_UPDATE,
-    ops::AUTHENTICATIONS_DESTROY,
+    AUTHENTICATIONS_SHOW,
+    AUTHENTICATIONS_STORE,
+    AUTHENTICATIONS_UPDATE,
+    AUTHENTICATIONS_DESTROY,
     get_authentication,
     create_authentication,
     update_authentication,

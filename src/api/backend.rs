@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{crud_methods, de, list_methods, ops};
+use super::{crud_methods, de, list_methods};
 
 /// A backend as the API returns it. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -53,7 +53,7 @@ pub struct BackendRequest {
 list_methods!(
     Backend,
     "backends",
-    ops::BACKENDS_INDEX,
+    BACKENDS_INDEX,
     list_backends,
     list_backends_page,
     list_all_backends,
@@ -63,10 +63,10 @@ crud_methods!(
     Backend,
     BackendRequest,
     "backend",
-    ops::BACKENDS_SHOW,
-    ops::BACKENDS_STORE,
-    ops::BACKENDS_UPDATE,
-    ops::BACKENDS_DESTROY,
+    BACKENDS_SHOW,
+    BACKENDS_STORE,
+    BACKENDS_UPDATE,
+    BACKENDS_DESTROY,
     get_backend,
     create_backend,
     update_backend,

@@ -128,7 +128,7 @@ struct FailedRequest {
 list_methods!(
     Change,
     "changes",
-    ops::CHANGES_INDEX,
+    CHANGES_INDEX,
     list_changes,
     list_changes_page,
     list_all_changes,

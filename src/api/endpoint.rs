@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{crud_methods, de, list_methods, ops};
+use super::{crud_methods, de, list_methods};
 
 /// A endpoint as the API returns it. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -59,7 +59,7 @@ pub struct EndpointRequest {
 list_methods!(
     Endpoint,
     "endpoints",
-    ops::ENDPOINTS_INDEX,
+    ENDPOINTS_INDEX,
     list_endpoints,
     list_endpoints_page,
     list_all_endpoints,
@@ -69,10 +69,10 @@ crud_methods!(
     Endpoint,
     EndpointRequest,
     "endpoint",
-    ops::ENDPOINTS_SHOW,
-    ops::ENDPOINTS_STORE,
-    ops::ENDPOINTS_UPDATE,
-    ops::ENDPOINTS_DESTROY,
+    ENDPOINTS_SHOW,
+    ENDPOINTS_STORE,
+    ENDPOINTS_UPDATE,
+    ENDPOINTS_DESTROY,
     get_endpoint,
     create_endpoint,
     update_endpoint,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{crud_methods, de, list_methods, ops};
+use super::{crud_methods, de, list_methods};
 
 /// A gateway as the API returns it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -95,7 +95,7 @@ pub struct GatewayRequest {
 list_methods!(
     Gateway,
     "gateways",
-    ops::GATEWAYS_INDEX,
+    GATEWAYS_INDEX,
     list_gateways,
     list_gateways_page,
     list_all_gateways,
@@ -105,10 +105,10 @@ crud_methods!(
     Gateway,
     GatewayRequest,
     "gateway",
-    ops::GATEWAYS_SHOW,
-    ops::GATEWAYS_STORE,
-    ops::GATEWAYS_UPDATE,
-    ops::GATEWAYS_DESTROY,
+    GATEWAYS_SHOW,
+    GATEWAYS_STORE,
+    GATEWAYS_UPDATE,
+    GATEWAYS_DESTROY,
     get_gateway,
     create_gateway,
     update_gateway,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{crud_methods, de, list_methods, ops};
+use super::{crud_methods, de, list_methods};
 
 /// A middleware as the API returns it. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -47,7 +47,7 @@ pub struct MiddlewareRequest {
 list_methods!(
     Middleware,
     "middlewares",
-    ops::MIDDLEWARES_INDEX,
+    MIDDLEWARES_INDEX,
     list_middlewares,
     list_middlewares_page,
     list_all_middlewares,
@@ -57,10 +57,10 @@ crud_methods!(
     Middleware,
     MiddlewareRequest,
     "middleware",
-    ops::MIDDLEWARES_SHOW,
-    ops::MIDDLEWARES_STORE,
-    ops::MIDDLEWARES_UPDATE,
-    ops::MIDDLEWARES_DESTROY,
+    MIDDLEWARES_SHOW,
+    MIDDLEWARES_STORE,
+    MIDDLEWARES_UPDATE,
+    MIDDLEWARES_DESTROY,
     get_middleware,
     create_middleware,
     update_middleware,

@@ -82,7 +82,9 @@ pub(crate) fn encode_segment_into(segment: &str, out: &mut String) {
     }
 }
 
-/// Percent-encodes one path segment (see [`encode_segment_into`]).
+/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters is
+/// escaped, and a segment made only of dots is escaped whole, so an id can never change the
+/// path, add a query or a fragment.
 pub fn encode_path_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     encode_segment_into(segment, &mut out);
@@ -120,15 +122,15 @@ pub(crate) mod de {
 
 /// Generates the list and paging methods of a resource family on `RunbeamClient`.
 macro_rules! list_methods {
-    ($Res:ty, $plural:literal, $index:expr, $list:ident, $page:ident, $all:ident, $pages:ident) => {
+    ($Res:ty, $plural:literal, $index:ident, $list:ident, $page:ident, $all:ident, $pages:ident) => {
         impl crate::RunbeamClient {
-            #[doc = concat!("Lists ", $plural, " (first page, `GET ", stringify!($index), "`).\n\n")]
+            #[doc = concat!("Lists ", $plural, " (first page; [`", stringify!($index), "`](crate::api::operations::", stringify!($index), ")).\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api) with the reason."]
             pub fn $list(
                 &self,
                 token: &str,
             ) -> Result<crate::api::PaginatedResponse<$Res>, crate::RunbeamError> {
-                self.list_page(&$index, token, None)
+                self.list_page(&crate::api::operations::$index, token, None)
             }
 
             #[doc = concat!("Fetches page `page` (1-based) of the ", $plural, ".\n\n")]
@@ -138,13 +140,13 @@ macro_rules! list_methods {
                 token: &str,
                 page: u32,
             ) -> Result<crate::api::PaginatedResponse<$Res>, crate::RunbeamError> {
-                self.list_page(&$index, token, Some(page))
+                self.list_page(&crate::api::operations::$index, token, Some(page))
             }
 
             #[doc = concat!("Iterates over the pages of ", $plural, ", following `links.next`.\n\n")]
             #[doc = "Stops when `next` is missing or names a page already fetched."]
             pub fn $pages<'a>(&'a self, token: &'a str) -> crate::api::PageIter<'a, $Res> {
-                crate::api::PageIter::new(self, &$index, token)
+                crate::api::PageIter::new(self, &crate::api::operations::$index, token)
             }
 
             #[doc = concat!("Fetches every page of ", $plural, " and returns all items.\n\n")]
@@ -158,22 +160,22 @@ macro_rules! list_methods {
 
 /// Generates get / create / update / delete of a resource family on `RunbeamClient`.
 macro_rules! crud_methods {
-    ($Res:ty, $Req:ty, $singular:literal, $show:expr, $store:expr, $update:expr, $destroy:expr,
+    ($Res:ty, $Req:ty, $singular:literal, $show:ident, $store:ident, $update:ident, $destroy:ident,
      $get:ident, $create:ident, $upd:ident, $delete:ident) => {
         impl crate::RunbeamClient {
-            #[doc = concat!("Fetches one ", $singular, " by id (`GET ", stringify!($show), "`).\n\n")]
+            #[doc = concat!("Fetches one ", $singular, " by id ([`", stringify!($show), "`](crate::api::operations::", stringify!($show), ")).\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api); `is_not_found()` for an unknown id."]
             pub fn $get(&self, token: &str, id: &str) -> Result<$Res, crate::RunbeamError> {
-                self.call_data(&$show, token, &[id], None::<&()>)
+                self.call_data(&crate::api::operations::$show, token, &[id], None::<&()>)
             }
 
-            #[doc = concat!("Creates a ", $singular, " (`POST`).\n\n")]
+            #[doc = concat!("Creates a ", $singular, " ([`", stringify!($store), "`](crate::api::operations::", stringify!($store), ")).\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api); `validation_errors()` for a 422."]
             pub fn $create(&self, token: &str, request: &$Req) -> Result<$Res, crate::RunbeamError> {
-                self.call_data(&$store, token, &[], Some(request))
+                self.call_data(&crate::api::operations::$store, token, &[], Some(request))
             }
 
-            #[doc = concat!("Replaces a ", $singular, " (`PUT`).\n\n")]
+            #[doc = concat!("Replaces a ", $singular, " ([`", stringify!($update), "`](crate::api::operations::", stringify!($update), ")).\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api)."]
             pub fn $upd(
                 &self,
@@ -181,17 +183,17 @@ macro_rules! crud_methods {
                 id: &str,
                 request: &$Req,
             ) -> Result<$Res, crate::RunbeamError> {
-                self.call_data(&$update, token, &[id], Some(request))
+                self.call_data(&crate::api::operations::$update, token, &[id], Some(request))
             }
 
-            #[doc = concat!("Deletes a ", $singular, " (`DELETE`).\n\n")]
+            #[doc = concat!("Deletes a ", $singular, " ([`", stringify!($destroy), "`](crate::api::operations::", stringify!($destroy), ")).\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api)."]
             pub fn $delete(
                 &self,
                 token: &str,
                 id: &str,
             ) -> Result<crate::api::MessageResponse, crate::RunbeamError> {
-                self.call(&$destroy, token, &[id], None::<&()>)
+                self.call(&crate::api::operations::$destroy, token, &[id], None::<&()>)
             }
         }
     };

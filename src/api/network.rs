@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{crud_methods, de, ops};
+use super::{crud_methods, de};
 
 /// A network as the API returns it. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -63,10 +63,10 @@ crud_methods!(
     Network,
     NetworkRequest,
     "network",
-    ops::NETWORKS_SHOW,
-    ops::NETWORKS_STORE,
-    ops::NETWORKS_UPDATE,
-    ops::NETWORKS_DESTROY,
+    NETWORKS_SHOW,
+    NETWORKS_STORE,
+    NETWORKS_UPDATE,
+    NETWORKS_DESTROY,
     get_network,
     create_network,
     update_network,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{crud_methods, de, list_methods, ops};
+use super::{crud_methods, de, list_methods};
 
 /// A pipeline as the API returns it. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -62,7 +62,7 @@ pub struct PipelineRequest {
 list_methods!(
     Pipeline,
     "pipelines",
-    ops::PIPELINES_INDEX,
+    PIPELINES_INDEX,
     list_pipelines,
     list_pipelines_page,
     list_all_pipelines,
@@ -72,10 +72,10 @@ crud_methods!(
     Pipeline,
     PipelineRequest,
     "pipeline",
-    ops::PIPELINES_SHOW,
-    ops::PIPELINES_STORE,
-    ops::PIPELINES_UPDATE,
-    ops::PIPELINES_DESTROY,
+    PIPELINES_SHOW,
+    PIPELINES_STORE,
+    PIPELINES_UPDATE,
+    PIPELINES_DESTROY,
     get_pipeline,
     create_pipeline,
     update_pipeline,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{crud_methods, de, list_methods, ops};
+use super::{crud_methods, de, list_methods};
 
 /// A policy as the API returns it. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -53,7 +53,7 @@ pub struct PolicyRequest {
 list_methods!(
     Policy,
     "policies",
-    ops::POLICIES_INDEX,
+    POLICIES_INDEX,
     list_policies,
     list_policies_page,
     list_all_policies,
@@ -63,10 +63,10 @@ crud_methods!(
     Policy,
     PolicyRequest,
     "policy",
-    ops::POLICIES_SHOW,
-    ops::POLICIES_STORE,
-    ops::POLICIES_UPDATE,
-    ops::POLICIES_DESTROY,
+    POLICIES_SHOW,
+    POLICIES_STORE,
+    POLICIES_UPDATE,
+    POLICIES_DESTROY,
     get_policy,
     create_policy,
     update_policy,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{crud_methods, de, list_methods, ops};
+use super::{crud_methods, de, list_methods};
 
 /// A service as the API returns it. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -47,7 +47,7 @@ pub struct ServiceRequest {
 list_methods!(
     Service,
     "services",
-    ops::SERVICES_INDEX,
+    SERVICES_INDEX,
     list_services,
     list_services_page,
     list_all_services,
@@ -57,10 +57,10 @@ crud_methods!(
     Service,
     ServiceRequest,
     "service",
-    ops::SERVICES_SHOW,
-    ops::SERVICES_STORE,
-    ops::SERVICES_UPDATE,
-    ops::SERVICES_DESTROY,
+    SERVICES_SHOW,
+    SERVICES_STORE,
+    SERVICES_UPDATE,
+    SERVICES_DESTROY,
     get_service,
     create_service,
     update_service,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{crud_methods, de, list_methods, ops};
+use super::{crud_methods, de, list_methods};
 
 /// A transform as the API returns it. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ pub struct TransformRequest {
 list_methods!(
     Transform,
     "transforms",
-    ops::TRANSFORMS_INDEX,
+    TRANSFORMS_INDEX,
     list_transforms,
     list_transforms_page,
     list_all_transforms,
@@ -60,10 +60,10 @@ crud_methods!(
     Transform,
     TransformRequest,
     "transform",
-    ops::TRANSFORMS_SHOW,
-    ops::TRANSFORMS_STORE,
-    ops::TRANSFORMS_UPDATE,
-    ops::TRANSFORMS_DESTROY,
+    TRANSFORMS_SHOW,
+    TRANSFORMS_STORE,
+    TRANSFORMS_UPDATE,
+    TRANSFORMS_DESTROY,
     get_transform,
     create_transform,
     update_transform,
