@@ -1122,3 +1122,32 @@ fn unknown_fields_and_numeric_ids_are_accepted() {
         (Some("5"), Some("9"))
     );
 }
+
+#[test]
+fn retry_after_decides_the_wait_within_the_time_budget() {
+    let server = server();
+    let client = retrying(
+        &server,
+        RetryPolicy::new().max_total_wait(Duration::from_secs(1)),
+    );
+    // 1 s fits the 1 s budget: retried once.
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::status(503, "{}").header("Retry-After", "1"),
+    );
+    client.list_gateways(&server.user_token()).unwrap();
+    assert_eq!(server.requests().len(), 2);
+    // 2 s does not: no retry, the 503 is returned.
+    server.clear_requests();
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::status(503, "{}").header("Retry-After", "2"),
+    );
+    assert_eq!(
+        api(client.list_gateways(&server.user_token()).unwrap_err()).status(),
+        Some(503)
+    );
+    assert_eq!(server.requests().len(), 1);
+}
