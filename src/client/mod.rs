@@ -195,15 +195,18 @@ impl RunbeamClient {
             .uri(url)
             .header("Accept", "application/json");
         if let Some(token) = token {
+            // Checked here so the error names the cause; ureq would refuse it too.
+            if token.bytes().any(|b| b.is_ascii_control()) {
+                return Err(ApiError::InvalidToken);
+            }
             request = request.header("Authorization", format!("Bearer {token}"));
         }
         if body.is_some() {
             request = request.header("Content-Type", "application/json");
         }
-        // Only fails for an invalid header value: a token with a newline or control byte.
         let request = request
             .body(body.unwrap_or_default())
-            .map_err(|_| ApiError::InvalidToken)?;
+            .map_err(|e| ApiError::Transport(Box::new(ureq::Error::Http(e))))?;
         let agent = &self.inner.agent;
         let result = if self.inner.custom_agent {
             let request = agent
