@@ -1037,6 +1037,8 @@ fn jwks_is_served_without_a_token_and_verifies_minted_jwts() {
         .unwrap()
         .starts_with(&format!("{}/api/cli/check-login/", server.url())));
     assert_eq!(claims["aud"], "runbeam-cli");
+    assert_eq!(claims["sub"], "u1");
+    assert_eq!(claims["nbf"], claims["iat"]);
     assert_eq!(
         claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
         600

@@ -51,6 +51,9 @@ use keys::{now_unix, random_hex, Keys};
 use routes::{Incoming, Login, State};
 
 /// One request as the fake server received it.
+///
+/// A test tool: its `Debug` shows every header, `Authorization` included. Use only with the
+/// throw-away tokens the fake server issues.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct LoggedRequest {

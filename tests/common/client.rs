@@ -26,8 +26,8 @@ pub fn client(server: &FakeRunbeam) -> RunbeamClient {
 pub fn assert_sent(req: &LoggedRequest, method: &str, path: &str, token: Option<&str>) {
     assert_eq!((req.method.as_str(), req.path.as_str()), (method, path));
     assert_eq!(req.header("accept"), Some("application/json"), "{path}");
-    let ua = req.header("user-agent").unwrap_or_default();
-    assert!(ua.starts_with("runbeam-sdk/"), "user agent {ua}");
+    let ua = concat!("runbeam-sdk/", env!("CARGO_PKG_VERSION"));
+    assert_eq!(req.header("user-agent"), Some(ua), "{path}");
     match token {
         Some(t) => assert_eq!(
             req.header("authorization"),
