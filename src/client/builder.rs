@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::{Inner, RetryPolicy, RunbeamClient};
 use crate::api::ApiError;
 use crate::http::{self, Timeouts};
-use crate::origin::{parse_url, OriginError};
+use crate::origin::{parse_url, Origin, OriginError};
 use crate::RunbeamError;
 
 /// Why a base URL was refused.
@@ -91,8 +91,8 @@ impl RunbeamClientBuilder {
         self
     }
 
-    /// Whether proxy settings are read from the environment (`HTTPS_PROXY`, ...). Defaults to
-    /// `true`.
+    /// Whether proxy settings are read from the environment (`HTTPS_PROXY`, `NO_PROXY`, ...).
+    /// Never for a loopback base URL. Defaults to `true`.
     pub fn use_env_proxy(mut self, yes: bool) -> Self {
         self.use_env_proxy = yes;
         self
@@ -121,12 +121,19 @@ impl RunbeamClientBuilder {
     pub(super) fn build_lenient(self) -> RunbeamClient {
         let base = normalize_base_url(&self.url);
         let custom_agent = self.agent.is_some();
+        // A loopback API (tests, the fake server, a local tunnel) is never reached through a
+        // proxy from the environment.
+        let loopback = base
+            .as_deref()
+            .ok()
+            .and_then(|b| Origin::parse(b).ok())
+            .is_some_and(|o| o.is_loopback());
         let agent = self.agent.unwrap_or_else(|| {
             let timeouts = Timeouts {
                 connect: self.connect_timeout,
                 global: self.timeout,
             };
-            http::agent_config(timeouts, self.use_env_proxy)
+            http::agent_config(timeouts, self.use_env_proxy && !loopback)
                 .max_redirects(0)
                 .build()
                 .into()
