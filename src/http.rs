@@ -22,6 +22,15 @@ pub(crate) struct Timeouts {
 /// (not turned into errors, so error bodies can be read), no proxy from the environment
 /// unless `use_env_proxy`.
 pub(crate) fn build_agent(timeouts: Timeouts, use_env_proxy: bool) -> ureq::Agent {
+    agent_config(timeouts, use_env_proxy).build().into()
+}
+
+/// The configuration [`build_agent`] uses, for callers that add settings (the API client
+/// turns redirects off).
+pub(crate) fn agent_config(
+    timeouts: Timeouts,
+    use_env_proxy: bool,
+) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
     let mut config = ureq::Agent::config_builder()
         .timeout_connect(Some(timeouts.connect))
         .timeout_global(Some(timeouts.global))
@@ -30,5 +39,5 @@ pub(crate) fn build_agent(timeouts: Timeouts, use_env_proxy: bool) -> ureq::Agen
     if !use_env_proxy {
         config = config.proxy(None);
     }
-    config.build().into()
+    config
 }

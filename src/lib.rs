@@ -17,6 +17,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
+pub mod client;
 pub mod env;
 pub mod error;
 mod http;
@@ -25,7 +26,11 @@ pub mod jwt;
 pub mod origin;
 pub mod secret;
 pub mod storage;
+#[cfg(feature = "testing")]
+pub mod testing;
 
+pub use api::{AuthorizeResponse, BearerToken, GatewayInfo, PaginatedResponse};
+pub use client::{BaseUrlError, RetryPolicy, RunbeamClient, RunbeamClientBuilder};
 pub use error::{ApiError, ConfigError, JwtError, RunbeamError, StorageError};
 pub use identity::{TeamInfo, UserInfo};
 pub use secret::Secret;

@@ -1,13 +1,211 @@
-//! [`ApiError`]: why an API call failed.
+//! [`ApiError`]: why an API call failed, and the parsers for Laravel error bodies.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
 
 /// Why a Runbeam API call failed. Never contains the bearer token.
+///
+/// Match on the variant (or use [`ApiError::status`], [`ApiError::is_unauthorized`],
+/// [`ApiError::is_forbidden`], [`ApiError::is_not_found`]) rather than on the text.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApiError {
-    /// The server answered with a non-success status.
-    #[error("HTTP {status}")]
+    /// The server answered with a non-success status. The Laravel body, when there was one,
+    /// is parsed into [`ErrorBody`].
+    #[error("HTTP {status}{}", .body.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     Status {
         /// The HTTP status code.
         status: u16,
+        /// The parsed error body (`message`, and `errors` for 422).
+        body: Box<ErrorBody>,
     },
+    /// The server answered with a redirect. The client never follows redirects, so a bearer
+    /// token can never travel to another origin.
+    #[error("HTTP {status}: the server redirected to {}; redirects are not followed", .location_origin.as_deref().unwrap_or("an unknown location"))]
+    Redirected {
+        /// The 3xx status code.
+        status: u16,
+        /// The origin (scheme, host, port) of the `Location` header, never its path or query.
+        location_origin: Option<String>,
+    },
+    /// The request did not complete in time (connect or whole-request timeout).
+    #[error("the request timed out")]
+    Timeout,
+    /// No connection could be made (refused, unreachable, DNS failure).
+    #[error("could not connect to the Runbeam API")]
+    Connect(#[source] Box<ureq::Error>),
+    /// Any other transport failure (TLS, protocol, I/O after connecting).
+    #[error("transport error")]
+    Transport(#[source] Box<ureq::Error>),
+    /// The response body was larger than the client's cap.
+    #[error("the response body is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// A success response whose body is not the expected JSON.
+    #[error("could not parse the response (HTTP {status}) near: {excerpt}")]
+    Parse {
+        /// The HTTP status of the response.
+        status: u16,
+        /// The first bytes of the body with anything token-like replaced by `[redacted]`.
+        excerpt: String,
+        /// What serde_json reported.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The client's base URL is not usable. Reported by the first call of a client made with
+    /// [`RunbeamClient::new`](crate::RunbeamClient::new).
+    #[error("invalid Runbeam API base URL: {0}")]
+    InvalidBaseUrl(#[source] crate::client::BaseUrlError),
+    /// The token cannot be sent in a header (it contains a newline or a control character).
+    #[error("the token contains characters not allowed in an HTTP header")]
+    InvalidToken,
+    /// An id or other path parameter was empty, which would silently address another route.
+    #[error("a path parameter is empty")]
+    EmptyPathSegment,
+    /// A device login was not approved before the waiting deadline.
+    #[error("the login was not approved before the deadline")]
+    LoginTimedOut,
+    /// The device login expired before it was approved (HTTP 410).
+    #[error("the login request expired")]
+    LoginExpired,
+    /// The device token is unknown to the server (HTTP 404).
+    #[error("the login request is invalid or unknown")]
+    LoginInvalid,
+}
+
+impl ApiError {
+    /// The HTTP status, when the server answered with an error status or a redirect.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } | ApiError::Redirected { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// True for HTTP 401: the token is missing, malformed, expired or revoked.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(401)
+    }
+
+    /// True for HTTP 403: the token is valid but not allowed to do this.
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(403)
+    }
+
+    /// True for HTTP 404: the resource does not exist (or is not visible to this token).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// For HTTP 422: each invalid field with its messages. Empty otherwise.
+    pub fn validation_errors(&self) -> Option<&BTreeMap<String, Vec<String>>> {
+        match self {
+            ApiError::Status { body, .. } if !body.errors.is_empty() => Some(&body.errors),
+            _ => None,
+        }
+    }
+}
+
+/// A Laravel error body: `{"message": "...", "errors": {"field": ["..."]}}`.
+///
+/// Every field is optional: a body that is not JSON gives an empty `ErrorBody`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ErrorBody {
+    /// The human-readable message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// A short error code some endpoints add (`{"error": "...", "message": "..."}`).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// For 422 validation failures: field name → messages.
+    #[serde(default)]
+    pub errors: BTreeMap<String, Vec<String>>,
+}
+
+impl ErrorBody {
+    /// Parses an error body; anything unparsable gives an empty body (the status still tells
+    /// the caller what happened). Pure: called by the client and by tests.
+    pub fn parse(bytes: &[u8]) -> ErrorBody {
+        serde_json::from_slice(bytes).unwrap_or_default()
+    }
+}
+
+/// Longest excerpt of a body kept in a [`ApiError::Parse`].
+const EXCERPT_CHARS: usize = 120;
+/// Runs of token-like characters at least this long are redacted from excerpts: JWTs,
+/// Sanctum and machine tokens are all much longer, ordinary words and JSON keys shorter.
+const TOKENISH_RUN: usize = 20;
+
+/// A short, printable excerpt of a response body with anything that could be a token replaced
+/// by `[redacted]`. Pure.
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let short: String = text.chars().take(EXCERPT_CHARS).collect();
+    let mut out = String::with_capacity(short.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= TOKENISH_RUN {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in short.chars() {
+        if c.is_ascii_alphanumeric() || "-_.|+/=~".contains(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(if c.is_control() { ' ' } else { c });
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_laravel_422_body() {
+        let body = ErrorBody::parse(
+            br#"{"message":"The name field is required.","errors":{"name":["The name field is required."]}}"#,
+        );
+        assert_eq!(body.message.as_deref(), Some("The name field is required."));
+        assert_eq!(body.errors["name"], vec!["The name field is required."]);
+    }
+
+    #[test]
+    fn non_json_error_body_is_empty_not_an_error() {
+        assert_eq!(ErrorBody::parse(b"<html>502</html>"), ErrorBody::default());
+    }
+
+    #[test]
+    fn excerpt_redacts_token_like_runs_and_is_short() {
+        let body = format!(
+            r#"{{"machine_token":"{}","note":"hello"}}{}"#,
+            "a".repeat(64),
+            "x ".repeat(500)
+        );
+        let e = excerpt(body.as_bytes());
+        assert!(!e.contains("aaaaaaaaaaaaaaaaaaaa"), "{e}");
+        assert!(e.contains("[redacted]") && e.contains("hello"), "{e}");
+        assert!(e.chars().count() <= EXCERPT_CHARS + 10);
+    }
+
+    #[test]
+    fn status_helpers_tell_401_403_404_apart() {
+        let err = |status| ApiError::Status {
+            status,
+            body: Box::default(),
+        };
+        assert!(err(401).is_unauthorized() && !err(401).is_forbidden());
+        assert!(err(403).is_forbidden() && !err(403).is_not_found());
+        assert!(err(404).is_not_found() && !err(404).is_unauthorized());
+    }
 }

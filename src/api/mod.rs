@@ -1,5 +1,232 @@
-//! The Runbeam API resources and operations. (Being built: issue 3.)
+//! The Runbeam API resources and operations.
+//!
+//! One file per resource family holds its serde types beside the [`RunbeamClient`] methods
+//! that use them. Shared here: [`PaginatedResponse`], paging, path-segment encoding and the
+//! generic request helpers the families call. The method ↔ operation mapping lives in one
+//! table, [`OPERATIONS`].
+//!
+//! Response types are lenient on purpose: unknown fields are ignored, most fields are
+//! optional, and ids are accepted as JSON strings or numbers (and kept as strings), because
+//! the published spec and the live server disagree on several shapes.
+//!
+//! [`RunbeamClient`]: crate::RunbeamClient
 
+mod authentication;
+mod backend;
+mod bearer;
+mod changes;
+mod endpoint;
 mod error;
+mod gateway;
+mod harmony;
+mod login;
+mod middleware;
+mod network;
+pub mod operations;
+mod paging;
+mod pipeline;
+mod policy;
+mod service;
+mod transform;
 
-pub use error::ApiError;
+pub use authentication::{Authentication, AuthenticationRequest};
+pub use backend::{Backend, BackendRequest};
+pub use bearer::{BearerToken, BearerTokenError, TokenKind};
+pub use changes::{AcknowledgeChangesResponse, BaseUrlResponse, Change, ChangeStatusResponse};
+pub use endpoint::{Endpoint, EndpointRequest};
+pub use error::{ApiError, ErrorBody};
+pub use gateway::{Gateway, GatewayRequest};
+pub use harmony::{AuthorizeResponse, AuthorizedBy, GatewayInfo};
+pub use login::{LoginState, LoginSuccess, StartLoginResponse};
+pub use middleware::{Middleware, MiddlewareRequest};
+pub use network::{Network, NetworkHttp, NetworkRequest};
+pub use operations::{Method, Operation, OPERATIONS};
+pub use paging::{PageIter, PaginatedResponse, PaginationLinks, PaginationMeta};
+pub use pipeline::{Pipeline, PipelineRequest};
+pub use policy::{Policy, PolicyRequest};
+pub use service::{Service, ServiceRequest};
+pub use transform::{Transform, TransformOptions, TransformRequest};
+
+pub(crate) use error::excerpt;
+use operations as ops;
+
+use serde::{Deserialize, Serialize};
+
+/// A `{"message": "..."}` answer (deletes, revoke).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MessageResponse {
+    /// The server's message, e.g. `"Gateway deleted successfully"`.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// A single resource as Laravel wraps it: `{"data": T}`.
+#[derive(Deserialize)]
+pub(crate) struct Envelope<T> {
+    pub(crate) data: T,
+}
+
+/// Appends `segment` to `out`, percent-encoding everything except RFC 3986 unreserved
+/// characters, so an id can never add a path segment, a query or a fragment. A segment made
+/// only of dots is encoded too (`..` would otherwise be a dot-segment).
+pub(crate) fn encode_segment_into(segment: &str, out: &mut String) {
+    let all_dots = segment.bytes().all(|b| b == b'.');
+    for b in segment.bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"-_~".contains(&b) || (b == b'.' && !all_dots);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters is
+/// escaped, and a segment made only of dots is escaped whole, so an id can never change the
+/// path, add a query or a fragment.
+pub fn encode_path_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    encode_segment_into(segment, &mut out);
+    out
+}
+
+/// Serde helpers for the server's loose typing (ids as numbers or strings, 0/1 flags).
+pub(crate) mod de {
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+
+    /// An optional id given as a string or a number; kept as a string.
+    pub(crate) fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(match Option::<Value>::deserialize(d)? {
+            Some(Value::String(s)) => Some(s),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        })
+    }
+
+    /// A required id given as a string or a number; kept as a string.
+    pub(crate) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        opt_id(d)?.ok_or_else(|| serde::de::Error::custom("id must be a string or a number"))
+    }
+
+    /// An optional boolean given as `true`/`false` or `0`/`1`.
+    pub(crate) fn opt_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        Ok(match Option::<Value>::deserialize(d)? {
+            Some(Value::Bool(b)) => Some(b),
+            Some(Value::Number(n)) => Some(n.as_i64() != Some(0)),
+            _ => None,
+        })
+    }
+}
+
+/// Generates the list and paging methods of a resource family on `RunbeamClient`.
+macro_rules! list_methods {
+    ($Res:ty, $plural:literal, $index:ident, $list:ident, $page:ident, $all:ident, $pages:ident) => {
+        impl crate::RunbeamClient {
+            #[doc = concat!("Lists ", $plural, " (first page; [`", stringify!($index), "`](crate::api::operations::", stringify!($index), ")).\n\n")]
+            #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api) with the reason."]
+            pub fn $list(
+                &self,
+                token: &str,
+            ) -> Result<crate::api::PaginatedResponse<$Res>, crate::RunbeamError> {
+                self.list_page(&crate::api::operations::$index, token, None)
+            }
+
+            #[doc = concat!("Fetches page `page` (1-based) of the ", $plural, ".\n\n")]
+            #[doc = "# Errors\nAs the first-page method."]
+            pub fn $page(
+                &self,
+                token: &str,
+                page: u32,
+            ) -> Result<crate::api::PaginatedResponse<$Res>, crate::RunbeamError> {
+                self.list_page(&crate::api::operations::$index, token, Some(page))
+            }
+
+            #[doc = concat!("Iterates over the pages of ", $plural, ", following `links.next`.\n\n")]
+            #[doc = "Stops when `next` is missing or names a page already fetched."]
+            pub fn $pages<'a>(&'a self, token: &'a str) -> crate::api::PageIter<'a, $Res> {
+                crate::api::PageIter::new(self, &crate::api::operations::$index, token)
+            }
+
+            #[doc = concat!("Fetches every page of ", $plural, " and returns all items.\n\n")]
+            #[doc = "# Errors\nThe first failing page's error."]
+            pub fn $all(&self, token: &str) -> Result<Vec<$Res>, crate::RunbeamError> {
+                self.$pages(token).collect_all()
+            }
+        }
+    };
+}
+
+/// Generates get / create / update / delete of a resource family on `RunbeamClient`.
+macro_rules! crud_methods {
+    ($Res:ty, $Req:ty, $singular:literal, $show:ident, $store:ident, $update:ident, $destroy:ident,
+     $get:ident, $create:ident, $upd:ident, $delete:ident) => {
+        impl crate::RunbeamClient {
+            #[doc = concat!("Fetches one ", $singular, " by id ([`", stringify!($show), "`](crate::api::operations::", stringify!($show), ")).\n\n")]
+            #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api); `is_not_found()` for an unknown id."]
+            pub fn $get(&self, token: &str, id: &str) -> Result<$Res, crate::RunbeamError> {
+                self.call_data(&crate::api::operations::$show, token, &[id], None::<&()>)
+            }
+
+            #[doc = concat!("Creates a ", $singular, " ([`", stringify!($store), "`](crate::api::operations::", stringify!($store), ")).\n\n")]
+            #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api); `validation_errors()` for a 422."]
+            pub fn $create(&self, token: &str, request: &$Req) -> Result<$Res, crate::RunbeamError> {
+                self.call_data(&crate::api::operations::$store, token, &[], Some(request))
+            }
+
+            #[doc = concat!("Replaces a ", $singular, " ([`", stringify!($update), "`](crate::api::operations::", stringify!($update), ")).\n\n")]
+            #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api)."]
+            pub fn $upd(
+                &self,
+                token: &str,
+                id: &str,
+                request: &$Req,
+            ) -> Result<$Res, crate::RunbeamError> {
+                self.call_data(&crate::api::operations::$update, token, &[id], Some(request))
+            }
+
+            #[doc = concat!("Deletes a ", $singular, " ([`", stringify!($destroy), "`](crate::api::operations::", stringify!($destroy), ")).\n\n")]
+            #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api)."]
+            pub fn $delete(
+                &self,
+                token: &str,
+                id: &str,
+            ) -> Result<crate::api::MessageResponse, crate::RunbeamError> {
+                self.call(&crate::api::operations::$destroy, token, &[id], None::<&()>)
+            }
+        }
+    };
+}
+
+pub(crate) use crud_methods;
+pub(crate) use list_methods;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_encoding_keeps_unreserved_and_escapes_the_rest() {
+        assert_eq!(encode_path_segment("01HZX-abc_~.v1"), "01HZX-abc_~.v1");
+        assert_eq!(encode_path_segment("a/b?c#d e%"), "a%2Fb%3Fc%23d%20e%25");
+        assert_eq!(encode_path_segment(".."), "%2E%2E");
+        assert_eq!(encode_path_segment("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn ids_may_be_numbers_or_strings() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default, deserialize_with = "de::opt_id")]
+            id: Option<String>,
+        }
+        let a: T = serde_json::from_str(r#"{"id":42}"#).unwrap();
+        let b: T = serde_json::from_str(r#"{"id":"01HZ"}"#).unwrap();
+        let c: T = serde_json::from_str(r#"{"id":null}"#).unwrap();
+        assert_eq!(
+            (a.id.as_deref(), b.id.as_deref(), c.id),
+            (Some("42"), Some("01HZ"), None)
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! Laravel error bodies come from the network: parsing must never panic.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = runbeam_sdk::api::ErrorBody::parse(data);
+});

@@ -1,0 +1,173 @@
+//! The one table mapping every client method to its spec operation (method and path under
+//! `/api`). The client builds every request from these entries, and `tests/client.rs` checks
+//! the table against the OpenAPI file both ways, so a path cannot drift from the spec silently.
+
+/// An HTTP method used by the Runbeam API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Method {
+    /// The upper-case name, e.g. `"GET"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// True when repeating the request cannot change the outcome (retries are allowed only
+    /// for these).
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Method::Post)
+    }
+}
+
+/// One operation of the Runbeam API as the client calls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// The spec's `operationId`, e.g. `gateways.show`.
+    pub operation_id: &'static str,
+    /// The client method that calls it, e.g. `get_gateway`.
+    pub client_method: &'static str,
+    /// The HTTP method.
+    pub method: Method,
+    /// The path relative to the `/api` base, with `{name}` placeholders as in the spec.
+    pub path: &'static str,
+}
+
+macro_rules! operations {
+    ($($konst:ident = $id:literal, $client:literal, $method:ident, $path:literal;)*) => {
+        $(
+            #[doc = concat!("`", stringify!($method), " ", $path, "` (`", $id, "`), called by `", $client, "`.")]
+            pub const $konst: Operation = Operation {
+                operation_id: $id,
+                client_method: $client,
+                method: Method::$method,
+                path: $path,
+            };
+        )*
+        /// Every operation the client calls, in spec order.
+        pub const OPERATIONS: &[Operation] = &[$($konst),*];
+    };
+}
+
+operations! {
+    AUTHENTICATIONS_INDEX = "authentications.index", "list_authentications", Get, "/authentications";
+    AUTHENTICATIONS_STORE = "authentications.store", "create_authentication", Post, "/authentications";
+    AUTHENTICATIONS_SHOW = "authentications.show", "get_authentication", Get, "/authentications/{authentication}";
+    AUTHENTICATIONS_UPDATE = "authentications.update", "update_authentication", Put, "/authentications/{authentication}";
+    AUTHENTICATIONS_DESTROY = "authentications.destroy", "delete_authentication", Delete, "/authentications/{authentication}";
+    BACKENDS_INDEX = "backends.index", "list_backends", Get, "/backends";
+    BACKENDS_STORE = "backends.store", "create_backend", Post, "/backends";
+    BACKENDS_SHOW = "backends.show", "get_backend", Get, "/backends/{backend}";
+    BACKENDS_UPDATE = "backends.update", "update_backend", Put, "/backends/{backend}";
+    BACKENDS_DESTROY = "backends.destroy", "delete_backend", Delete, "/backends/{backend}";
+    GATEWAY_BASE_URL = "gateway.base-url", "get_base_url", Get, "/gateway/base-url";
+    CHANGES_INDEX = "gateway.changes.index", "list_changes", Get, "/gateway/changes";
+    CHANGES_SHOW = "gateway.changes.show", "get_change", Get, "/gateway/changes/{change}";
+    CHANGES_ACKNOWLEDGE = "gateway.changes.acknowledge", "acknowledge_changes", Post, "/gateway/changes/acknowledge";
+    CHANGES_APPLIED = "gateway.changes.applied", "mark_change_applied", Post, "/gateway/changes/{change}/applied";
+    CHANGES_FAILED = "gateway.changes.failed", "mark_change_failed", Post, "/gateway/changes/{change}/failed";
+    CLI_START_LOGIN = "cli.start-login", "start_login", Post, "/cli/start-login";
+    CLI_CHECK_LOGIN = "cli.check-login", "check_login", Get, "/cli/check-login/{deviceToken}";
+    ENDPOINTS_INDEX = "endpoints.index", "list_endpoints", Get, "/endpoints";
+    ENDPOINTS_STORE = "endpoints.store", "create_endpoint", Post, "/endpoints";
+    ENDPOINTS_SHOW = "endpoints.show", "get_endpoint", Get, "/endpoints/{endpoint}";
+    ENDPOINTS_UPDATE = "endpoints.update", "update_endpoint", Put, "/endpoints/{endpoint}";
+    ENDPOINTS_DESTROY = "endpoints.destroy", "delete_endpoint", Delete, "/endpoints/{endpoint}";
+    GATEWAYS_INDEX = "gateways.index", "list_gateways", Get, "/gateways";
+    GATEWAYS_STORE = "gateways.store", "create_gateway", Post, "/gateways";
+    GATEWAYS_SHOW = "gateways.show", "get_gateway", Get, "/gateways/{gateway}";
+    GATEWAYS_UPDATE = "gateways.update", "update_gateway", Put, "/gateways/{gateway}";
+    GATEWAYS_DESTROY = "gateways.destroy", "delete_gateway", Delete, "/gateways/{gateway}";
+    HARMONY_AUTHORIZE = "harmony.authorize", "authorize_gateway", Post, "/harmony/authorize";
+    HARMONY_REVOKE = "harmony.revoke", "revoke_gateway", Post, "/harmony/revoke";
+    JWKS = "jwks", "get_jwks", Get, "/.well-known/jwks.json";
+    MIDDLEWARES_INDEX = "middlewares.index", "list_middlewares", Get, "/middlewares";
+    MIDDLEWARES_STORE = "middlewares.store", "create_middleware", Post, "/middlewares";
+    MIDDLEWARES_SHOW = "middlewares.show", "get_middleware", Get, "/middlewares/{middleware}";
+    MIDDLEWARES_UPDATE = "middlewares.update", "update_middleware", Put, "/middlewares/{middleware}";
+    MIDDLEWARES_DESTROY = "middlewares.destroy", "delete_middleware", Delete, "/middlewares/{middleware}";
+    NETWORKS_STORE = "networks.store", "create_network", Post, "/networks";
+    NETWORKS_SHOW = "networks.show", "get_network", Get, "/networks/{network}";
+    NETWORKS_UPDATE = "networks.update", "update_network", Put, "/networks/{network}";
+    NETWORKS_DESTROY = "networks.destroy", "delete_network", Delete, "/networks/{network}";
+    PIPELINES_INDEX = "pipelines.index", "list_pipelines", Get, "/pipelines";
+    PIPELINES_STORE = "pipelines.store", "create_pipeline", Post, "/pipelines";
+    PIPELINES_SHOW = "pipelines.show", "get_pipeline", Get, "/pipelines/{pipeline}";
+    PIPELINES_UPDATE = "pipelines.update", "update_pipeline", Put, "/pipelines/{pipeline}";
+    PIPELINES_DESTROY = "pipelines.destroy", "delete_pipeline", Delete, "/pipelines/{pipeline}";
+    POLICIES_INDEX = "policies.index", "list_policies", Get, "/policies";
+    POLICIES_STORE = "policies.store", "create_policy", Post, "/policies";
+    POLICIES_SHOW = "policies.show", "get_policy", Get, "/policies/{policy}";
+    POLICIES_UPDATE = "policies.update", "update_policy", Put, "/policies/{policy}";
+    POLICIES_DESTROY = "policies.destroy", "delete_policy", Delete, "/policies/{policy}";
+    SERVICES_INDEX = "services.index", "list_services", Get, "/services";
+    SERVICES_STORE = "services.store", "create_service", Post, "/services";
+    SERVICES_SHOW = "services.show", "get_service", Get, "/services/{service}";
+    SERVICES_UPDATE = "services.update", "update_service", Put, "/services/{service}";
+    SERVICES_DESTROY = "services.destroy", "delete_service", Delete, "/services/{service}";
+    TRANSFORMS_INDEX = "transforms.index", "list_transforms", Get, "/transforms";
+    TRANSFORMS_STORE = "transforms.store", "create_transform", Post, "/transforms";
+    TRANSFORMS_SHOW = "transforms.show", "get_transform", Get, "/transforms/{transform}";
+    TRANSFORMS_UPDATE = "transforms.update", "update_transform", Put, "/transforms/{transform}";
+    TRANSFORMS_DESTROY = "transforms.destroy", "delete_transform", Delete, "/transforms/{transform}";
+}
+
+impl Operation {
+    /// Fills the `{placeholders}` of [`Operation::path`] in order with percent-encoded
+    /// `params`. Pure. Extra or missing params are a programming error inside the crate and
+    /// are caught by the tests that run every operation.
+    pub(crate) fn fill_path(&self, params: &[&str]) -> String {
+        let mut out = String::with_capacity(self.path.len() + 32);
+        let mut rest = self.path;
+        let mut params = params.iter();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let close = rest[open..].find('}').map_or(rest.len(), |c| open + c + 1);
+            if let Some(param) = params.next() {
+                super::encode_segment_into(param, &mut out);
+            }
+            rest = &rest[close..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_placeholders_with_encoded_segments() {
+        assert_eq!(GATEWAYS_SHOW.fill_path(&["a/b c"]), "/gateways/a%2Fb%20c");
+        assert_eq!(
+            CHANGES_FAILED.fill_path(&["../x"]),
+            "/gateway/changes/..%2Fx/failed"
+        );
+        assert_eq!(GATEWAYS_INDEX.fill_path(&[]), "/gateways");
+    }
+
+    #[test]
+    fn table_has_sixty_distinct_operations() {
+        assert_eq!(OPERATIONS.len(), 60);
+        for (i, a) in OPERATIONS.iter().enumerate() {
+            for b in &OPERATIONS[i + 1..] {
+                assert_ne!((a.method, a.path), (b.method, b.path));
+                assert_ne!(a.client_method, b.client_method);
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Laravel pagination: [`PaginatedResponse`] and the page iterator.
+
+use std::collections::HashSet;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::Operation;
+use crate::{RunbeamClient, RunbeamError};
+
+/// One page of a list: `{"data": [...], "links": {...}, "meta": {...}}`.
+///
+/// `links` and `meta` are optional: a bare `{"data": []}` parses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PaginatedResponse<T> {
+    /// The items of this page.
+    pub data: Vec<T>,
+    /// Links to neighbouring pages.
+    #[serde(default)]
+    pub links: Option<PaginationLinks>,
+    /// Page numbers and totals.
+    #[serde(default)]
+    pub meta: Option<PaginationMeta>,
+}
+
+impl<T> PaginatedResponse<T> {
+    /// The page number named by `links.next`, when there is one. Only the `page` query
+    /// parameter is used: the client never sends a token to a URL taken from a response.
+    pub fn next_page(&self) -> Option<u32> {
+        let next = self.links.as_ref()?.next.as_deref()?;
+        page_param(next)
+    }
+}
+
+/// `links` of a Laravel page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PaginationLinks {
+    /// URL of the first page.
+    #[serde(default)]
+    pub first: Option<String>,
+    /// URL of the last page.
+    #[serde(default)]
+    pub last: Option<String>,
+    /// URL of the previous page.
+    #[serde(default)]
+    pub prev: Option<String>,
+    /// URL of the next page; `None` on the last page.
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+/// `meta` of a Laravel page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PaginationMeta {
+    /// This page's number (1-based).
+    #[serde(default)]
+    pub current_page: Option<u32>,
+    /// Index of the first item on this page.
+    #[serde(default)]
+    pub from: Option<u32>,
+    /// Number of the last page.
+    #[serde(default)]
+    pub last_page: Option<u32>,
+    /// The list's URL without query.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Items per page.
+    #[serde(default)]
+    pub per_page: Option<u32>,
+    /// Index of the last item on this page.
+    #[serde(default)]
+    pub to: Option<u32>,
+    /// Total number of items.
+    #[serde(default)]
+    pub total: Option<u32>,
+}
+
+/// The `page=N` query parameter of a URL, if any. Pure.
+fn page_param(url: &str) -> Option<u32> {
+    let query = url.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or_default();
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("page="))
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+}
+
+/// Iterates over the pages of a list, following `links.next` by page number.
+///
+/// Stops after the last page, when `next` is missing or has no page number, or when it names
+/// a page already fetched (a server bug that would otherwise loop for ever). After an error
+/// the iterator ends.
+pub struct PageIter<'a, T> {
+    client: &'a RunbeamClient,
+    operation: &'a Operation,
+    token: &'a str,
+    next: Option<u32>,
+    seen: HashSet<u32>,
+    _marker: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for PageIter<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageIter")
+            .field("operation", &self.operation.operation_id)
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, T: DeserializeOwned> PageIter<'a, T> {
+    pub(crate) fn new(client: &'a RunbeamClient, operation: &'a Operation, token: &'a str) -> Self {
+        PageIter {
+            client,
+            operation,
+            token,
+            next: Some(1),
+            seen: HashSet::new(),
+            _marker: std::marker::PhantomData,
+        }
+    }
+
+    /// Fetches every remaining page and concatenates their items.
+    ///
+    /// # Errors
+    /// The first failing page's error.
+    pub fn collect_all(self) -> Result<Vec<T>, RunbeamError> {
+        let mut all = Vec::new();
+        for page in self {
+            all.extend(page?.data);
+        }
+        Ok(all)
+    }
+}
+
+impl<T: DeserializeOwned> Iterator for PageIter<'_, T> {
+    type Item = Result<PaginatedResponse<T>, RunbeamError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let page = self.next.take()?;
+        self.seen.insert(page);
+        let result = self
+            .client
+            .list_page::<T>(self.operation, self.token, Some(page));
+        if let Ok(response) = &result {
+            self.next = response.next_page().filter(|n| !self.seen.contains(n));
+        }
+        Some(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_data_parses_without_links_or_meta() {
+        let page: PaginatedResponse<u32> = serde_json::from_str(r#"{"data":[1,2]}"#).unwrap();
+        assert_eq!(page.data, vec![1, 2]);
+        assert_eq!(page.next_page(), None);
+    }
+
+    #[test]
+    fn next_page_reads_only_the_page_number() {
+        let page: PaginatedResponse<u32> = serde_json::from_str(
+            r#"{"data":[],"links":{"next":"https://evil.example/api/x?per_page=5&page=3#f"},
+               "meta":{"current_page":2,"links":[{"url":null,"label":"x","active":false}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(page.next_page(), Some(3));
+        assert_eq!(page_param("https://x/api?page=0"), None);
+        assert_eq!(page_param("https://x/api?page=abc"), None);
+        assert_eq!(page_param("https://x/api"), None);
+    }
+}

@@ -1,0 +1,193 @@
+//! [`RunbeamClientBuilder`] and the base URL rule.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Inner, RetryPolicy, RunbeamClient};
+use crate::api::ApiError;
+use crate::http::{self, Timeouts};
+use crate::origin::{parse_url, Origin, OriginError};
+use crate::RunbeamError;
+
+/// Why a base URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BaseUrlError {
+    /// The scheme, host or port is not usable.
+    #[error(transparent)]
+    Origin(#[from] OriginError),
+    /// The URL has a path other than `/` or `/api`, or a query or fragment.
+    #[error("the base URL must be an origin, optionally followed by /api")]
+    Path,
+}
+
+/// Normalises a base URL to `<origin>/api`.
+///
+/// The one rule: the URL is an origin (`https://runbeam.io`) optionally followed by `/api`,
+/// with or without a trailing slash. Anything else is refused. Pure.
+pub fn normalize_base_url(url: &str) -> Result<String, BaseUrlError> {
+    let parsed = parse_url(url.trim())?;
+    match parsed.rest {
+        "" | "/" | "/api" | "/api/" => Ok(format!("{}/api", parsed.origin)),
+        _ => Err(BaseUrlError::Path),
+    }
+}
+
+/// Default time to open a connection.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time for a whole request.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default cap on a response body.
+const DEFAULT_BODY_LIMIT: u64 = 10 * 1024 * 1024;
+
+/// Builds a [`RunbeamClient`] with non-default options. Every option has a default; see each
+/// setter.
+#[derive(Debug, Clone)]
+pub struct RunbeamClientBuilder {
+    url: String,
+    connect_timeout: Duration,
+    timeout: Duration,
+    body_limit: u64,
+    retry: Option<RetryPolicy>,
+    agent: Option<ureq::Agent>,
+    use_env_proxy: bool,
+}
+
+impl RunbeamClientBuilder {
+    pub(super) fn new(url: String) -> Self {
+        RunbeamClientBuilder {
+            url,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            body_limit: DEFAULT_BODY_LIMIT,
+            retry: None,
+            agent: None,
+            use_env_proxy: true,
+        }
+    }
+
+    /// Time allowed to open a connection (TCP and TLS). Defaults to 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for a whole request, from sending to the last body byte. Defaults to 30 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Largest response body accepted; larger ones fail with [`ApiError::BodyTooLarge`].
+    /// Defaults to 10 MiB.
+    pub fn body_limit(mut self, bytes: u64) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Retries idempotent requests on 429/502/503/504. Defaults to no retries.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Whether proxy settings are read from the environment (`HTTPS_PROXY`, `NO_PROXY`, ...).
+    /// Never for a loopback base URL. Defaults to `true`.
+    pub fn use_env_proxy(mut self, yes: bool) -> Self {
+        self.use_env_proxy = yes;
+        self
+    }
+
+    /// Uses `agent` instead of building one (the timeout and proxy options are then the
+    /// agent's). The client still refuses redirects and reads error bodies on every request.
+    pub fn agent(mut self, agent: ureq::Agent) -> Self {
+        self.agent = Some(agent);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidBaseUrl`] when the URL breaks the rule of [`normalize_base_url`].
+    pub fn build(self) -> Result<RunbeamClient, RunbeamError> {
+        let client = self.build_lenient();
+        if let Err(e) = &client.inner.base {
+            return Err(ApiError::InvalidBaseUrl(e.clone()).into());
+        }
+        Ok(client)
+    }
+
+    /// Builds the client, keeping a bad URL's error for the first call.
+    pub(super) fn build_lenient(self) -> RunbeamClient {
+        let base = normalize_base_url(&self.url);
+        let custom_agent = self.agent.is_some();
+        // A loopback API (tests, the fake server, a local tunnel) is never reached through a
+        // proxy from the environment.
+        let loopback = base
+            .as_deref()
+            .ok()
+            .and_then(|b| Origin::parse(b).ok())
+            .is_some_and(|o| o.is_loopback());
+        let agent = self.agent.unwrap_or_else(|| {
+            let timeouts = Timeouts {
+                connect: self.connect_timeout,
+                global: self.timeout,
+            };
+            http::agent_config(timeouts, self.use_env_proxy && !loopback)
+                .max_redirects(0)
+                .build()
+                .into()
+        });
+        RunbeamClient {
+            inner: Arc::new(Inner {
+                base,
+                agent,
+                custom_agent,
+                body_limit: self.body_limit,
+                retry: self.retry,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_or_origin_with_api_normalise_to_one_base() {
+        for url in [
+            "https://runbeam.io",
+            "https://runbeam.io/",
+            "https://runbeam.io/api",
+            "https://runbeam.io/api/",
+            "HTTPS://Runbeam.io:443/api",
+        ] {
+            assert_eq!(
+                normalize_base_url(url).unwrap(),
+                "https://runbeam.io/api",
+                "{url}"
+            );
+        }
+        assert_eq!(
+            normalize_base_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080/api"
+        );
+    }
+
+    #[test]
+    fn other_paths_queries_and_bad_origins_are_refused() {
+        for url in [
+            "https://x/v1",
+            "https://x/api/v1",
+            "https://x/api?x=1",
+            "https://x/#f",
+        ] {
+            assert_eq!(normalize_base_url(url), Err(BaseUrlError::Path), "{url}");
+        }
+        assert!(matches!(
+            normalize_base_url("ftp://x"),
+            Err(BaseUrlError::Origin(OriginError::UnsupportedScheme))
+        ));
+    }
+}

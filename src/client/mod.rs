@@ -1,0 +1,389 @@
+//! [`RunbeamClient`]: the blocking Runbeam API client.
+//!
+//! One shared `ureq` agent (keep-alive pool, timeouts); every method builds its request from
+//! the operation table ([`crate::api::OPERATIONS`]), sends the token as
+//! `Authorization: Bearer`, reads at most the body cap, and maps the status to a typed error.
+
+mod builder;
+mod retry;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use builder::{normalize_base_url, BaseUrlError, RunbeamClientBuilder};
+pub use retry::RetryPolicy;
+
+use crate::api::{excerpt, ApiError, Envelope, ErrorBody, Operation, PaginatedResponse};
+use crate::RunbeamError;
+
+/// A blocking client for the Runbeam Cloud API.
+///
+/// ```no_run
+/// use runbeam_sdk::RunbeamClient;
+///
+/// let client = RunbeamClient::new("https://runbeam.io");
+/// let gateways = client.list_gateways("12|sanctum-token")?;
+/// for gateway in gateways.data {
+///     println!("{:?}", gateway.code);
+/// }
+/// # Ok::<(), runbeam_sdk::RunbeamError>(())
+/// ```
+///
+/// Every method blocks the calling thread, takes the bearer token first (a user JWT, a
+/// Sanctum `{id}|{token}` or a machine token, sent as is) and returns
+/// `Result<_, RunbeamError>`. The client is `Clone + Send + Sync`; clones share one connection
+/// pool. Redirects are never followed ([`ApiError::Redirected`]), so a token never leaves the
+/// configured origin.
+#[derive(Clone)]
+pub struct RunbeamClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// `<origin>/api`, or why the URL was refused (reported by each call).
+    base: Result<String, BaseUrlError>,
+    agent: ureq::Agent,
+    /// A caller's agent may follow redirects or turn statuses into errors; such requests get
+    /// our settings per request.
+    custom_agent: bool,
+    body_limit: u64,
+    retry: Option<RetryPolicy>,
+}
+
+impl std::fmt::Debug for RunbeamClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunbeamClient")
+            .field("base_url", &self.inner.base)
+            .field("body_limit", &self.inner.body_limit)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A response as read off the wire: status and (capped) body.
+pub(crate) struct RawResponse {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+    retry_after: Option<Duration>,
+    location: Option<String>,
+}
+
+impl RawResponse {
+    /// Parses a 2xx body as JSON; an empty body parses as `{}`.
+    pub(crate) fn into_json<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        let bytes: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &self.body
+        };
+        serde_json::from_slice(bytes).map_err(|source| ApiError::Parse {
+            status: self.status,
+            excerpt: excerpt(&self.body),
+            source,
+        })
+    }
+
+    /// Turns a non-2xx response into its error.
+    fn into_error(self) -> ApiError {
+        if (300..400).contains(&self.status) {
+            let location_origin = self
+                .location
+                .as_deref()
+                .and_then(|l| crate::origin::Origin::parse(l).ok())
+                .map(|o| o.to_string());
+            return ApiError::Redirected {
+                status: self.status,
+                location_origin,
+            };
+        }
+        ApiError::Status {
+            status: self.status,
+            body: Box::new(ErrorBody::parse(&self.body)),
+        }
+    }
+}
+
+impl RunbeamClient {
+    /// A client for the API at `url`: an origin (`https://runbeam.io`) or the origin plus
+    /// `/api`, trailing slash optional (see [`normalize_base_url`]). Default options: 10 s
+    /// connect timeout, 30 s per request, 10 MiB body cap, no retries.
+    ///
+    /// Never fails: a bad URL is reported as [`ApiError::InvalidBaseUrl`] by the first call.
+    /// Use [`RunbeamClient::builder`] to get that error at once.
+    pub fn new(url: impl Into<String>) -> RunbeamClient {
+        RunbeamClientBuilder::new(url.into()).build_lenient()
+    }
+
+    /// A builder for a client with non-default options.
+    pub fn builder(url: impl Into<String>) -> RunbeamClientBuilder {
+        RunbeamClientBuilder::new(url.into())
+    }
+
+    /// The normalised base URL (`<origin>/api`), or why the given URL was refused.
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidBaseUrl`].
+    pub fn base_url(&self) -> Result<&str, ApiError> {
+        self.inner
+            .base
+            .as_deref()
+            .map_err(|e| ApiError::InvalidBaseUrl(e.clone()))
+    }
+
+    /// Sends one request and reads its body (retrying per the policy). Statuses are returned,
+    /// not mapped: callers decide.
+    pub(crate) fn send(
+        &self,
+        op: &Operation,
+        token: Option<&str>,
+        params: &[&str],
+        body: Option<Vec<u8>>,
+    ) -> Result<RawResponse, ApiError> {
+        self.send_page(op, token, params, body, None)
+    }
+
+    fn send_page(
+        &self,
+        op: &Operation,
+        token: Option<&str>,
+        params: &[&str],
+        body: Option<Vec<u8>>,
+        page: Option<u32>,
+    ) -> Result<RawResponse, ApiError> {
+        let base = self.base_url()?;
+        if params.iter().any(|p| p.is_empty()) {
+            return Err(ApiError::EmptyPathSegment);
+        }
+        let mut url = format!("{base}{}", op.fill_path(params));
+        if let Some(page) = page {
+            url.push_str(&format!("?page={page}"));
+        }
+        let retry = self.inner.retry.filter(|_| op.method.is_idempotent());
+        let mut waited = Duration::ZERO;
+        let mut attempt = 0;
+        loop {
+            let response = self.send_once(op, &url, token, body.as_deref())?;
+            let wait = match retry {
+                Some(policy) if RetryPolicy::retries_status(response.status) => {
+                    policy.wait(attempt, response.retry_after, waited)
+                }
+                _ => None,
+            };
+            match wait {
+                Some(wait) => {
+                    std::thread::sleep(wait);
+                    waited += wait;
+                    attempt += 1;
+                }
+                None => return Ok(response),
+            }
+        }
+    }
+
+    fn send_once(
+        &self,
+        op: &Operation,
+        url: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Result<RawResponse, ApiError> {
+        let mut request = ureq::http::Request::builder()
+            .method(op.method.as_str())
+            .uri(url)
+            .header("Accept", "application/json");
+        if let Some(token) = token {
+            // Checked here so the error names the cause; ureq would refuse it too.
+            if token.bytes().any(|b| b.is_ascii_control()) {
+                return Err(ApiError::InvalidToken);
+            }
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            request = request.header("Content-Type", "application/json");
+        }
+        let request = request
+            .body(body.unwrap_or_default())
+            .map_err(|e| ApiError::Transport(Box::new(ureq::Error::Http(e))))?;
+        let agent = &self.inner.agent;
+        let result = if self.inner.custom_agent {
+            let request = agent
+                .configure_request(request)
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .build();
+            agent.run(request)
+        } else {
+            agent.run(request)
+        };
+        let mut response = result.map_err(map_transport)?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let retry_after = header("retry-after").and_then(|v| retry::parse_retry_after(&v));
+        let location = header("location");
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.inner.body_limit)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(limit) => ApiError::BodyTooLarge { limit },
+                other => map_transport(other),
+            })?;
+        Ok(RawResponse {
+            status,
+            body,
+            retry_after,
+            location,
+        })
+    }
+
+    /// Sends a request and parses a 2xx body as `T`; other statuses become errors.
+    pub(crate) fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        token: &str,
+        params: &[&str],
+        body: Option<&B>,
+    ) -> Result<T, RunbeamError> {
+        self.call_inner(op, Some(token), params, body, None)
+    }
+
+    /// As [`call`](Self::call) without an `Authorization` header.
+    pub(crate) fn call_anonymous<B: Serialize, T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        params: &[&str],
+        body: Option<&B>,
+    ) -> Result<T, RunbeamError> {
+        self.call_inner(op, None, params, body, None)
+    }
+
+    /// As [`call`](Self::call) for a `{"data": T}` body.
+    pub(crate) fn call_data<B: Serialize, T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        token: &str,
+        params: &[&str],
+        body: Option<&B>,
+    ) -> Result<T, RunbeamError> {
+        self.call::<B, Envelope<T>>(op, token, params, body)
+            .map(|envelope| envelope.data)
+    }
+
+    /// One page of a list operation; `None` asks for the server's default (first) page.
+    pub(crate) fn list_page<T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        token: &str,
+        page: Option<u32>,
+    ) -> Result<PaginatedResponse<T>, RunbeamError> {
+        self.call_inner(op, Some(token), &[], None::<&()>, page)
+    }
+
+    fn call_inner<B: Serialize, T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        token: Option<&str>,
+        params: &[&str],
+        body: Option<&B>,
+        page: Option<u32>,
+    ) -> Result<T, RunbeamError> {
+        let body = match body {
+            // Serialising our own request types cannot fail (no maps with non-string keys).
+            Some(b) => Some(serde_json::to_vec(b).map_err(|source| ApiError::Parse {
+                status: 0,
+                excerpt: String::new(),
+                source,
+            })?),
+            None => None,
+        };
+        let raw = self.send_page(op, token, params, body, page)?;
+        if !(200..300).contains(&raw.status) {
+            return Err(raw.into_error().into());
+        }
+        Ok(raw.into_json()?)
+    }
+}
+
+/// Maps a ureq failure to its kind. The error keeps ureq's source for diagnostics; ureq's
+/// messages name the URL, never request headers, so no token can appear in them.
+fn map_transport(error: ureq::Error) -> ApiError {
+    match error {
+        ureq::Error::Timeout(_) => ApiError::Timeout,
+        ureq::Error::BodyExceedsLimit(limit) => ApiError::BodyTooLarge { limit },
+        ureq::Error::StatusCode(status) => ApiError::Status {
+            status,
+            body: Box::default(),
+        },
+        e @ (ureq::Error::ConnectionFailed | ureq::Error::HostNotFound) => {
+            ApiError::Connect(Box::new(e))
+        }
+        ureq::Error::Io(io) if is_connect_io(&io) => {
+            ApiError::Connect(Box::new(ureq::Error::Io(io)))
+        }
+        other => ApiError::Transport(Box::new(other)),
+    }
+}
+
+fn is_connect_io(io: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        io.kind(),
+        ConnectionRefused | ConnectionReset | ConnectionAborted | NotConnected | AddrNotAvailable
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+
+    #[test]
+    fn client_is_send_sync_clone() {
+        assert_send_sync_clone::<RunbeamClient>();
+    }
+
+    #[test]
+    fn invalid_url_is_reported_by_the_first_call_not_new() {
+        let client = RunbeamClient::new("not a url");
+        let err = client.list_gateways("t").unwrap_err();
+        assert!(matches!(
+            err,
+            RunbeamError::Api(ApiError::InvalidBaseUrl(BaseUrlError::Origin(_)))
+        ));
+        assert!(matches!(
+            RunbeamClient::builder("https://x/v2").build(),
+            Err(RunbeamError::Api(ApiError::InvalidBaseUrl(
+                BaseUrlError::Path
+            )))
+        ));
+    }
+
+    #[test]
+    fn empty_ids_are_refused_before_sending() {
+        let client = RunbeamClient::new("http://127.0.0.1:9");
+        assert!(matches!(
+            client.get_gateway("t", ""),
+            Err(RunbeamError::Api(ApiError::EmptyPathSegment))
+        ));
+    }
+
+    #[test]
+    fn a_token_with_a_newline_is_a_typed_error() {
+        let client = RunbeamClient::new("http://127.0.0.1:9");
+        assert!(matches!(
+            client.list_gateways("abc\r\nX-Evil: 1"),
+            Err(RunbeamError::Api(ApiError::InvalidToken))
+        ));
+    }
+}

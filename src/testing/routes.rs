@@ -1,0 +1,400 @@
+//! The fake server's routes: a pure function from a request and the state to a reply.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::{json, Map, Value};
+
+use super::keys::{now_unix, random_hex, rfc3339, Keys};
+
+/// Seconds a machine token lives (30 days), as Runbeam issues them.
+pub(crate) const MACHINE_TOKEN_TTL: u64 = 2_592_000;
+
+/// The resource families: (URL plural, JSON `type`, display name).
+const FAMILIES: &[(&str, &str, &str)] = &[
+    ("gateways", "gateway", "Gateway"),
+    ("services", "service", "Service"),
+    ("endpoints", "endpoint", "Endpoint"),
+    ("backends", "backend", "Backend"),
+    ("pipelines", "pipeline", "Pipeline"),
+    ("middlewares", "middleware", "Middleware"),
+    ("transforms", "transform", "Transform"),
+    ("policies", "policy", "Policy"),
+    ("networks", "network", "Network"),
+    ("authentications", "authentication", "Authentication"),
+];
+
+/// A device login in progress.
+#[derive(Debug, Clone)]
+pub(crate) enum Login {
+    Pending,
+    Authenticated { token: String, user: Value },
+    Expired,
+}
+
+/// Everything the fake server remembers.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) tokens: HashSet<String>,
+    /// machine token → gateway code.
+    pub(crate) machine_tokens: HashMap<String, String>,
+    pub(crate) resources: HashMap<&'static str, BTreeMap<String, Value>>,
+    pub(crate) changes: BTreeMap<String, Value>,
+    pub(crate) logins: HashMap<String, Login>,
+    pub(crate) next_id: u64,
+    pub(crate) per_page: usize,
+}
+
+/// A reply: status, JSON body.
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+}
+
+fn reply(status: u16, body: Value) -> Reply {
+    Reply { status, body }
+}
+
+fn message(status: u16, text: &str) -> Reply {
+    reply(status, json!({ "message": text }))
+}
+
+fn validation(field: &str) -> Reply {
+    let text = format!("The {field} field is required.");
+    reply(422, json!({"message": text, "errors": {field: [text]}}))
+}
+
+/// A request as the routes see it.
+pub(crate) struct Incoming<'a> {
+    pub(crate) method: &'a str,
+    /// Path segments after `/api`, percent-decoded.
+    pub(crate) segments: Vec<String>,
+    pub(crate) query: &'a str,
+    pub(crate) bearer: Option<&'a str>,
+    pub(crate) body: &'a str,
+}
+
+impl State {
+    pub(crate) fn new() -> State {
+        State {
+            per_page: 15,
+            ..State::default()
+        }
+    }
+
+    /// A new id, ULID-like and sortable.
+    pub(crate) fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("01FAKE{:020}", self.next_id)
+    }
+
+    /// Stores a resource of family `plural`, filling `id`, `type` and timestamps.
+    pub(crate) fn insert(&mut self, plural: &str, mut value: Value) -> Option<String> {
+        let (plural, kind, _) = *FAMILIES.iter().find(|f| f.0 == plural)?;
+        let id = self.new_id();
+        let now = rfc3339(now_unix());
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("id".into(), json!(id));
+            obj.insert("type".into(), json!(kind));
+            obj.entry("team_id").or_insert(json!("team-1"));
+            obj.entry("created_at").or_insert(json!(now));
+            obj.entry("updated_at").or_insert(json!(now));
+        }
+        self.resources
+            .entry(plural)
+            .or_default()
+            .insert(id.clone(), value);
+        Some(id)
+    }
+
+    pub(crate) fn handle(&mut self, keys: &Keys, origin: &str, req: &Incoming<'_>) -> Reply {
+        let seg: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+        match (req.method, seg.as_slice()) {
+            ("GET", [".well-known", "jwks.json"]) => return reply(200, keys.jwks.clone()),
+            ("POST", ["cli", "start-login"]) => return self.start_login(origin),
+            ("GET", ["cli", "check-login", device]) => return self.check_login(device),
+            _ => {}
+        }
+        if !req.bearer.is_some_and(|t| self.tokens.contains(t)) {
+            return message(401, "Unauthenticated.");
+        }
+        let body: Value = if req.body.trim().is_empty() {
+            json!({})
+        } else {
+            match serde_json::from_str(req.body) {
+                Ok(v) => v,
+                Err(_) => return message(400, "Malformed JSON body."),
+            }
+        };
+        match (req.method, seg.as_slice()) {
+            ("POST", ["harmony", "authorize"]) => self.authorize(&body),
+            ("POST", ["harmony", "revoke"]) => self.revoke(&body),
+            ("GET", ["gateway", "base-url"]) => reply(
+                200,
+                json!({"base_url": format!("{origin}/api"), "changes_path": "/api/gateway/changes",
+                       "full_url": format!("{origin}/api/gateway/changes")}),
+            ),
+            ("GET", ["gateway", "changes"]) => {
+                let items: Vec<Value> = self.changes.values().cloned().collect();
+                self.page(origin, "gateway/changes", &items, req.query)
+            }
+            ("POST", ["gateway", "changes", "acknowledge"]) => self.acknowledge(&body),
+            ("GET", ["gateway", "changes", id]) => match self.changes.get(*id) {
+                Some(c) => reply(200, json!({ "data": c })),
+                None => message(404, "No query results for model [Change]."),
+            },
+            ("POST", ["gateway", "changes", id, outcome @ ("applied" | "failed")]) => {
+                self.change_outcome(id, outcome, &body)
+            }
+            (method, [plural, rest @ ..]) if FAMILIES.iter().any(|f| f.0 == *plural) => {
+                self.resource(origin, method, plural, rest, body, req.query)
+            }
+            _ => message(404, "Not found."),
+        }
+    }
+
+    fn start_login(&mut self, origin: &str) -> Reply {
+        let device = format!("dev_{}", random_hex(16));
+        self.logins.insert(device.clone(), Login::Pending);
+        reply(
+            201,
+            json!({"device_token": device, "verification_url": format!("{origin}/cli/verify/{device}"),
+                   "expires_in_seconds": 600}),
+        )
+    }
+
+    fn check_login(&self, device: &str) -> Reply {
+        match self.logins.get(device) {
+            None => reply(
+                404,
+                json!({"status": "invalid", "message": "Invalid device token."}),
+            ),
+            Some(Login::Expired) => reply(
+                410,
+                json!({"status": "expired", "message": "The login request expired."}),
+            ),
+            Some(Login::Pending) => reply(200, json!({"status": "pending"})),
+            Some(Login::Authenticated { token, user }) => reply(
+                200,
+                json!({"status": "authenticated", "token": token, "expires_in": 86_400, "user": user}),
+            ),
+        }
+    }
+
+    fn authorize(&mut self, body: &Value) -> Reply {
+        let Some(code) = body.get("gateway_code").and_then(Value::as_str) else {
+            return validation("gateway_code");
+        };
+        if body.get("token").and_then(Value::as_str).is_none() {
+            return validation("token");
+        }
+        let existing = self
+            .resources
+            .get("gateways")
+            .and_then(|g| g.values().find(|v| v["code"] == code).cloned());
+        let gateway = match existing {
+            Some(g) => g,
+            None => {
+                let id = self.insert(
+                    "gateways",
+                    json!({"name": code, "code": code, "enabled": true}),
+                );
+                id.and_then(|id| self.resources.get("gateways")?.get(&id).cloned())
+                    .unwrap_or_default()
+            }
+        };
+        let machine_token = format!("mt_{}", random_hex(24));
+        self.tokens.insert(machine_token.clone());
+        self.machine_tokens
+            .insert(machine_token.clone(), code.to_string());
+        reply(
+            201,
+            json!({
+                "machine_token": machine_token,
+                "expires_in": MACHINE_TOKEN_TTL as f64,
+                "expires_at": rfc3339(now_unix() + MACHINE_TOKEN_TTL),
+                "gateway": {"id": gateway["id"], "code": code, "name": gateway["name"],
+                            "authorized_by": {"id": "user-1", "name": "Fake User", "email": "user@example.test"}},
+                "abilities": ["harmony:send", "harmony:receive"],
+            }),
+        )
+    }
+
+    fn revoke(&mut self, body: &Value) -> Reply {
+        let Some(code) = body.get("gateway_code").and_then(Value::as_str) else {
+            return validation("gateway_code");
+        };
+        let revoked: Vec<String> = self
+            .machine_tokens
+            .iter()
+            .filter(|(_, c)| c.as_str() == code)
+            .map(|(t, _)| t.clone())
+            .collect();
+        for token in &revoked {
+            self.machine_tokens.remove(token);
+            self.tokens.remove(token);
+        }
+        message(200, "Gateway authorization revoked.")
+    }
+
+    fn acknowledge(&mut self, body: &Value) -> Reply {
+        let Some(ids) = body.get("change_ids").and_then(Value::as_array) else {
+            return validation("change_ids");
+        };
+        let (mut acknowledged, mut failed) = (Vec::new(), Vec::new());
+        for id in ids.iter().filter_map(Value::as_str) {
+            match self.changes.get_mut(id) {
+                Some(change) => {
+                    change["status"] = json!("acknowledged");
+                    change["acknowledged_at"] = json!(rfc3339(now_unix()));
+                    acknowledged.push(id.to_string());
+                }
+                None => failed.push(id.to_string()),
+            }
+        }
+        reply(200, json!({"acknowledged": acknowledged, "failed": failed}))
+    }
+
+    fn change_outcome(&mut self, id: &str, outcome: &str, body: &Value) -> Reply {
+        let error = body.get("error").and_then(Value::as_str);
+        if outcome == "failed" && error.is_none() {
+            return validation("error");
+        }
+        let Some(change) = self.changes.get_mut(id) else {
+            return message(404, "No query results for model [Change].");
+        };
+        change["status"] = json!(outcome);
+        change[format!("{outcome}_at")] = json!(rfc3339(now_unix()));
+        if let Some(error) = error {
+            change["error_message"] = json!(error);
+            change["error_details"] = body.get("details").cloned().unwrap_or(Value::Null);
+        }
+        reply(
+            200,
+            json!({"success": true, "message": format!("Change marked as {outcome}.")}),
+        )
+    }
+
+    fn resource(
+        &mut self,
+        origin: &str,
+        method: &str,
+        plural: &str,
+        rest: &[&str],
+        body: Value,
+        query: &str,
+    ) -> Reply {
+        let Some(&(plural, _, display)) = FAMILIES.iter().find(|f| f.0 == plural) else {
+            return message(404, "Not found.");
+        };
+        let not_found = || message(404, &format!("No query results for model [{display}]."));
+        match (method, rest) {
+            // The spec has no list for networks.
+            ("GET", []) if plural != "networks" => {
+                let items: Vec<Value> = self
+                    .resources
+                    .get(plural)
+                    .map(|m| m.values().cloned().collect())
+                    .unwrap_or_default();
+                self.page(origin, plural, &items, query)
+            }
+            ("POST", []) => {
+                let Some(fields) = request_fields(plural, body) else {
+                    return validation("name");
+                };
+                match self.insert(plural, fields) {
+                    Some(id) => reply(201, json!({"data": self.resources[plural][&id]})),
+                    None => not_found(),
+                }
+            }
+            ("GET", [id]) => match self.resources.get(plural).and_then(|m| m.get(*id)) {
+                Some(v) => reply(200, json!({ "data": v })),
+                None => not_found(),
+            },
+            ("PUT", [id]) => {
+                let Some(fields) = request_fields(plural, body) else {
+                    return validation("name");
+                };
+                let Some(current) = self.resources.get_mut(plural).and_then(|m| m.get_mut(*id))
+                else {
+                    return not_found();
+                };
+                if let (Some(cur), Value::Object(new)) = (current.as_object_mut(), fields) {
+                    cur.extend(new);
+                    cur.insert("updated_at".into(), json!(rfc3339(now_unix())));
+                }
+                reply(200, json!({"data": current}))
+            }
+            ("DELETE", [id]) => match self.resources.get_mut(plural).and_then(|m| m.remove(*id)) {
+                Some(_) => message(200, &format!("{display} deleted successfully")),
+                None => not_found(),
+            },
+            _ => message(405, "Method not allowed."),
+        }
+    }
+
+    /// A Laravel-shaped page of `items` (`?page=N`, `per_page=M`).
+    fn page(&self, origin: &str, path: &str, items: &[Value], query: &str) -> Reply {
+        let param = |name: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|v| *v > 0)
+        };
+        let per_page = param("per_page").unwrap_or(self.per_page).max(1);
+        let page = param("page").unwrap_or(1);
+        let total = items.len();
+        let last_page = total.div_ceil(per_page).max(1);
+        let start = (page - 1).saturating_mul(per_page).min(total);
+        let end = (start + per_page).min(total);
+        let url = |n: usize| format!("{origin}/api/{path}?page={n}");
+        let data: Vec<Value> = items[start..end].to_vec();
+        reply(
+            200,
+            json!({
+                "data": data,
+                "links": {"first": url(1), "last": url(last_page),
+                          "prev": (page > 1).then(|| url(page - 1)),
+                          "next": (page < last_page).then(|| url(page + 1))},
+                "meta": {"current_page": page, "from": (end > start).then_some(start + 1),
+                         "last_page": last_page, "links": [], "path": format!("{origin}/api/{path}"),
+                         "per_page": per_page, "to": (end > start).then_some(end), "total": total},
+            }),
+        )
+    }
+}
+
+/// Turns a create/update body into stored fields, shaped like the real API's resources.
+/// `None` when the required `name` is missing.
+fn request_fields(plural: &str, body: Value) -> Option<Value> {
+    let mut obj: Map<String, Value> = match body {
+        Value::Object(obj) => obj,
+        _ => return None,
+    };
+    let name = obj.get("name").and_then(Value::as_str)?.to_string();
+    if name.is_empty() {
+        return None;
+    }
+    match plural {
+        "networks" => {
+            let address = obj.remove("bind_address").unwrap_or(Value::Null);
+            let port = obj.remove("bind_port").unwrap_or(Value::Null);
+            obj.insert(
+                "http".into(),
+                json!({"bind_address": address, "bind_port": port}),
+            );
+        }
+        "transforms" => {
+            let instructions = obj.remove("instructions").unwrap_or(Value::Null);
+            obj.insert("options".into(), json!({ "instructions": instructions }));
+        }
+        "policies" => {
+            let enabled = obj.get("enabled").and_then(Value::as_bool).unwrap_or(true);
+            obj.insert("enabled".into(), json!(u8::from(enabled)));
+        }
+        _ => {
+            obj.entry("code").or_insert(json!(name));
+        }
+    }
+    Some(Value::Object(obj))
+}

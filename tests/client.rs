@@ -1,0 +1,1155 @@
+//! The API client against the fake Runbeam server: every operation, paging, each error kind,
+//! timeouts, body cap, redirects, retries, device login; and the spec coverage check.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::net::TcpListener;
+use std::time::Duration;
+
+use common::client::{assert_sent, client, path_matches, server};
+use runbeam_sdk::api::{
+    ApiError, AuthenticationRequest, BackendRequest, EndpointRequest, GatewayRequest, LoginState,
+    MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest, ServiceRequest,
+    TransformRequest, OPERATIONS,
+};
+use runbeam_sdk::testing::{FakeRunbeam, Scripted};
+use runbeam_sdk::{RetryPolicy, RunbeamClient, RunbeamError, TeamInfo, UserInfo};
+use serde_json::{json, Value};
+
+fn api(err: RunbeamError) -> ApiError {
+    match err {
+        RunbeamError::Api(e) => e,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+fn user() -> UserInfo {
+    serde_json::from_value(json!({"id": "u1", "email": "ada@example.test", "name": "Ada"})).unwrap()
+}
+
+fn team() -> TeamInfo {
+    serde_json::from_value(json!({"id": "t1", "name": "Team"})).unwrap()
+}
+
+// ---------------------------------------------------------------- spec coverage
+
+fn spec_operations() -> BTreeSet<(String, String, String)> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/runbeam-openapi.json"
+    ))
+    .unwrap();
+    let spec: Value = serde_json::from_str(&text).unwrap();
+    let mut ops = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if ["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                let id = op["operationId"].as_str().unwrap_or_default().to_string();
+                ops.insert((method.to_uppercase(), path.clone(), id));
+            }
+        }
+    }
+    ops
+}
+
+#[test]
+fn every_spec_operation_has_a_client_method_and_every_method_is_in_the_spec() {
+    let spec = spec_operations();
+    assert_eq!(spec.len(), 60, "the fixture is the v1-2 spec");
+    let table: BTreeSet<(String, String, String)> = OPERATIONS
+        .iter()
+        .map(|o| {
+            (
+                o.method.as_str().to_string(),
+                o.path.to_string(),
+                o.operation_id.to_string(),
+            )
+        })
+        .collect();
+    let missing: Vec<_> = spec.difference(&table).collect();
+    let extra: Vec<_> = table.difference(&spec).collect();
+    assert!(
+        missing.is_empty(),
+        "spec operations without a client method: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "client operations not in the spec: {extra:?}"
+    );
+}
+
+// ---------------------------------------------------------------- every operation
+
+/// Runs create / list / get / update / delete for one family and checks each request.
+macro_rules! crud_cycle {
+    ($server:expr, $client:expr, $token:expr, $plural:literal, $req:expr, $upd:expr,
+     $create:ident, $list:expr, $get:ident, $update:ident, $delete:ident) => {{
+        let (server, client, token): (&FakeRunbeam, &RunbeamClient, &str) =
+            ($server, $client, $token);
+        let created = client.$create(token, &$req).unwrap();
+        let id = created.id.clone().expect("created resource has an id");
+        let req = server.last_request().unwrap();
+        assert_sent(&req, "POST", concat!("/api/", $plural), Some(token));
+        assert_eq!(req.header("content-type"), Some("application/json"));
+        assert_eq!(req.json(), serde_json::to_value(&$req).unwrap());
+
+        let list: Option<fn(&RunbeamClient, &str) -> usize> = $list;
+        if let Some(list) = list {
+            assert_eq!(list(client, token), 1);
+            assert_sent(
+                &server.last_request().unwrap(),
+                "GET",
+                concat!("/api/", $plural),
+                Some(token),
+            );
+        }
+
+        let got = client.$get(token, &id).unwrap();
+        assert_eq!(got.id.as_deref(), Some(id.as_str()));
+        let path = format!("/api/{}/{}", $plural, id);
+        assert_sent(&server.last_request().unwrap(), "GET", &path, Some(token));
+
+        let updated = client.$update(token, &id, &$upd).unwrap();
+        assert_eq!(updated.id.as_deref(), Some(id.as_str()));
+        let req = server.last_request().unwrap();
+        assert_sent(&req, "PUT", &path, Some(token));
+        assert_eq!(req.json(), serde_json::to_value(&$upd).unwrap());
+
+        let deleted = client.$delete(token, &id).unwrap();
+        assert!(deleted.message.unwrap().contains("deleted"));
+        assert_sent(
+            &server.last_request().unwrap(),
+            "DELETE",
+            &path,
+            Some(token),
+        );
+        assert!(api(client.$get(token, &id).unwrap_err()).is_not_found());
+        (created, updated)
+    }};
+}
+
+#[test]
+fn every_operation_sends_the_spec_method_path_headers_and_body() {
+    let server = server();
+    let client = client(&server);
+    let token = server.user_token();
+    let t = token.as_str();
+    let s = &server;
+    let c = &client;
+
+    let (g, g2) = crud_cycle!(
+        s,
+        c,
+        t,
+        "gateways",
+        GatewayRequest {
+            name: "gw-a".into(),
+            enabled: Some(true),
+            dns: Some(vec!["1.1.1.1".into()]),
+            ..Default::default()
+        },
+        GatewayRequest {
+            name: "gw-a".into(),
+            enabled: Some(false),
+            ..Default::default()
+        },
+        create_gateway,
+        Some(|c, t| c.list_gateways(t).unwrap().data.len()),
+        get_gateway,
+        update_gateway,
+        delete_gateway
+    );
+    assert_eq!((g.enabled, g2.enabled), (Some(true), Some(false)));
+    crud_cycle!(
+        s,
+        c,
+        t,
+        "services",
+        ServiceRequest { name: "svc".into() },
+        ServiceRequest {
+            name: "svc2".into()
+        },
+        create_service,
+        Some(|c, t| c.list_services(t).unwrap().data.len()),
+        get_service,
+        update_service,
+        delete_service
+    );
+    crud_cycle!(
+        s,
+        c,
+        t,
+        "endpoints",
+        EndpointRequest {
+            name: "ep".into(),
+            service_id: Some("s1".into())
+        },
+        EndpointRequest {
+            name: "ep".into(),
+            service_id: None
+        },
+        create_endpoint,
+        Some(|c, t| c.list_endpoints(t).unwrap().data.len()),
+        get_endpoint,
+        update_endpoint,
+        delete_endpoint
+    );
+    crud_cycle!(
+        s,
+        c,
+        t,
+        "backends",
+        BackendRequest { name: "be".into() },
+        BackendRequest { name: "be2".into() },
+        create_backend,
+        Some(|c, t| c.list_backends(t).unwrap().data.len()),
+        get_backend,
+        update_backend,
+        delete_backend
+    );
+    crud_cycle!(
+        s,
+        c,
+        t,
+        "pipelines",
+        PipelineRequest {
+            name: "pl".into(),
+            service_id: None
+        },
+        PipelineRequest {
+            name: "pl2".into(),
+            service_id: Some("7".into())
+        },
+        create_pipeline,
+        Some(|c, t| c.list_pipelines(t).unwrap().data.len()),
+        get_pipeline,
+        update_pipeline,
+        delete_pipeline
+    );
+    crud_cycle!(
+        s,
+        c,
+        t,
+        "middlewares",
+        MiddlewareRequest { name: "mw".into() },
+        MiddlewareRequest { name: "mw2".into() },
+        create_middleware,
+        Some(|c, t| c.list_middlewares(t).unwrap().data.len()),
+        get_middleware,
+        update_middleware,
+        delete_middleware
+    );
+    let (tr, _) = crud_cycle!(
+        s,
+        c,
+        t,
+        "transforms",
+        TransformRequest {
+            name: "tr".into(),
+            instructions: Some("upper".into())
+        },
+        TransformRequest {
+            name: "tr".into(),
+            instructions: None
+        },
+        create_transform,
+        Some(|c, t| c.list_transforms(t).unwrap().data.len()),
+        get_transform,
+        update_transform,
+        delete_transform
+    );
+    assert_eq!(tr.options.unwrap().instructions.as_deref(), Some("upper"));
+    let (po, _) = crud_cycle!(
+        s,
+        c,
+        t,
+        "policies",
+        PolicyRequest {
+            name: "po".into(),
+            enabled: Some(true)
+        },
+        PolicyRequest {
+            name: "po".into(),
+            enabled: Some(false)
+        },
+        create_policy,
+        Some(|c, t| c.list_policies(t).unwrap().data.len()),
+        get_policy,
+        update_policy,
+        delete_policy
+    );
+    assert_eq!(
+        po.enabled,
+        Some(true),
+        "the API sends 1; the client reads a bool"
+    );
+    let (nw, _) = crud_cycle!(
+        s,
+        c,
+        t,
+        "networks",
+        NetworkRequest {
+            name: "net".into(),
+            enable_wireguard: true,
+            interface: None,
+            bind_address: "0.0.0.0".into(),
+            bind_port: 8080
+        },
+        NetworkRequest {
+            name: "net".into(),
+            enable_wireguard: false,
+            interface: Some("eth0".into()),
+            bind_address: "127.0.0.1".into(),
+            bind_port: 9090
+        },
+        create_network,
+        None,
+        get_network,
+        update_network,
+        delete_network
+    );
+    assert_eq!(nw.http.unwrap().bind_port, Some(8080));
+    crud_cycle!(
+        s,
+        c,
+        t,
+        "authentications",
+        AuthenticationRequest { name: "au".into() },
+        AuthenticationRequest { name: "au2".into() },
+        create_authentication,
+        Some(|c, t| c.list_authentications(t).unwrap().data.len()),
+        get_authentication,
+        update_authentication,
+        delete_authentication
+    );
+
+    // Harmony, changes, login, JWKS.
+    let auth = client.authorize_gateway(t, "gw-code", None, None).unwrap();
+    let machine = auth.machine_token.expose().clone();
+    let base = client.get_base_url(&machine).unwrap();
+    assert_eq!(base.base_url, server.api_url());
+    let change = server.add_change(&auth.gateway.id, json!({"toml_config": "[x]"}));
+    assert_eq!(client.list_changes(&machine).unwrap().data.len(), 1);
+    assert_eq!(client.get_change(&machine, &change).unwrap().id, change);
+    client
+        .acknowledge_changes(&machine, vec![change.clone()])
+        .unwrap();
+    client.mark_change_applied(&machine, &change).unwrap();
+    client
+        .mark_change_failed(&machine, &change, "boom", None)
+        .unwrap();
+    client.revoke_gateway(t, "gw-code").unwrap();
+    let login = client.start_login().unwrap();
+    client.check_login(login.device_token.expose()).unwrap();
+    client.get_jwks().unwrap();
+
+    // Every operation of the table was sent, as the spec writes it.
+    let log = server.requests();
+    for op in OPERATIONS {
+        assert!(
+            log.iter()
+                .any(|r| r.method == op.method.as_str() && path_matches(op.path, &r.path)),
+            "{} {} ({}) was never called",
+            op.method.as_str(),
+            op.path,
+            op.client_method
+        );
+    }
+}
+
+#[test]
+fn request_bodies_leave_out_none_fields() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    client
+        .create_gateway(
+            &t,
+            &GatewayRequest {
+                name: "x".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(server.last_request().unwrap().json(), json!({"name": "x"}));
+}
+
+#[test]
+fn path_segments_are_percent_encoded() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let err = api(client.get_gateway(&t, "../a/b c?d#e").unwrap_err());
+    assert!(err.is_not_found());
+    assert_eq!(
+        server.last_request().unwrap().path,
+        "/api/gateways/..%2Fa%2Fb%20c%3Fd%23e"
+    );
+    assert!(matches!(
+        api(client.get_gateway(&t, "").unwrap_err()),
+        ApiError::EmptyPathSegment
+    ));
+}
+
+// ---------------------------------------------------------------- harmony
+
+#[test]
+fn authorize_gateway_sends_the_spec_body_and_returns_a_30_day_machine_token() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let r = client
+        .authorize_gateway(
+            &t,
+            "gateway-123",
+            Some("ssh-ed25519 AAAA".into()),
+            Some(vec!["a=1".into()]),
+        )
+        .unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(&req, "POST", "/api/harmony/authorize", Some(&t));
+    assert_eq!(
+        req.json(),
+        json!({"token": t, "gateway_code": "gateway-123", "machine_public_key": "ssh-ed25519 AAAA", "metadata": ["a=1"]})
+    );
+    assert_eq!(r.expires_in, 2_592_000.0);
+    assert!(
+        r.expires_at.ends_with('Z') && r.expires_at.len() == 20,
+        "{}",
+        r.expires_at
+    );
+    assert_eq!(r.gateway.code, "gateway-123");
+    assert!(!r.abilities.is_empty());
+    assert!(!format!("{r:?}").contains(r.machine_token.expose().as_str()));
+
+    client
+        .authorize_gateway(&t, "gateway-123", None, None)
+        .unwrap();
+    assert_eq!(
+        server.last_request().unwrap().json(),
+        json!({"token": t, "gateway_code": "gateway-123"})
+    );
+}
+
+#[test]
+fn revoked_machine_token_is_refused_with_401() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let machine = client
+        .authorize_gateway(&t, "gw", None, None)
+        .unwrap()
+        .machine_token;
+    client.get_base_url(machine.expose()).unwrap();
+    client.revoke_gateway(&t, "gw").unwrap();
+    assert_eq!(
+        server.last_request().unwrap().json(),
+        json!({"token": t, "gateway_code": "gw"})
+    );
+    let err = api(client.get_base_url(machine.expose()).unwrap_err());
+    assert!(err.is_unauthorized() && !err.is_forbidden(), "{err:?}");
+}
+
+// ---------------------------------------------------------------- paging
+
+#[test]
+fn paging_fetches_page_n_and_collects_all_pages() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    server.set_per_page(2);
+    for n in 0..5 {
+        server.insert_resource("gateways", json!({"name": format!("g{n}")}));
+    }
+    let first = client.list_gateways(&t).unwrap();
+    assert_eq!(first.data.len(), 2);
+    let meta = first.meta.clone().unwrap();
+    assert_eq!(
+        (meta.total, meta.last_page, meta.current_page),
+        (Some(5), Some(3), Some(1))
+    );
+    assert_eq!(server.last_request().unwrap().query, None);
+
+    let third = client.list_gateways_page(&t, 3).unwrap();
+    assert_eq!(third.data.len(), 1);
+    assert_eq!(
+        server.last_request().unwrap().query.as_deref(),
+        Some("page=3")
+    );
+    assert_eq!(third.next_page(), None);
+
+    server.clear_requests();
+    let all = client.list_all_gateways(&t).unwrap();
+    assert_eq!(all.len(), 5);
+    let queries: Vec<_> = server
+        .requests()
+        .into_iter()
+        .map(|r| r.query.unwrap())
+        .collect();
+    assert_eq!(queries, ["page=1", "page=2", "page=3"]);
+}
+
+#[test]
+fn page_iteration_stops_on_a_repeated_or_missing_next() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let looping = json!({"data": [{"id": "a"}], "links": {"next": format!("{}/api/gateways?page=1", server.url())}});
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::status(200, looping.to_string()),
+    );
+    assert_eq!(client.list_all_gateways(&t).unwrap().len(), 1);
+    assert_eq!(server.requests().len(), 1, "page 1 is not fetched twice");
+
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::status(200, r#"{"data":[{"id":1},{"id":2}]}"#),
+    );
+    let all = client.list_all_gateways(&t).unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|g| g.id.clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["1", "2"]
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn next_links_to_another_origin_are_followed_only_by_page_number() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let page1 = json!({"data": [], "links": {"next": "https://evil.example/steal?page=2"}});
+    server.script("/api/gateways", 1, Scripted::status(200, page1.to_string()));
+    let pages: Vec<_> = client.gateway_pages(&t).collect();
+    assert_eq!(pages.len(), 2);
+    let last = server.last_request().unwrap();
+    assert_eq!(
+        (last.path.as_str(), last.query.as_deref()),
+        ("/api/gateways", Some("page=2"))
+    );
+}
+
+// ---------------------------------------------------------------- errors
+
+#[test]
+fn statuses_map_to_distinguishable_errors_with_the_laravel_body() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+
+    let e401 = api(client.list_gateways("1|not-issued").unwrap_err());
+    assert!(e401.is_unauthorized(), "{e401:?}");
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::status(403, r#"{"message":"This action is unauthorized."}"#),
+    );
+    let e403 = api(client.list_gateways(&t).unwrap_err());
+    assert!(e403.is_forbidden());
+    assert_eq!(e403.to_string(), "HTTP 403: This action is unauthorized.");
+    let e404 = api(client.get_service(&t, "nope").unwrap_err());
+    assert!(e404.is_not_found());
+
+    let e422 = api(client
+        .create_backend(&t, &BackendRequest::default())
+        .unwrap_err());
+    assert_eq!(e422.status(), Some(422));
+    assert_eq!(
+        e422.validation_errors().unwrap()["name"],
+        ["The name field is required."]
+    );
+
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::status(500, "<html>oops</html>"),
+    );
+    match api(client.list_gateways(&t).unwrap_err()) {
+        ApiError::Status { status: 500, body } => assert_eq!(body.message, None),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_non_json_success_body_is_a_parse_error_with_a_token_free_excerpt() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let secret = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl";
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::malformed(format!("<html>token={secret}</html>")),
+    );
+    let err = api(client.list_gateways(&t).unwrap_err());
+    let ApiError::Parse {
+        status, excerpt, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*status, 200);
+    assert!(
+        excerpt.contains("<html>") && !excerpt.contains("eyJ"),
+        "{excerpt}"
+    );
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(secret) && !shown.contains(&t), "{shown}");
+}
+
+#[test]
+fn a_stalling_server_gives_a_timeout() {
+    let server = server();
+    let client = RunbeamClient::builder(server.url())
+        .timeout(Duration::from_millis(300))
+        .use_env_proxy(false)
+        .build()
+        .unwrap();
+    server.script("/api/gateways", 1, Scripted::delay(Duration::from_secs(3)));
+    let err = api(client.list_gateways(&server.user_token()).unwrap_err());
+    assert!(matches!(err, ApiError::Timeout), "{err:?}");
+}
+
+#[test]
+fn a_closed_port_gives_a_connect_error() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = RunbeamClient::builder(format!("http://127.0.0.1:{port}"))
+        .use_env_proxy(false)
+        .build()
+        .unwrap();
+    let err = api(client.list_gateways("t").unwrap_err());
+    assert!(matches!(err, ApiError::Connect(_)), "{err:?}");
+}
+
+#[test]
+fn a_body_over_the_cap_is_refused() {
+    let server = server();
+    let client = RunbeamClient::builder(server.url())
+        .body_limit(1024)
+        .use_env_proxy(false)
+        .build()
+        .unwrap();
+    let big = format!(r#"{{"data":[],"pad":"{}"}}"#, "x".repeat(4096));
+    server.script("/api/gateways", 1, Scripted::status(200, big));
+    let err = api(client.list_gateways(&server.user_token()).unwrap_err());
+    assert!(
+        matches!(err, ApiError::BodyTooLarge { limit: 1024 }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_cross_origin_redirect_is_refused_and_the_token_never_reaches_the_other_origin() {
+    let a = server();
+    let b = server();
+    let client = client(&a);
+    let t = a.user_token();
+    for status in [301, 302, 307, 308] {
+        a.script(
+            "/api/gateways",
+            1,
+            Scripted::redirect(status, &format!("{}/api/gateways?x=1", b.url())),
+        );
+        let err = api(client.list_gateways(&t).unwrap_err());
+        match err {
+            ApiError::Redirected {
+                status: s,
+                location_origin,
+            } => {
+                assert_eq!(s, status);
+                assert_eq!(location_origin, Some(b.url()));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        b.requests().is_empty(),
+        "nothing may reach the other origin"
+    );
+}
+
+#[test]
+fn a_custom_agent_still_refuses_redirects() {
+    let a = server();
+    let b = server();
+    let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
+    let client = RunbeamClient::builder(a.url())
+        .agent(agent)
+        .build()
+        .unwrap();
+    a.script(
+        "/api/gateways",
+        1,
+        Scripted::redirect(302, &format!("{}/api/gateways", b.url())),
+    );
+    let err = api(client.list_gateways(&a.user_token()).unwrap_err());
+    assert!(
+        matches!(err, ApiError::Redirected { status: 302, .. }),
+        "{err:?}"
+    );
+    assert!(b.requests().is_empty());
+}
+
+#[test]
+fn invalid_base_url_is_a_typed_error_on_first_call() {
+    let client = RunbeamClient::new("ftp://runbeam.io");
+    assert!(matches!(
+        api(client.list_gateways("t").unwrap_err()),
+        ApiError::InvalidBaseUrl(_)
+    ));
+}
+
+#[test]
+fn base_url_with_api_and_trailing_slash_reaches_the_same_paths() {
+    let server = server();
+    let client = RunbeamClient::new(format!("{}/", server.api_url()));
+    client.list_gateways(&server.user_token()).unwrap();
+    assert_eq!(server.last_request().unwrap().path, "/api/gateways");
+}
+
+// ---------------------------------------------------------------- retries
+
+fn retrying(server: &FakeRunbeam, policy: RetryPolicy) -> RunbeamClient {
+    RunbeamClient::builder(server.url())
+        .retry(policy)
+        .use_env_proxy(false)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn no_retries_by_default() {
+    let server = server();
+    let client = client(&server);
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::status(503, "{}").header("Retry-After", "0"),
+    );
+    assert_eq!(
+        api(client.list_gateways(&server.user_token()).unwrap_err()).status(),
+        Some(503)
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn idempotent_requests_are_retried_on_429_502_503_504_honouring_retry_after() {
+    let server = server();
+    let client = retrying(&server, RetryPolicy::new().max_retries(5));
+    for status in [429, 502, 503, 504] {
+        server.script(
+            "/api/gateways",
+            1,
+            Scripted::status(status, "{}").header("Retry-After", "0"),
+        );
+    }
+    client.list_gateways(&server.user_token()).unwrap();
+    assert_eq!(server.requests().len(), 5);
+}
+
+#[test]
+fn retries_are_bounded_in_count() {
+    let server = server();
+    let client = retrying(&server, RetryPolicy::new().max_retries(2));
+    server.script(
+        "/api/gateways",
+        10,
+        Scripted::status(503, "{}").header("Retry-After", "0"),
+    );
+    assert_eq!(
+        api(client.list_gateways(&server.user_token()).unwrap_err()).status(),
+        Some(503)
+    );
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn retries_are_bounded_in_time_a_long_retry_after_is_not_waited_for() {
+    let server = server();
+    let client = retrying(
+        &server,
+        RetryPolicy::new().max_total_wait(Duration::from_secs(1)),
+    );
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::status(429, "{}").header("Retry-After", "3600"),
+    );
+    assert_eq!(
+        api(client.list_gateways(&server.user_token()).unwrap_err()).status(),
+        Some(429)
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn post_is_never_retried() {
+    let server = server();
+    let client = retrying(&server, RetryPolicy::new());
+    server.script(
+        "/api/harmony/authorize",
+        1,
+        Scripted::status(503, "{}").header("Retry-After", "0"),
+    );
+    let err = api(client
+        .authorize_gateway(&server.user_token(), "g", None, None)
+        .unwrap_err());
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(server.requests().len(), 1);
+}
+
+// ---------------------------------------------------------------- changes
+
+#[test]
+fn change_management_uses_the_gateway_routes() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let c1 = server.add_change(
+        "g1",
+        json!({"operation": "update", "resourceType": "pipeline"}),
+    );
+    let c2 = server.add_change("g1", json!({"toml_config": "[pipeline]"}));
+
+    let list = client.list_changes(&t).unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        "/api/gateway/changes",
+        Some(&t),
+    );
+    assert_eq!(list.data.len(), 2);
+    assert_eq!(
+        list.data[0].change_resource_type.as_deref(),
+        Some("pipeline")
+    );
+    assert_eq!(
+        client.get_change(&t, &c2).unwrap().toml_config.as_deref(),
+        Some("[pipeline]")
+    );
+
+    let ack = client
+        .acknowledge_changes(&t, vec![c1.clone(), "missing".into()])
+        .unwrap();
+    assert_eq!(
+        (ack.acknowledged, ack.failed),
+        (vec![c1.clone()], vec!["missing".to_string()])
+    );
+    let req = server.last_request().unwrap();
+    assert_sent(&req, "POST", "/api/gateway/changes/acknowledge", Some(&t));
+    assert_eq!(req.json(), json!({"change_ids": [c1, "missing"]}));
+
+    assert_eq!(
+        client.mark_change_applied(&t, &c1).unwrap().success,
+        Some(true)
+    );
+    let req = server.last_request().unwrap();
+    assert_sent(
+        &req,
+        "POST",
+        &format!("/api/gateway/changes/{c1}/applied"),
+        Some(&t),
+    );
+    assert_eq!(req.body, "");
+    assert_eq!(server.change(&c1).unwrap()["status"], "applied");
+
+    client
+        .mark_change_failed(&t, &c2, "bad toml", Some(vec!["line 1".into()]))
+        .unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(
+        &req,
+        "POST",
+        &format!("/api/gateway/changes/{c2}/failed"),
+        Some(&t),
+    );
+    assert_eq!(
+        req.json(),
+        json!({"error": "bad toml", "details": ["line 1"]})
+    );
+    client.mark_change_failed(&t, &c2, "again", None).unwrap();
+    assert_eq!(
+        server.last_request().unwrap().json(),
+        json!({"error": "again"})
+    );
+    assert_eq!(server.change(&c2).unwrap()["error_message"], "again");
+}
+
+// ---------------------------------------------------------------- login
+
+#[test]
+fn device_login_states_404_is_invalid_and_410_is_expired() {
+    let server = server();
+    let client = client(&server);
+    let start = client.start_login().unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "POST",
+        "/api/cli/start-login",
+        None,
+    );
+    let device = start.device_token.expose().clone();
+    assert!(!format!("{start:?}").contains(&device));
+
+    assert!(matches!(
+        client.check_login(&device).unwrap(),
+        LoginState::Pending
+    ));
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        &format!("/api/cli/check-login/{device}"),
+        None,
+    );
+    assert!(server.approve_login(&device, &user(), &team()));
+    match client.check_login(&device).unwrap() {
+        LoginState::Authenticated(ok) => {
+            assert_eq!(ok.user.unwrap().email, "ada@example.test");
+            assert_eq!(ok.token.expose().split('.').count(), 3);
+            // The JWT is a working bearer token on the fake server.
+            client.list_gateways(ok.token.expose()).unwrap();
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(server.expire_login(&device));
+    assert!(matches!(
+        client.check_login(&device).unwrap(),
+        LoginState::Expired
+    ));
+    assert!(matches!(
+        client.check_login("unknown").unwrap(),
+        LoginState::Invalid
+    ));
+}
+
+#[test]
+fn wait_for_login_polls_at_the_interval_until_approved() {
+    let server = server();
+    let client = client(&server);
+    let device = client.start_login().unwrap().device_token.expose().clone();
+    let mut sleeps = Vec::new();
+    let ok = client
+        .wait_for_login_with(
+            &device,
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+            |d| {
+                sleeps.push(d);
+                if sleeps.len() == 2 {
+                    server.approve_login(&device, &user(), &team());
+                }
+            },
+        )
+        .unwrap();
+    assert_eq!(ok.user.unwrap().id, "u1");
+    assert_eq!(sleeps, [Duration::from_secs(2); 2]);
+}
+
+#[test]
+fn wait_for_login_stops_at_the_deadline_and_on_expiry() {
+    let server = server();
+    let client = client(&server);
+    let device = client.start_login().unwrap().device_token.expose().clone();
+    let mut slept = Duration::ZERO;
+    let err = client
+        .wait_for_login_with(
+            &device,
+            Duration::from_secs(2),
+            Duration::from_secs(5),
+            |d| slept += d,
+        )
+        .unwrap_err();
+    assert!(matches!(api(err), ApiError::LoginTimedOut));
+    assert_eq!(slept, Duration::from_secs(5));
+
+    server.expire_login(&device);
+    let err = client
+        .wait_for_login_with(
+            &device,
+            Duration::from_secs(1),
+            Duration::from_secs(5),
+            |_| {},
+        )
+        .unwrap_err();
+    assert!(matches!(api(err), ApiError::LoginExpired));
+    let err = client
+        .wait_for_login_with(
+            "nope",
+            Duration::from_secs(1),
+            Duration::from_secs(5),
+            |_| {},
+        )
+        .unwrap_err();
+    assert!(matches!(api(err), ApiError::LoginInvalid));
+}
+
+// ---------------------------------------------------------------- JWKS and JWTs
+
+#[test]
+fn jwks_is_served_without_a_token_and_verifies_minted_jwts() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let server = server();
+    let client = client(&server);
+    let jwks = client.get_jwks().unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        "/api/.well-known/jwks.json",
+        None,
+    );
+    let key = &jwks["keys"][0];
+    assert_eq!(
+        (
+            key["kty"].as_str(),
+            key["use"].as_str(),
+            key["alg"].as_str(),
+            key["e"].as_str()
+        ),
+        (Some("RSA"), Some("sig"), Some("RS256"), Some("AQAB"))
+    );
+    let n = URL_SAFE_NO_PAD.decode(key["n"].as_str().unwrap()).unwrap();
+    assert_eq!(n.len() * 8, 2048);
+
+    let jwt = server.mint_user_jwt(&user(), &team(), Duration::from_secs(600));
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(
+        (header["alg"].as_str(), header["typ"].as_str()),
+        (Some("RS256"), Some("JWT"))
+    );
+    assert_eq!(header["kid"], key["kid"]);
+    assert!(claims["iss"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{}/api/cli/check-login/", server.url())));
+    assert_eq!(claims["aud"], "runbeam-cli");
+    assert_eq!(claims["sub"], "u1");
+    assert_eq!(claims["nbf"], claims["iat"]);
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        600
+    );
+    assert_eq!(claims["user"]["email"], "ada@example.test");
+    assert_eq!(claims["team"]["id"], "t1");
+
+    let public = rsa::PublicKey::new(
+        rsa::BoxedUint::from_be_slice_vartime(&n),
+        rsa::BoxedUint::from_be_slice_vartime(&URL_SAFE_NO_PAD.decode("AQAB").unwrap()),
+    )
+    .unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+    let input = format!("{}.{}", parts[0], parts[1]);
+    public
+        .pkcs1v15_verify::<sha2::Sha256>(input.as_bytes(), &signature)
+        .unwrap();
+    assert!(public
+        .pkcs1v15_verify::<sha2::Sha256>(b"tampered", &signature)
+        .is_err());
+}
+
+// ---------------------------------------------------------------- properties
+
+#[test]
+fn one_connection_is_reused_across_calls_and_clones() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let id = server
+        .insert_resource("gateways", json!({"name": "g"}))
+        .unwrap();
+    let clone = client.clone();
+    for _ in 0..20 {
+        client.get_gateway(&t, &id).unwrap();
+        clone.get_gateway(&t, &id).unwrap();
+    }
+    assert_eq!(server.connection_count(), 1);
+}
+
+#[test]
+fn client_is_shared_across_threads() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            let (client, t) = (client.clone(), t.clone());
+            s.spawn(move || client.list_gateways(&t).unwrap());
+        }
+    });
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[test]
+fn debug_output_never_contains_tokens() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let r = client.authorize_gateway(&t, "g", None, None).unwrap();
+    let shown = format!("{client:?} {r:?}");
+    assert!(
+        !shown.contains(&t) && !shown.contains(r.machine_token.expose().as_str()),
+        "{shown}"
+    );
+}
+
+#[test]
+fn unknown_fields_and_numeric_ids_are_accepted() {
+    let server = server();
+    let client = client(&server);
+    server.script(
+        "/api/services/5",
+        1,
+        Scripted::status(
+            200,
+            r#"{"data":{"id":5,"team_id":9,"name":"s","brand_new":{"x":1}}}"#,
+        ),
+    );
+    let s = client.get_service(&server.user_token(), "5").unwrap();
+    assert_eq!(
+        (s.id.as_deref(), s.team_id.as_deref()),
+        (Some("5"), Some("9"))
+    );
+}
+
+#[test]
+fn retry_after_decides_the_wait_within_the_time_budget() {
+    let server = server();
+    let client = retrying(
+        &server,
+        RetryPolicy::new().max_total_wait(Duration::from_secs(1)),
+    );
+    // 1 s fits the 1 s budget: retried once.
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::status(503, "{}").header("Retry-After", "1"),
+    );
+    client.list_gateways(&server.user_token()).unwrap();
+    assert_eq!(server.requests().len(), 2);
+    // 2 s does not: no retry, the 503 is returned.
+    server.clear_requests();
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::status(503, "{}").header("Retry-After", "2"),
+    );
+    assert_eq!(
+        api(client.list_gateways(&server.user_token()).unwrap_err()).status(),
+        Some(503)
+    );
+    assert_eq!(server.requests().len(), 1);
+}
