@@ -18,7 +18,20 @@ pub mod jwt;
 pub mod origin;
 pub mod secret;
 pub mod storage;
+pub mod token;
 
 pub use error::{ApiError, ConfigError, JwtError, RunbeamError, StorageError};
 pub use identity::{TeamInfo, UserInfo};
 pub use secret::Secret;
+// Token storage (issue 4).
+#[cfg(feature = "keyring")]
+pub use storage::KeyringStorage;
+pub use storage::{BackendKind, MemoryStorage, StoreConfig, TokenStorage, TokenStore};
+#[cfg(feature = "encrypted-files")]
+pub use storage::{EncryptedFileStorage, EncryptionKey};
+pub use token::{
+    clear_token, clear_token_as, load_token, load_token_as, provision_machine_token, save_token,
+    save_token_as, MachineToken, TokenSlot, UserToken,
+};
+#[cfg(feature = "encrypted-files")]
+pub use token::{load_token_with_key, save_token_with_key};
