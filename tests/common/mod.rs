@@ -1,1 +1,2 @@
 //! Helpers shared by the test binaries; one file per area.
+pub mod storage;
