@@ -3,8 +3,8 @@
 //!
 //! | backend | feature | where |
 //! |---|---|---|
-//! | [`KeyringStorage`] | `keyring` | OS keyring, service `runbeam`, account `{instance}/runbeam/{slot}.json` |
-//! | [`EncryptedFileStorage`] | `encrypted-files` | `<base>/<instance>/runbeam/<slot>.json`, age X25519 |
+//! | `KeyringStorage` | `keyring` | OS keyring, service `runbeam`, account `{instance}/runbeam/{slot}.json` |
+//! | `EncryptedFileStorage` | `encrypted-files` | `<base>/<instance>/runbeam/<slot>.json`, age X25519 |
 //! | [`MemoryStorage`] | always | this process only |
 //!
 //! Every backend value is bound to one instance id; trait methods take the token *slot*
@@ -42,9 +42,9 @@ use crate::secret::Secret;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum BackendKind {
-    /// The OS keyring ([`KeyringStorage`]).
+    /// The OS keyring (`KeyringStorage`).
     Keyring,
-    /// age-encrypted files ([`EncryptedFileStorage`]).
+    /// age-encrypted files (`EncryptedFileStorage`).
     EncryptedFile,
     /// Process memory ([`MemoryStorage`]).
     Memory,
