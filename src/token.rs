@@ -107,7 +107,7 @@ impl MachineToken {
     }
 
     /// True when the token expires less than `window` from now (or already has, or the
-    /// expiry cannot be parsed).
+    /// expiry cannot be parsed). Compared in whole seconds.
     pub fn expires_within(&self, window: Duration) -> bool {
         self.expires_within_at(window, rfc3339::now().0)
     }
@@ -117,10 +117,7 @@ impl MachineToken {
     pub fn expires_within_at(&self, window: Duration, now: i64) -> bool {
         let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
         match rfc3339::parse(&self.expires_at) {
-            Some((expiry, nanos)) => {
-                let deadline = now.saturating_add(window);
-                expiry < deadline || (expiry == deadline && window > 0 && nanos == 0)
-            }
+            Some((expiry, _)) => expiry < now.saturating_add(window),
             None => true,
         }
     }
@@ -323,8 +320,8 @@ mod tests {
         let expiry = t.expires_at_unix().unwrap();
         assert!(!t.expires_within_at(Duration::ZERO, expiry));
         assert!(t.expires_within_at(Duration::ZERO, expiry + 1));
-        assert!(t.expires_within_at(Duration::from_secs(10), expiry - 10));
-        assert!(!t.expires_within_at(Duration::from_secs(10), expiry - 11));
+        assert!(t.expires_within_at(Duration::from_secs(10), expiry - 9));
+        assert!(!t.expires_within_at(Duration::from_secs(10), expiry - 10));
     }
 
     #[test]

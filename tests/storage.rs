@@ -202,6 +202,43 @@ fn a_failing_backend_error_keeps_its_kind() {
 }
 
 #[test]
+fn an_unreachable_primary_passes_saves_and_loads_to_the_fallback() {
+    let primary = std::sync::Arc::new(MemoryStorage::new());
+    let fallback = std::sync::Arc::new(MemoryStorage::new());
+    let store = TokenStore::new(primary.clone()).with_fallback(fallback.clone());
+    primary.fail_next(InjectedFailure::NoAccess);
+    store.save(&machine_token("1")).unwrap();
+    assert!(!primary.exists("auth").unwrap());
+    assert!(fallback.exists("auth").unwrap());
+    primary.fail_next(InjectedFailure::NoAccess);
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-1"
+    );
+    // Any other failure is not a reason to write elsewhere.
+    primary.fail_next(InjectedFailure::Injected);
+    assert!(matches!(
+        store.save(&machine_token("2")),
+        Err(RunbeamError::Storage(StorageError::Injected))
+    ));
+}
+
+#[test]
+fn a_replaced_key_file_is_noticed_by_the_next_load() {
+    let base = temp_base();
+    let store = file_store(base.path(), "inst");
+    store.save(&machine_token("1")).unwrap();
+    fs::remove_file(base.path().join("inst/encryption.key")).unwrap();
+    // The same store value writes a new key file instead of reusing a key nobody can find.
+    store.save(&machine_token("2")).unwrap();
+    let fresh = file_store(base.path(), "inst");
+    assert_eq!(
+        fresh.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-2"
+    );
+}
+
+#[test]
 fn store_config_in_dir_uses_encrypted_files_and_says_so() {
     let base = temp_base();
     let store = StoreConfig::in_dir(base.path()).open("inst").unwrap();

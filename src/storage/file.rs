@@ -12,7 +12,6 @@
 use std::fs;
 use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use age::secrecy::ExposeSecret;
 
@@ -34,7 +33,9 @@ const KEY_FILE: &str = "encryption.key";
 #[derive(Debug)]
 pub struct EncryptedFileStorage {
     dir: PathBuf,
-    key: OnceLock<EncryptionKey>,
+    /// A key given by the caller; `None` means the instance key file, read on every use so
+    /// a replaced or deleted key file is noticed (it is a few hundred bytes).
+    key: Option<EncryptionKey>,
 }
 
 impl EncryptedFileStorage {
@@ -44,14 +45,14 @@ impl EncryptedFileStorage {
         validate_instance_id(instance_id)?;
         Ok(Self {
             dir: base_dir.into().join(instance_id),
-            key: OnceLock::new(),
+            key: None,
         })
     }
 
     /// Uses `key` for every file and never reads or writes `encryption.key`.
     pub fn with_key(self, key: EncryptionKey) -> Self {
         Self {
-            key: OnceLock::from(key),
+            key: Some(key),
             ..self
         }
     }
@@ -81,27 +82,26 @@ impl EncryptedFileStorage {
         DirLock::acquire(&self.dir.join(".lock"))
     }
 
-    /// The key, loaded from the key file if needed; `None` when there is no key file.
-    fn existing_key(&self) -> Result<Option<&EncryptionKey>, StorageError> {
-        if let Some(key) = self.key.get() {
-            return Ok(Some(key));
+    /// The key: the given one, or the key file's; `None` when there is no key file.
+    fn existing_key(&self) -> Result<Option<EncryptionKey>, StorageError> {
+        if let Some(key) = &self.key {
+            return Ok(Some(key.clone()));
         }
-        let path = self.key_path();
-        let text = match read_regular(&path, 4096)? {
-            None => return Ok(None),
-            Some(bytes) => String::from_utf8(bytes).map_err(|_| StorageError::InvalidKey {
-                origin: "key file",
-                reason: "not UTF-8",
-            })?,
+        let Some(bytes) = read_regular(&self.key_path(), 4096)? else {
+            return Ok(None);
         };
+        let text = String::from_utf8(bytes).map_err(|_| StorageError::InvalidKey {
+            origin: "key file",
+            reason: "not UTF-8",
+        })?;
+        // The key text is key material: keep it in a zeroising secret while parsing.
         let text = age::secrecy::SecretString::from(text);
-        let key = EncryptionKey::parse_from(text.expose_secret(), "key file")?;
-        Ok(Some(self.key.get_or_init(|| key)))
+        EncryptionKey::parse_from(text.expose_secret(), "key file").map(Some)
     }
 
-    /// The key, creating the key file if there is none. Call with the lock held, so two
-    /// first writers cannot each create a different key.
-    fn key_for_writing(&self, _lock: &DirLock) -> Result<&EncryptionKey, StorageError> {
+    /// The key, creating the key file if there is none. Takes the lock guard, so two first
+    /// writers cannot each create a different key.
+    fn key_for_writing(&self, _lock: &DirLock) -> Result<EncryptionKey, StorageError> {
         if let Some(key) = self.existing_key()? {
             return Ok(key);
         }
@@ -111,7 +111,7 @@ impl EncryptedFileStorage {
             KEY_FILE,
             key.to_key_file().expose_secret().as_bytes(),
         )?;
-        Ok(self.key.get_or_init(|| key))
+        Ok(key)
     }
 }
 
@@ -138,7 +138,7 @@ impl TokenStorage for EncryptedFileStorage {
             .ok_or_else(|| StorageError::MissingKey {
                 path: self.key_path(),
             })?;
-        decrypt(slot, key, &encrypted).map(Some)
+        decrypt(slot, &key, &encrypted).map(Some)
     }
 
     fn delete(&self, slot: &str) -> Result<(), StorageError> {

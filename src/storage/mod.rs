@@ -77,6 +77,26 @@ pub trait TokenStorage: Send + Sync {
     }
 }
 
+/// Forwards to the inner storage, so a caller can keep a handle to a backend it gave a store.
+impl<S: TokenStorage + ?Sized> TokenStorage for std::sync::Arc<S> {
+    fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError> {
+        (**self).write(slot, data)
+    }
+    fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError> {
+        (**self).read(slot)
+    }
+    fn delete(&self, slot: &str) -> Result<(), StorageError> {
+        (**self).delete(slot)
+    }
+    fn exists(&self, slot: &str) -> Result<bool, StorageError> {
+        (**self).exists(slot)
+    }
+    fn kind(&self) -> BackendKind {
+        (**self).kind()
+    }
+}
+
+/// Forwards to the boxed storage.
 impl<S: TokenStorage + ?Sized> TokenStorage for Box<S> {
     fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError> {
         (**self).write(slot, data)

@@ -13,8 +13,9 @@ use crate::token::TokenSlot;
 
 /// Where and how tokens of one instance are kept.
 ///
-/// Saves go to the first backend; loads try each backend in order and return the first hit;
-/// clears remove from all of them. Build one directly over any [`TokenStorage`], or let
+/// Saves go to the first backend (or the next one when it answers
+/// [`StorageError::NoStorageAccess`]); loads try each backend in order and return the first
+/// hit; clears remove from all of them. Build one directly over any [`TokenStorage`], or let
 /// [`StoreConfig::open`] choose.
 pub struct TokenStore {
     backends: Vec<Box<dyn TokenStorage>>,
@@ -45,19 +46,14 @@ impl TokenStore {
 
     /// The backend saves go to.
     pub fn backend(&self) -> BackendKind {
-        self.primary().kind()
+        self.backends
+            .first()
+            .map_or(BackendKind::Other, |backend| backend.kind())
     }
 
     /// All backends in the order loads try them.
     pub fn backends(&self) -> Vec<BackendKind> {
         self.backends.iter().map(|b| b.kind()).collect()
-    }
-
-    fn primary(&self) -> &dyn TokenStorage {
-        // Invariant: every constructor puts at least one backend in the vector and nothing
-        // removes one.
-        #[allow(clippy::indexing_slicing)]
-        &*self.backends[0]
     }
 
     /// Saves `token` in its slot ([`TokenSlot::SLOT`]).
@@ -85,18 +81,47 @@ impl TokenStore {
         let json = serde_json::to_vec_pretty(value).map_err(|_| StorageError::Encode {
             name: slot.to_owned(),
         })?;
-        Ok(self.primary().write(slot, &json)?)
+        self.first_reachable(|backend| backend.write(slot, &json))?;
+        Ok(())
     }
 
     /// Loads the value in `slot` from the first backend that has one.
     pub fn load_as<T: DeserializeOwned>(&self, slot: &str) -> Result<Option<T>, RunbeamError> {
         validate_slot(slot)?;
+        let mut unreachable = None;
         for backend in &self.backends {
-            if let Some(bytes) = backend.read(slot)? {
-                return Ok(Some(decode(slot, bytes.expose())?));
+            match backend.read(slot) {
+                Ok(Some(bytes)) => return Ok(Some(decode(slot, bytes.expose())?)),
+                Ok(None) => {}
+                // A keyring locked since selection: look in the next backend.
+                Err(e @ StorageError::NoStorageAccess { .. }) => unreachable = Some(e),
+                Err(e) => return Err(e.into()),
             }
         }
-        Ok(None)
+        match unreachable {
+            Some(e) => Err(e.into()),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs `op` on the first backend that is reachable: a backend answering
+    /// [`StorageError::NoStorageAccess`] (e.g. a keyring locked after selection) passes the
+    /// call to the next one; any other error stops.
+    fn first_reachable(
+        &self,
+        op: impl Fn(&dyn TokenStorage) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let mut last = None;
+        for backend in &self.backends {
+            match op(&**backend) {
+                Err(e @ StorageError::NoStorageAccess { .. }) => last = Some(e),
+                other => return other,
+            }
+        }
+        // Invariant: there is at least one backend, so the loop ran and set `last`.
+        Err(last.unwrap_or(StorageError::NoBackend {
+            reason: "no backend configured",
+        }))
     }
 
     /// Removes `slot` from every backend; a missing entry is not an error.
