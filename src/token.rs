@@ -6,6 +6,22 @@
 //! pick the directory, key or backend explicitly (tests do, so they never touch the real
 //! home).
 //!
+//! ```no_run
+//! use runbeam_sdk::{clear_token, load_token, save_token, MachineToken};
+//!
+//! # fn main() -> Result<(), runbeam_sdk::RunbeamError> {
+//! let token = MachineToken::new(
+//!     "…".to_string(), "2030-01-01T00:00:00Z", "01J…", "gateway-123", vec![],
+//! );
+//! save_token("my-gateway", &token)?;
+//! let loaded: Option<MachineToken> = load_token("my-gateway")?;
+//! if loaded.as_ref().is_some_and(MachineToken::needs_renewal) {
+//!     // less than 24 h left: call authorize_gateway again and save the new token
+//! }
+//! clear_token::<MachineToken>("my-gateway")?;
+//! # Ok(()) }
+//! ```
+//!
 //! With `--no-default-features` no persistent backend exists: the free functions return
 //! [`StorageError::NoBackend`] instead of silently keeping tokens in memory (upstream's
 //! mock-keyring bug lost tokens exactly that way). Use `TokenStore::new(MemoryStorage::new())`
