@@ -373,3 +373,17 @@ mod tests {
         assert!(UserToken::new("t".to_string(), Some(1), None).is_expired());
     }
 }
+
+#[cfg(all(test, not(any(feature = "keyring", feature = "encrypted-files"))))]
+mod no_backend_tests {
+    use super::*;
+
+    #[test]
+    fn without_persistent_backends_the_free_functions_say_so() {
+        let err = load_token::<MachineToken>("inst").unwrap_err();
+        assert!(
+            matches!(err, RunbeamError::Storage(StorageError::NoBackend { .. })),
+            "{err:?}"
+        );
+    }
+}

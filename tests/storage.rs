@@ -860,7 +860,7 @@ fn two_processes_saving_alternately_always_load() {
         .map(|w| {
             child("child_alternate_writer", base.path())
                 .env(CHILD_WRITER, w.to_string())
-                .stdout(Stdio::null())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
@@ -993,4 +993,133 @@ mod keyring_tests {
             "cleared from both"
         );
     }
+}
+
+// ---------------------------------------------------------------- free functions + environment
+
+const CHILD_MODE: &str = "RUNBEAM_TEST_CHILD_MODE";
+
+/// Child mode: the free functions, configured only by the environment the parent set
+/// (`HOME`, `RUNBEAM_*`), so no test mutates its own process environment.
+#[test]
+#[ignore = "child process of free_functions_follow_the_environment"]
+fn child_free_functions() {
+    use runbeam_sdk::*;
+    let mode = std::env::var(CHILD_MODE).expect("run by the parent test");
+    if mode == "bad_key" {
+        let err = load_token::<MachineToken>("edge").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                RunbeamError::Storage(StorageError::InvalidKey {
+                    origin: "RUNBEAM_ENCRYPTION_KEY",
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        return;
+    }
+    let provisioned = provision_machine_token("edge").unwrap().unwrap();
+    assert_eq!(
+        load_token::<MachineToken>("edge").unwrap().unwrap(),
+        provisioned
+    );
+    assert_eq!(
+        StoreConfig::from_env()
+            .unwrap()
+            .open("edge")
+            .unwrap()
+            .backend(),
+        BackendKind::EncryptedFile
+    );
+
+    save_token_as("edge", "custom", &vec![1, 2, 3]).unwrap();
+    assert_eq!(
+        load_token_as::<Vec<u8>>("edge", "custom").unwrap().unwrap(),
+        [1, 2, 3]
+    );
+    clear_token_as("edge", "custom").unwrap();
+    assert!(load_token_as::<Vec<u8>>("edge", "custom")
+        .unwrap()
+        .is_none());
+
+    let user = UserToken::new("u".to_string(), None, None);
+    save_token("edge", &user).unwrap();
+    clear_token::<MachineToken>("edge").unwrap();
+    assert!(load_token::<MachineToken>("edge").unwrap().is_none());
+    assert_eq!(load_token::<UserToken>("edge").unwrap().unwrap(), user);
+
+    let key = EncryptionKey::generate();
+    let b64 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(key.to_age_secret().expose())
+    };
+    save_token_with_key("keyed", &provisioned, &b64).unwrap();
+    assert_eq!(
+        load_token_with_key("keyed", &b64).unwrap().unwrap(),
+        provisioned
+    );
+    let other = EncryptionKey::generate().to_age_secret().expose().clone();
+    assert!(matches!(
+        load_token_with_key("keyed", &other),
+        Err(RunbeamError::Storage(StorageError::WrongKey { .. }))
+    ));
+}
+
+fn run_free_functions_child(home: &Path, mode: &str, key: &str) {
+    let out = child("child_free_functions", home)
+        .env(CHILD_MODE, mode)
+        .env("HOME", home)
+        .env("USERPROFILE", home)
+        .env("RUNBEAM_ENCRYPTION_KEY", key)
+        .env("RUNBEAM_DISABLE_KEYRING", "")
+        .env(
+            "RUNBEAM_MACHINE_TOKEN",
+            String::from_utf8(fixture("accept_provisioned_without_issued_at.json")).unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_child_passed(&out);
+}
+
+/// The child exited 0 *and* really ran its one test (a renamed test would run none).
+fn assert_child_passed(out: &std::process::Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn free_functions_follow_the_environment() {
+    let home = temp_base();
+    let k = key();
+    // age-keygen output, comments and trailing newline included.
+    let keygen = format!(
+        "# created: 2026-01-01T00:00:00Z\n# public key: {}\n{}\n",
+        k.public_key(),
+        k.to_age_secret().expose()
+    );
+    run_free_functions_child(home.path(), "ok", &keygen);
+    let edge = home.path().join(".runbeam/edge");
+    assert!(
+        !edge.join("encryption.key").exists(),
+        "the env key was used"
+    );
+    assert!(!edge.join("runbeam/auth.json").exists(), "cleared");
+    assert!(home
+        .path()
+        .join(".runbeam/keyed/runbeam/auth.json")
+        .is_file());
+    // The user token left behind decrypts with the env key.
+    let store = StoreConfig::in_dir(home.path().join(".runbeam"))
+        .with_key(k)
+        .open("edge")
+        .unwrap();
+    assert!(store.load::<UserToken>().unwrap().is_some());
+
+    run_free_functions_child(home.path(), "bad_key", "AGE-SECRET-KEY-1NOTAKEY");
 }
