@@ -11,9 +11,6 @@
 //!
 //! A variable that is set but not valid Unicode is an error, never silently ignored.
 
-// Readers land with the verifier and storage issues; remove this allow once all are used.
-#![allow(dead_code)]
-
 use std::path::PathBuf;
 
 use crate::error::ConfigError;
@@ -62,6 +59,7 @@ fn split_list(list: &str) -> Vec<String> {
 }
 
 /// `RUNBEAM_ENCRYPTION_KEY`, when set and not blank.
+#[cfg(feature = "encrypted-files")]
 pub(crate) fn encryption_key() -> Result<Option<Secret<String>>, ConfigError> {
     Ok(read(ENCRYPTION_KEY)?
         .filter(|v| !v.trim().is_empty())

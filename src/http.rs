@@ -1,9 +1,6 @@
 //! The HTTP plumbing shared by the API client and the JWKS fetcher: one ureq agent
 //! configuration, built in one place.
 
-// Users land with the verifier and client issues; remove this allow once both use it.
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 /// `User-Agent` sent on every request.

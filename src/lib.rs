@@ -28,6 +28,7 @@ pub mod secret;
 pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod token;
 
 pub use api::{AuthorizeResponse, BearerToken, GatewayInfo, PaginatedResponse};
 pub use client::{BaseUrlError, RetryPolicy, RunbeamClient, RunbeamClientBuilder};
@@ -40,3 +41,15 @@ pub use jwt::{
     extract_bearer_token, validate_jwt_token, validate_jwt_token_with_options, Audience, JwtClaims,
     JwtValidationOptions, JwtValidator,
 };
+// Token storage (issue 4).
+#[cfg(feature = "keyring")]
+pub use storage::KeyringStorage;
+pub use storage::{BackendKind, MemoryStorage, StoreConfig, TokenStorage, TokenStore};
+#[cfg(feature = "encrypted-files")]
+pub use storage::{EncryptedFileStorage, EncryptionKey};
+pub use token::{
+    clear_token, clear_token_as, load_token, load_token_as, provision_machine_token, save_token,
+    save_token_as, MachineToken, TokenSlot, UserToken,
+};
+#[cfg(feature = "encrypted-files")]
+pub use token::{load_token_with_key, save_token_with_key};

@@ -1,10 +1,133 @@
 //! [`StorageError`]: why a token could not be stored or loaded.
 
-/// Why a token could not be stored or loaded. Never contains the token or key material.
+use std::path::PathBuf;
+
+/// Why a token could not be stored or loaded.
+///
+/// Variants say what a caller can act on: [`NoStorageAccess`](Self::NoStorageAccess) means
+/// "try another backend", [`MissingKey`](Self::MissingKey) and [`WrongKey`](Self::WrongKey)
+/// mean "configure the right key", [`Corrupt`](Self::Corrupt) means "the stored bytes are
+/// damaged or foreign". No variant ever contains a token, a stored value or key material.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StorageError {
+    /// The backend cannot be reached or is locked (no Secret Service, locked keychain, ...).
+    /// Automatic selection falls back to the next backend on this error.
+    #[error("the {backend} cannot be accessed")]
+    NoStorageAccess {
+        /// Which backend, e.g. `"OS keyring"`.
+        backend: &'static str,
+        /// The platform's reason, when it gave one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// The backend answered but the operation failed for a platform reason.
+    #[error("the {backend} failed")]
+    Platform {
+        /// Which backend, e.g. `"OS keyring"`.
+        backend: &'static str,
+        /// The platform's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An instance id or token slot name is not allowed (separators, `..`, NUL, too long, ...).
+    #[error("invalid {what} name: {reason}")]
+    InvalidName {
+        /// `"instance id"` or `"token slot"`.
+        what: &'static str,
+        /// Why the name was refused.
+        reason: &'static str,
+    },
+    /// A stored entry exists but cannot be read back: truncated, tampered with, not an age
+    /// file, not valid JSON for the expected type, or too large.
+    #[error("stored token {name:?} is corrupt: {reason}")]
+    Corrupt {
+        /// The token slot, e.g. `"auth"`.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A stored file is encrypted to another age recipient than the configured key.
+    #[error("stored token {name:?} is encrypted to a different key")]
+    WrongKey {
+        /// The token slot, e.g. `"auth"`.
+        name: String,
+    },
+    /// A stored file is passphrase-encrypted (age scrypt); tokens are encrypted to X25519 keys.
+    #[error("stored token {name:?} is passphrase-encrypted, not encrypted to an X25519 key")]
+    PassphraseEncrypted {
+        /// The token slot, e.g. `"auth"`.
+        name: String,
+    },
+    /// A token exists but no decryption key is configured (no `RUNBEAM_ENCRYPTION_KEY`, no
+    /// key file). Loading never creates a key.
+    #[error("no encryption key: {path} does not exist and RUNBEAM_ENCRYPTION_KEY is not set")]
+    MissingKey {
+        /// The key file that was looked for.
+        path: PathBuf,
+    },
+    /// An encryption key could not be parsed.
+    #[error("invalid encryption key from {origin}: {reason}")]
+    InvalidKey {
+        /// Where the key came from: `"RUNBEAM_ENCRYPTION_KEY"`, `"key file"`, `"argument"`.
+        origin: &'static str,
+        /// Why it was refused (never the key itself).
+        reason: &'static str,
+    },
+    /// Something other than a regular file sits where a token, key or lock file belongs.
+    #[error("{path} is not a regular file")]
+    NotAFile {
+        /// The offending path.
+        path: PathBuf,
+    },
     /// A filesystem operation failed.
-    #[error("storage I/O failed")]
-    Io(#[source] std::io::Error),
+    #[error("could not {op} {path}")]
+    Io {
+        /// What was being done: `"read"`, `"create"`, `"rename"`, `"lock"`, ...
+        op: &'static str,
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A token could not be encoded as JSON (a `Serialize` impl failed).
+    #[error("token {name:?} could not be encoded as JSON")]
+    Encode {
+        /// The token slot, e.g. `"auth"`.
+        name: String,
+    },
+    /// Encryption failed inside the age library.
+    #[error("encryption failed")]
+    Encrypt,
+    /// No persistent backend is compiled in (both `keyring` and `encrypted-files` features
+    /// are off) or none can be used; build a `TokenStore` with a `MemoryStorage` instead.
+    #[error("no persistent token storage is available: {reason}")]
+    NoBackend {
+        /// Why.
+        reason: &'static str,
+    },
+    /// A failure injected into a `MemoryStorage` by a test.
+    #[error("injected failure")]
+    Injected,
+}
+
+impl StorageError {
+    /// Shorthand for [`StorageError::Io`]. Only the file backend does I/O.
+    #[cfg_attr(not(feature = "encrypted-files"), allow(dead_code))]
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Shorthand for [`StorageError::Corrupt`].
+    pub(crate) fn corrupt(name: &str, reason: &'static str) -> Self {
+        Self::Corrupt {
+            name: name.to_owned(),
+            reason,
+        }
+    }
 }

@@ -1,8 +1,5 @@
 //! Helpers for `tests/client.rs`: a fake server, a client on it, request assertions.
 
-// Every test binary compiles `common`; the ones that are not `tests/client.rs` use none of this.
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 use runbeam_sdk::testing::{FakeRunbeam, LoggedRequest};

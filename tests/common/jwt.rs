@@ -1,7 +1,7 @@
 //! JWT test helpers: a real JWKS server on 127.0.0.1 that counts requests, a test signer with
 //! real RSA keys, and the fixtures.
 
-// Each test binary uses a different subset of the shared helpers.
+// `benches/jwt.rs` includes this file too and uses only part of it.
 #![allow(dead_code)]
 
 use std::path::PathBuf;

@@ -1,5 +1,10 @@
-//! Helpers shared by the test binaries; one file per area.
+//! Helpers shared by the test binaries; one file per area. Each binary includes all of them
+//! but uses only its own area's, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
 pub mod jwt;
 // The client helpers need the fake server.
 #[cfg(feature = "testing")]
 pub mod client;
+#[cfg(feature = "encrypted-files")]
+pub mod storage;

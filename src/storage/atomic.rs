@@ -1,0 +1,135 @@
+//! Private files done safely: directories 0700 and files 0600 from creation (no chmod
+//! window), atomic replacement (temp file in the same directory, fsync, rename, fsync of the
+//! directory), and an exclusive lock file that serialises writers across threads and
+//! processes.
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::Path;
+
+use super::StorageError;
+
+/// Creates `dir` and any missing parents with mode 0700 (on Unix).
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StorageError> {
+    let mut builder = DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| StorageError::io("create directory", dir, e))?;
+    if !dir.is_dir() {
+        return Err(StorageError::NotAFile { path: dir.into() });
+    }
+    Ok(())
+}
+
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Replaces `dir/file_name` with `data` atomically. Callers hold the directory's [`DirLock`],
+/// so one fixed temp name per file is enough, and a temp file left by a killed writer is
+/// simply replaced.
+pub(crate) fn write_atomic(dir: &Path, file_name: &str, data: &[u8]) -> Result<(), StorageError> {
+    let target = dir.join(file_name);
+    let temp = dir.join(format!(".{file_name}.tmp"));
+    match fs::remove_file(&temp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => return Err(StorageError::io("remove stale temp file", &temp, e)),
+    }
+    let result = (|| {
+        let mut file = private_options()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|e| StorageError::io("create", &temp, e))?;
+        file.write_all(data)
+            .map_err(|e| StorageError::io("write", &temp, e))?;
+        file.sync_all()
+            .map_err(|e| StorageError::io("sync", &temp, e))?;
+        drop(file);
+        fs::rename(&temp, &target).map_err(|e| StorageError::io("rename", &target, e))
+    })();
+    if result.is_err() {
+        // Best effort: a leftover temp file is removed by the next write anyway.
+        let _ = fs::remove_file(&temp);
+    }
+    result?;
+    sync_dir(dir)
+}
+
+/// Removes `dir/file_name`; a missing file is fine.
+pub(crate) fn remove(dir: &Path, file_name: &str) -> Result<(), StorageError> {
+    let target = dir.join(file_name);
+    match fs::remove_file(&target) {
+        Ok(()) => sync_dir(dir),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(_) if target.is_dir() => Err(StorageError::NotAFile { path: target }),
+        Err(e) => Err(StorageError::io("remove", &target, e)),
+    }
+}
+
+/// Makes a rename or removal in `dir` durable.
+fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StorageError::io("sync directory", dir, e))?;
+    // Windows cannot open a directory as a file; NTFS journals the rename itself.
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// An exclusive advisory lock on a lock file, held until dropped. The OS releases it when
+/// the process dies, so a killed writer never leaves a stale lock.
+pub(crate) struct DirLock(File);
+
+impl DirLock {
+    /// Blocks until this process holds the lock on `path` (created 0600 when missing).
+    pub(crate) fn acquire(path: &Path) -> Result<Self, StorageError> {
+        let file = private_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| StorageError::io("open lock file", path, e))?;
+        file.lock().map_err(|e| StorageError::io("lock", path, e))?;
+        Ok(Self(file))
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Closing the file releases the lock as well; unlocking first just makes it explicit.
+        let _ = self.0.unlock();
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn files_are_0600_and_dirs_0700_from_creation() {
+        let tmp = std::env::temp_dir().join(format!("runbeam-atomic-{}", std::process::id()));
+        let dir = tmp.join("a/b");
+        create_private_dir(&dir).unwrap();
+        write_atomic(&dir, "x.json", b"data").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&tmp.join("a")), 0o700);
+        assert_eq!(mode(&dir.join("x.json")), 0o600);
+        assert_eq!(fs::read(dir.join("x.json")).unwrap(), b"data");
+        assert!(!dir.join(".x.json.tmp").exists());
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+}

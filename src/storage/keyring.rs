@@ -1,0 +1,145 @@
+//! [`KeyringStorage`]: the OS keyring (Secret Service over libdbus on Linux, the macOS
+//! keychain, the Windows credential manager) through the `keyring` crate, with its platform
+//! stores compiled in — never its non-persistent mock store.
+
+use std::sync::OnceLock;
+
+use super::name::{validate_instance_id, validate_slot};
+use super::{BackendKind, StorageError, TokenStorage};
+use crate::secret::Secret;
+
+/// The keyring service name, shared with upstream.
+pub const SERVICE: &str = "runbeam";
+const BACKEND: &str = "OS keyring";
+
+/// Tokens in the OS keyring: service `runbeam`, account `{instance}/runbeam/{slot}.json`.
+///
+/// Upstream used the account `runbeam/{slot}.json` with no instance id. A read that finds
+/// nothing under the new account looks there, and moves a token it finds to the new account;
+/// [`delete`](TokenStorage::delete) removes both.
+#[derive(Debug, Clone)]
+pub struct KeyringStorage {
+    instance: String,
+}
+
+impl KeyringStorage {
+    /// Keyring storage for `instance_id`. Contacts the keyring only when used.
+    pub fn new(instance_id: &str) -> Result<Self, StorageError> {
+        validate_instance_id(instance_id)?;
+        Ok(Self {
+            instance: instance_id.to_owned(),
+        })
+    }
+
+    fn account(&self, slot: &str) -> Result<String, StorageError> {
+        validate_slot(slot)?;
+        Ok(format!("{}/runbeam/{slot}.json", self.instance))
+    }
+}
+
+/// The one place keyring errors become [`StorageError`]s. `NoEntry` is handled by callers
+/// (it means "absent", not failure).
+fn map_error(error: keyring::Error) -> StorageError {
+    use keyring::Error as E;
+    match error {
+        // Locked, unreachable or missing platform store: the caller may fall back to files.
+        E::NoStorageAccess(source) | E::PlatformFailure(source) => StorageError::NoStorageAccess {
+            backend: BACKEND,
+            source: Some(source),
+        },
+        E::NoEntry => StorageError::NoStorageAccess {
+            backend: BACKEND,
+            source: None,
+        },
+        // BadEncoding carries the secret bytes: drop them.
+        E::BadEncoding(_) => StorageError::corrupt("keyring entry", "not valid UTF-8"),
+        E::TooLong(..) | E::Invalid(..) => StorageError::InvalidName {
+            what: "keyring account",
+            reason: "refused by the platform keyring",
+        },
+        E::Ambiguous(_) => StorageError::corrupt("keyring entry", "several entries match"),
+        other => StorageError::Platform {
+            backend: BACKEND,
+            source: Box::new(other),
+        },
+    }
+}
+
+fn entry(account: &str) -> Result<keyring::Entry, StorageError> {
+    keyring::Entry::new(SERVICE, account).map_err(map_error)
+}
+
+fn get(account: &str) -> Result<Option<Vec<u8>>, StorageError> {
+    match entry(account)?.get_secret() {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(map_error(e)),
+    }
+}
+
+fn remove(account: &str) -> Result<(), StorageError> {
+    match entry(account)?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(map_error(e)),
+    }
+}
+
+impl TokenStorage for KeyringStorage {
+    fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError> {
+        let account = self.account(slot)?;
+        entry(&account)?.set_secret(data).map_err(map_error)
+    }
+
+    fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError> {
+        let account = self.account(slot)?;
+        if let Some(bytes) = get(&account)? {
+            return Ok(Some(Secret::new(bytes)));
+        }
+        let legacy = format!("runbeam/{slot}.json");
+        let Some(bytes) = get(&legacy)? else {
+            return Ok(None);
+        };
+        // Migrate: copy first, then remove the old entry, so a failure loses nothing.
+        entry(&account)?.set_secret(&bytes).map_err(map_error)?;
+        remove(&legacy)?;
+        Ok(Some(Secret::new(bytes)))
+    }
+
+    fn delete(&self, slot: &str) -> Result<(), StorageError> {
+        let account = self.account(slot)?;
+        remove(&account)?;
+        remove(&format!("runbeam/{slot}.json"))
+    }
+
+    fn exists(&self, slot: &str) -> Result<bool, StorageError> {
+        let account = self.account(slot)?;
+        Ok(get(&account)?.is_some() || get(&format!("runbeam/{slot}.json"))?.is_some())
+    }
+
+    fn kind(&self) -> BackendKind {
+        BackendKind::Keyring
+    }
+}
+
+/// True when the OS keyring really stores secrets: a canary entry is written, read back,
+/// compared and deleted. Decided once per process and cached (the first call may block for a
+/// moment while the platform store answers).
+pub fn keyring_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(probe)
+}
+
+/// One canary round trip. A store that accepts the write but returns nothing (a mock store,
+/// keyutils without a session keyring) counts as unavailable.
+pub(crate) fn probe() -> bool {
+    let account = format!("runbeam-probe/{}.canary", std::process::id());
+    let canary = b"runbeam keyring probe";
+    let round_trip = || -> Result<bool, StorageError> {
+        let entry = entry(&account)?;
+        entry.set_secret(canary).map_err(map_error)?;
+        let back = get(&account)?;
+        remove(&account)?;
+        Ok(back.as_deref() == Some(canary.as_slice()))
+    };
+    round_trip().unwrap_or(false)
+}

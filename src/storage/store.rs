@@ -1,0 +1,244 @@
+//! [`TokenStore`]: typed tokens over one or more backends, and [`StoreConfig`], which picks
+//! the backends (keyring first, files as fallback) from explicit settings or the environment.
+
+use std::path::PathBuf;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::name::{validate_instance_id, validate_slot};
+use super::{BackendKind, StorageError, TokenStorage};
+use crate::error::RunbeamError;
+use crate::token::TokenSlot;
+
+/// Where and how tokens of one instance are kept.
+///
+/// Saves go to the first backend (or the next one when it answers
+/// [`StorageError::NoStorageAccess`]); loads try each backend in order and return the first
+/// hit; clears remove from all of them. Build one directly over any [`TokenStorage`], or let
+/// [`StoreConfig::open`] choose.
+pub struct TokenStore {
+    backends: Vec<Box<dyn TokenStorage>>,
+}
+
+impl std::fmt::Debug for TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kinds: Vec<_> = self.backends.iter().map(|b| b.kind()).collect();
+        f.debug_struct("TokenStore")
+            .field("backends", &kinds)
+            .finish()
+    }
+}
+
+impl TokenStore {
+    /// A store that saves to and loads from `storage` only.
+    pub fn new(storage: impl TokenStorage + 'static) -> Self {
+        Self {
+            backends: vec![Box::new(storage)],
+        }
+    }
+
+    /// Also loads from (and clears) `fallback`, after the backends already present.
+    pub fn with_fallback(mut self, fallback: impl TokenStorage + 'static) -> Self {
+        self.backends.push(Box::new(fallback));
+        self
+    }
+
+    /// The backend saves go to.
+    pub fn backend(&self) -> BackendKind {
+        self.backends
+            .first()
+            .map_or(BackendKind::Other, |backend| backend.kind())
+    }
+
+    /// All backends in the order loads try them.
+    pub fn backends(&self) -> Vec<BackendKind> {
+        self.backends.iter().map(|b| b.kind()).collect()
+    }
+
+    /// Saves `token` in its slot ([`TokenSlot::SLOT`]).
+    pub fn save<T: TokenSlot>(&self, token: &T) -> Result<(), RunbeamError> {
+        self.save_as(T::SLOT, token)
+    }
+
+    /// Loads the token in `T`'s slot; `None` when no backend has one.
+    pub fn load<T: TokenSlot>(&self) -> Result<Option<T>, RunbeamError> {
+        self.load_as(T::SLOT)
+    }
+
+    /// Removes the token in `T`'s slot from every backend.
+    pub fn clear<T: TokenSlot>(&self) -> Result<(), RunbeamError> {
+        self.clear_slot(T::SLOT)
+    }
+
+    /// Saves any serialisable value as pretty-printed JSON (the upstream format) in `slot`.
+    pub fn save_as<T: Serialize + ?Sized>(
+        &self,
+        slot: &str,
+        value: &T,
+    ) -> Result<(), RunbeamError> {
+        validate_slot(slot)?;
+        let json = serde_json::to_vec_pretty(value).map_err(|_| StorageError::Encode {
+            name: slot.to_owned(),
+        })?;
+        self.first_reachable(|backend| backend.write(slot, &json))?;
+        Ok(())
+    }
+
+    /// Loads the value in `slot` from the first backend that has one.
+    pub fn load_as<T: DeserializeOwned>(&self, slot: &str) -> Result<Option<T>, RunbeamError> {
+        validate_slot(slot)?;
+        let mut unreachable = None;
+        for backend in &self.backends {
+            match backend.read(slot) {
+                Ok(Some(bytes)) => return Ok(Some(decode(slot, bytes.expose())?)),
+                Ok(None) => {}
+                // A keyring locked since selection: look in the next backend.
+                Err(e @ StorageError::NoStorageAccess { .. }) => unreachable = Some(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match unreachable {
+            Some(e) => Err(e.into()),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs `op` on the first backend that is reachable: a backend answering
+    /// [`StorageError::NoStorageAccess`] (e.g. a keyring locked after selection) passes the
+    /// call to the next one; any other error stops.
+    fn first_reachable(
+        &self,
+        op: impl Fn(&dyn TokenStorage) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let mut last = None;
+        for backend in &self.backends {
+            match op(&**backend) {
+                Err(e @ StorageError::NoStorageAccess { .. }) => last = Some(e),
+                other => return other,
+            }
+        }
+        // Invariant: there is at least one backend, so the loop ran and set `last`.
+        Err(last.unwrap_or(StorageError::NoBackend {
+            reason: "no backend configured",
+        }))
+    }
+
+    /// Removes `slot` from every backend; a missing entry is not an error.
+    pub fn clear_slot(&self, slot: &str) -> Result<(), RunbeamError> {
+        validate_slot(slot)?;
+        for backend in &self.backends {
+            backend.delete(slot)?;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes stored JSON. The serde error is dropped on purpose: its text can quote the
+/// stored value, which holds the token.
+pub(crate) fn decode<T: DeserializeOwned>(slot: &str, json: &[u8]) -> Result<T, StorageError> {
+    serde_json::from_slice(json)
+        .map_err(|_| StorageError::corrupt(slot, "not valid JSON for the expected token type"))
+}
+
+/// Settings that pick the backends for [`TokenStore`]s: whether to try the OS keyring, the
+/// base directory for encrypted files, and an explicit encryption key.
+///
+/// [`from_env`](Self::from_env) is what `save_token`/`load_token`/`clear_token` use; tests
+/// and embedders build one with [`in_dir`](Self::in_dir) and never touch the real home.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    base_dir: Option<PathBuf>,
+    use_keyring: bool,
+    #[cfg(feature = "encrypted-files")]
+    key: Option<super::EncryptionKey>,
+}
+
+impl StoreConfig {
+    /// Files under `base_dir` (`<base_dir>/<instance>/…`), keyring off, key from each
+    /// instance's key file.
+    pub fn in_dir(base_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            base_dir: Some(base_dir.into()),
+            use_keyring: false,
+            #[cfg(feature = "encrypted-files")]
+            key: None,
+        }
+    }
+
+    /// The defaults from the environment: keyring on unless `RUNBEAM_DISABLE_KEYRING` is set,
+    /// files under `~/.runbeam`, key from `RUNBEAM_ENCRYPTION_KEY` when set (an invalid value
+    /// is an error, never ignored).
+    pub fn from_env() -> Result<Self, RunbeamError> {
+        let config = Self {
+            base_dir: crate::env::home_dir().map(|home| home.join(".runbeam")),
+            use_keyring: !crate::env::keyring_disabled(),
+            #[cfg(feature = "encrypted-files")]
+            key: None,
+        };
+        #[cfg(feature = "encrypted-files")]
+        if let Some(text) = crate::env::encryption_key()? {
+            let key = super::EncryptionKey::parse_from(text.expose(), crate::env::ENCRYPTION_KEY)?;
+            return Ok(config.with_key(key));
+        }
+        Ok(config)
+    }
+
+    /// Whether to try the OS keyring first (it is used only if a canary round trip works).
+    /// Defaults to off for [`in_dir`](Self::in_dir).
+    pub fn with_keyring(self, use_keyring: bool) -> Self {
+        Self {
+            use_keyring,
+            ..self
+        }
+    }
+
+    /// Encrypts files with `key` instead of the instance key file. Defaults to none.
+    #[cfg(feature = "encrypted-files")]
+    pub fn with_key(self, key: super::EncryptionKey) -> Self {
+        Self {
+            key: Some(key),
+            ..self
+        }
+    }
+
+    /// Opens the store for `instance_id`: keyring first when enabled and answering (files
+    /// then stay a read/clear fallback), otherwise encrypted files.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`] for a bad instance id; [`StorageError::NoBackend`] when
+    /// no compiled-in backend can be used (e.g. `--no-default-features`, or keyring only and
+    /// it does not answer).
+    pub fn open(&self, instance_id: &str) -> Result<TokenStore, StorageError> {
+        validate_instance_id(instance_id)?;
+        // Without persistent backends nothing is pushed below.
+        #[cfg_attr(
+            not(any(feature = "keyring", feature = "encrypted-files")),
+            allow(unused_mut)
+        )]
+        let mut backends: Vec<Box<dyn TokenStorage>> = Vec::new();
+        #[cfg(feature = "keyring")]
+        if self.use_keyring && super::keyring_available() {
+            backends.push(Box::new(super::KeyringStorage::new(instance_id)?));
+        }
+        #[cfg(feature = "encrypted-files")]
+        if let Some(base) = &self.base_dir {
+            let mut files = super::EncryptedFileStorage::new(base, instance_id)?;
+            if let Some(key) = &self.key {
+                files = files.with_key(key.clone());
+            }
+            backends.push(Box::new(files));
+        }
+        let _ = (&self.base_dir, self.use_keyring);
+        if backends.is_empty() {
+            return Err(StorageError::NoBackend {
+                reason: if cfg!(any(feature = "keyring", feature = "encrypted-files")) {
+                    "the OS keyring does not answer and no file directory (home) is known"
+                } else {
+                    "built without the `keyring` and `encrypted-files` features"
+                },
+            });
+        }
+        Ok(TokenStore { backends })
+    }
+}

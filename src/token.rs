@@ -1,0 +1,389 @@
+//! Stored tokens: [`MachineToken`], [`UserToken`], the [`TokenSlot`] trait naming where each
+//! lives, and the free functions [`save_token`], [`load_token`], [`clear_token`].
+//!
+//! The free functions are thin wrappers: each builds a [`TokenStore`] from the environment
+//! ([`StoreConfig::from_env`]) for the given instance. Build a [`StoreConfig`] yourself to
+//! pick the directory, key or backend explicitly (tests do, so they never touch the real
+//! home).
+//!
+//! ```no_run
+//! use runbeam_sdk::{clear_token, load_token, save_token, MachineToken};
+//!
+//! # fn main() -> Result<(), runbeam_sdk::RunbeamError> {
+//! let token = MachineToken::new(
+//!     "…".to_string(), "2030-01-01T00:00:00Z", "01J…", "gateway-123", vec![],
+//! );
+//! save_token("my-gateway", &token)?;
+//! let loaded: Option<MachineToken> = load_token("my-gateway")?;
+//! if loaded.as_ref().is_some_and(MachineToken::needs_renewal) {
+//!     // less than 24 h left: call authorize_gateway again and save the new token
+//! }
+//! clear_token::<MachineToken>("my-gateway")?;
+//! # Ok(()) }
+//! ```
+//!
+//! With `--no-default-features` no persistent backend exists: the free functions return
+//! [`StorageError::NoBackend`] instead of silently keeping tokens in memory (upstream's
+//! mock-keyring bug lost tokens exactly that way). Use `TokenStore::new(MemoryStorage::new())`
+//! when memory is what you want.
+
+mod rfc3339;
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ConfigError, RunbeamError};
+use crate::identity::UserInfo;
+use crate::secret::Secret;
+use crate::storage::{StorageError, StoreConfig, TokenStore};
+
+/// A token type with a fixed storage slot, so `save_token(instance, &token)` and
+/// `load_token::<T>(instance)` need no slot argument.
+pub trait TokenSlot: Serialize + DeserializeOwned {
+    /// The slot name: the keyring account is `{instance}/runbeam/{SLOT}.json`, the file
+    /// `<base>/<instance>/runbeam/{SLOT}.json`.
+    const SLOT: &'static str;
+}
+
+/// How long before `expires_at` [`MachineToken::needs_renewal`] starts returning true:
+/// 24 hours, so a daily job renews in time and a host that was down for a few hours still
+/// finds a usable token.
+pub const RENEWAL_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A gateway's machine token, as returned by `authorize_gateway` and stored in slot `auth`.
+///
+/// JSON is compatible with upstream files: `machine_token`, `expires_at`, `gateway_id`,
+/// `gateway_code`, `abilities`, `issued_at`. Files without `issued_at` (pre-provisioned) or
+/// without `gateway_code` (upstream 0.11) load too. `Debug` never shows the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MachineToken {
+    /// The bearer token for API calls.
+    pub machine_token: Secret<String>,
+    /// Expiry, RFC 3339 (e.g. `2025-12-31T23:59:59Z`).
+    pub expires_at: String,
+    /// The gateway's id.
+    pub gateway_id: String,
+    /// The gateway's code; empty when a stored file had none.
+    #[serde(default)]
+    pub gateway_code: String,
+    /// What the token may do (e.g. `harmony:send`).
+    #[serde(default)]
+    pub abilities: Vec<String>,
+    /// When the token was stored, RFC 3339 UTC with nanoseconds; `None` when a file had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<String>,
+}
+
+impl TokenSlot for MachineToken {
+    const SLOT: &'static str = "auth";
+}
+
+impl MachineToken {
+    /// A machine token issued now (sets `issued_at`). Arguments match the fields of the API
+    /// client's `AuthorizeResponse`.
+    pub fn new(
+        machine_token: impl Into<Secret<String>>,
+        expires_at: impl Into<String>,
+        gateway_id: impl Into<String>,
+        gateway_code: impl Into<String>,
+        abilities: Vec<String>,
+    ) -> Self {
+        Self {
+            machine_token: machine_token.into(),
+            expires_at: expires_at.into(),
+            gateway_id: gateway_id.into(),
+            gateway_code: gateway_code.into(),
+            abilities,
+            issued_at: Some(rfc3339::format(rfc3339::now())),
+        }
+    }
+
+    /// Parses a token from JSON such as `RUNBEAM_MACHINE_TOKEN` (`issued_at` optional). The
+    /// error never quotes the input.
+    pub fn from_json(json: &str) -> Result<Self, StorageError> {
+        crate::storage::decode(Self::SLOT, json.as_bytes())
+    }
+
+    /// `expires_at` as seconds since the Unix epoch; `None` when it is not RFC 3339.
+    pub fn expires_at_unix(&self) -> Option<i64> {
+        rfc3339::parse(&self.expires_at).map(|(secs, _)| secs)
+    }
+
+    /// True when the expiry has passed — or cannot be parsed (fail closed, as upstream).
+    /// The expiry instant itself still counts as valid.
+    pub fn is_expired(&self) -> bool {
+        self.expires_within(Duration::ZERO)
+    }
+
+    /// `!is_expired()`.
+    pub fn is_valid(&self) -> bool {
+        !self.is_expired()
+    }
+
+    /// True when the token expires less than `window` from now (or already has, or the
+    /// expiry cannot be parsed). Compared in whole seconds.
+    pub fn expires_within(&self, window: Duration) -> bool {
+        self.expires_within_at(window, rfc3339::now().0)
+    }
+
+    /// [`expires_within`](Self::expires_within) against an explicit clock (`now` in Unix
+    /// seconds), for tests and for callers with their own clock.
+    pub fn expires_within_at(&self, window: Duration, now: i64) -> bool {
+        let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+        match rfc3339::parse(&self.expires_at) {
+            Some((expiry, _)) => expiry < now.saturating_add(window),
+            None => true,
+        }
+    }
+
+    /// True inside the [`RENEWAL_WINDOW`] (24 h before expiry) or after it: time to call
+    /// `authorize_gateway` again and save the new token.
+    pub fn needs_renewal(&self) -> bool {
+        self.expires_within(RENEWAL_WINDOW)
+    }
+}
+
+/// A signed-in user's token (the CLI's), stored in slot `user_auth`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserToken {
+    /// The bearer token (a JWT or a Sanctum token).
+    pub token: Secret<String>,
+    /// Expiry in Unix seconds, when known.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// Who the token belongs to, when known.
+    #[serde(default)]
+    pub user: Option<UserInfo>,
+}
+
+impl TokenSlot for UserToken {
+    const SLOT: &'static str = "user_auth";
+}
+
+impl UserToken {
+    /// A user token.
+    pub fn new(
+        token: impl Into<Secret<String>>,
+        expires_at: Option<i64>,
+        user: Option<UserInfo>,
+    ) -> Self {
+        Self {
+            token: token.into(),
+            expires_at,
+            user,
+        }
+    }
+
+    /// True when `expires_at` is known and has passed. A token without expiry never expires
+    /// here (the server still decides).
+    pub fn is_expired(&self) -> bool {
+        self.expires_within(Duration::ZERO)
+    }
+
+    /// `!is_expired()`.
+    pub fn is_valid(&self) -> bool {
+        !self.is_expired()
+    }
+
+    /// True when `expires_at` is known and less than `window` from now.
+    pub fn expires_within(&self, window: Duration) -> bool {
+        let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+        self.expires_at
+            .is_some_and(|expiry| expiry < rfc3339::now().0.saturating_add(window))
+    }
+}
+
+fn store(instance_id: &str) -> Result<TokenStore, RunbeamError> {
+    Ok(StoreConfig::from_env()?.open(instance_id)?)
+}
+
+/// Saves `token` for `instance_id` in its slot, in the automatically chosen backend (OS
+/// keyring when it answers, else encrypted files). Blocks.
+pub fn save_token<T: TokenSlot>(instance_id: &str, token: &T) -> Result<(), RunbeamError> {
+    store(instance_id)?.save(token)
+}
+
+/// Loads the token of type `T` for `instance_id` from the keyring or the files; `None` when
+/// neither has one. Never creates a key.
+pub fn load_token<T: TokenSlot>(instance_id: &str) -> Result<Option<T>, RunbeamError> {
+    store(instance_id)?.load()
+}
+
+/// Removes the token of type `T` for `instance_id` from the keyring and the files.
+pub fn clear_token<T: TokenSlot>(instance_id: &str) -> Result<(), RunbeamError> {
+    store(instance_id)?.clear::<T>()
+}
+
+/// Saves any serialisable value in an explicit slot (e.g. `"custom"`).
+pub fn save_token_as<T: Serialize + ?Sized>(
+    instance_id: &str,
+    slot: &str,
+    value: &T,
+) -> Result<(), RunbeamError> {
+    store(instance_id)?.save_as(slot, value)
+}
+
+/// Loads a value saved with [`save_token_as`].
+pub fn load_token_as<T: DeserializeOwned>(
+    instance_id: &str,
+    slot: &str,
+) -> Result<Option<T>, RunbeamError> {
+    store(instance_id)?.load_as(slot)
+}
+
+/// Removes a value saved with [`save_token_as`].
+pub fn clear_token_as(instance_id: &str, slot: &str) -> Result<(), RunbeamError> {
+    store(instance_id)?.clear_slot(slot)
+}
+
+#[cfg(feature = "encrypted-files")]
+fn keyed_store(instance_id: &str, encryption_key: &str) -> Result<TokenStore, RunbeamError> {
+    let key = crate::storage::EncryptionKey::parse(encryption_key)?;
+    let base = crate::env::home_dir()
+        .map(|home| home.join(".runbeam"))
+        .ok_or(StorageError::NoBackend {
+            reason: "no home directory (HOME) for encrypted files",
+        })?;
+    Ok(StoreConfig::in_dir(base).with_key(key).open(instance_id)?)
+}
+
+/// Saves a machine token to the encrypted file of `instance_id`, encrypted with
+/// `encryption_key` (any form [`EncryptionKey::parse`](crate::storage::EncryptionKey::parse)
+/// accepts). Always the file, never the keyring: giving a key asks for the file backend
+/// (upstream ignored the key when a keyring existed). Read it back with
+/// [`load_token_with_key`].
+#[cfg(feature = "encrypted-files")]
+pub fn save_token_with_key(
+    instance_id: &str,
+    token: &MachineToken,
+    encryption_key: &str,
+) -> Result<(), RunbeamError> {
+    keyed_store(instance_id, encryption_key)?.save(token)
+}
+
+/// Loads a machine token saved with [`save_token_with_key`] using the same key.
+#[cfg(feature = "encrypted-files")]
+pub fn load_token_with_key(
+    instance_id: &str,
+    encryption_key: &str,
+) -> Result<Option<MachineToken>, RunbeamError> {
+    keyed_store(instance_id, encryption_key)?.load()
+}
+
+/// Headless pre-provisioning: when `RUNBEAM_MACHINE_TOKEN` holds a machine token's JSON,
+/// checks it has not expired, stores it for `instance_id` (backend and key as
+/// [`StoreConfig::from_env`] picks them — set `RUNBEAM_ENCRYPTION_KEY` so it survives
+/// restarts on a host without a keyring) and returns it. `Ok(None)` when the variable is unset.
+///
+/// # Errors
+/// [`ConfigError::InvalidEnv`] when the JSON is malformed or the token has expired.
+pub fn provision_machine_token(instance_id: &str) -> Result<Option<MachineToken>, RunbeamError> {
+    store(instance_id)?.provision_from_env()
+}
+
+impl TokenStore {
+    /// [`provision_machine_token`] into this store: reads `RUNBEAM_MACHINE_TOKEN`.
+    pub fn provision_from_env(&self) -> Result<Option<MachineToken>, RunbeamError> {
+        match crate::env::machine_token()? {
+            Some(json) => self.provision_from_json(json.expose()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// [`provision_machine_token`] with the JSON given directly (errors still name
+    /// `RUNBEAM_MACHINE_TOKEN`, where this JSON normally comes from).
+    pub fn provision_from_json(&self, json: &str) -> Result<MachineToken, RunbeamError> {
+        let invalid = |reason: String| ConfigError::InvalidEnv {
+            name: crate::env::MACHINE_TOKEN,
+            reason,
+        };
+        let mut token = MachineToken::from_json(json)
+            .map_err(|_| invalid("not a machine token JSON object".into()))?;
+        if token.expires_at_unix().is_none() {
+            return Err(invalid("expires_at is not an RFC 3339 timestamp".into()).into());
+        }
+        if token.is_expired() {
+            return Err(invalid(format!("the token expired at {}", token.expires_at)).into());
+        }
+        // Older readers require issued_at; record when it was provisioned.
+        token
+            .issued_at
+            .get_or_insert_with(|| rfc3339::format(rfc3339::now()));
+        self.save(&token)?;
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(expires_at: &str) -> MachineToken {
+        MachineToken::new(
+            "secret-value".to_string(),
+            expires_at,
+            "gw-1",
+            "code-1",
+            vec![],
+        )
+    }
+
+    #[test]
+    fn expiry_instant_itself_is_still_valid() {
+        let t = token("2025-01-01T00:00:00Z");
+        let expiry = t.expires_at_unix().unwrap();
+        assert!(!t.expires_within_at(Duration::ZERO, expiry));
+        assert!(t.expires_within_at(Duration::ZERO, expiry + 1));
+        assert!(t.expires_within_at(Duration::from_secs(10), expiry - 9));
+        assert!(!t.expires_within_at(Duration::from_secs(10), expiry - 10));
+    }
+
+    #[test]
+    fn unparseable_expiry_counts_as_expired() {
+        let t = token("next tuesday");
+        assert!(t.is_expired() && !t.is_valid() && t.needs_renewal());
+    }
+
+    #[test]
+    fn far_future_token_is_valid_and_needs_no_renewal() {
+        let t = token("2999-01-01T00:00:00+01:00");
+        assert!(t.is_valid() && !t.needs_renewal());
+    }
+
+    #[test]
+    fn new_sets_issued_at_as_rfc3339_utc() {
+        let issued = token("2999-01-01T00:00:00Z").issued_at.unwrap();
+        assert!(issued.ends_with("+00:00"), "{issued}");
+        assert!(rfc3339::parse(&issued).is_some());
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let shown = format!("{:?}", token("2999-01-01T00:00:00Z"));
+        assert!(!shown.contains("secret-value"), "{shown}");
+        let user = UserToken::new("user-secret".to_string(), Some(1), None);
+        assert!(!format!("{user:?}").contains("user-secret"));
+    }
+
+    #[test]
+    fn user_token_without_expiry_never_expires_here() {
+        assert!(UserToken::new("t".to_string(), None, None).is_valid());
+        assert!(UserToken::new("t".to_string(), Some(1), None).is_expired());
+    }
+}
+
+#[cfg(all(test, not(any(feature = "keyring", feature = "encrypted-files"))))]
+mod no_backend_tests {
+    use super::*;
+
+    #[test]
+    fn without_persistent_backends_the_free_functions_say_so() {
+        let err = load_token::<MachineToken>("inst").unwrap_err();
+        assert!(
+            matches!(err, RunbeamError::Storage(StorageError::NoBackend { .. })),
+            "{err:?}"
+        );
+    }
+}
