@@ -4,7 +4,45 @@
 //! verifier with a JWKS cache, and secure token storage (OS keyring or age-encrypted files).
 //! No async runtime: every call blocks the calling thread and returns.
 //!
-//! (The guided tour grows as the client, verifier and storage land.)
+//! ## Quick start
+//!
+//! Validate a user's JWT, authorize a gateway, keep its machine token safe:
+//!
+//! ```no_run
+//! use runbeam_sdk::{load_token, save_token, validate_jwt_token, MachineToken, RunbeamClient};
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let user_token = "eyJhbGci...";
+//!     let claims = validate_jwt_token(user_token, 24)?;
+//!
+//!     let client = RunbeamClient::new(claims.api_base_url());
+//!     let response = client.authorize_gateway(user_token, "gateway-123", None, None)?;
+//!
+//!     let instance_id = "my-gateway";
+//!     let machine_token = MachineToken::new(
+//!         response.machine_token,
+//!         response.expires_at,
+//!         response.gateway.id,
+//!         response.gateway.code,
+//!         response.abilities,
+//!     );
+//!     save_token(instance_id, &machine_token)?;
+//!     let loaded: Option<MachineToken> = load_token(instance_id)?;
+//!     assert!(loaded.is_some());
+//!     Ok(())
+//! }
+//! ```
+//!
+//! `examples/quickstart.rs` runs exactly this flow offline against the fake server of the
+//! `testing` feature.
+//!
+//! ## The client
+//!
+//! [`RunbeamClient`] covers every operation of the Runbeam API. Each method blocks, takes the
+//! bearer token first (a user JWT, a Sanctum `{id}|{token}` or a machine token, sent as is) and
+//! returns `Result<_, RunbeamError>`. One keep-alive agent is shared by all clones; timeouts and
+//! a response size cap are on by default; redirects are never followed, so a token cannot leak
+//! to another origin. See [`client`] for the base-URL rule, paging, retries and device login.
 //!
 //! ## Verifying JWTs
 //!
@@ -12,6 +50,39 @@
 //! argument); [`validate_jwt_token`] trusts only `RUNBEAM_TRUSTED_ISSUERS` and the origin of
 //! `RUNBEAM_API_URL`. Keys are fetched only from configured places, cached per JWKS URL, and
 //! parsed once. See the [`jwt`] module for every check and its order.
+//!
+//! ## Token storage
+//!
+//! [`save_token`], [`load_token`] and [`clear_token`] keep a [`MachineToken`] (slot `auth`) or a
+//! [`UserToken`] (slot `user_auth`) per instance id, in the OS keyring when one answers a real
+//! round trip, otherwise in age-encrypted files under `~/.runbeam/<instance>/` (0600 files,
+//! atomic writes). [`StoreConfig`] and [`TokenStore`] give explicit control; every backend
+//! implements [`TokenStorage`]. See [`storage`].
+//!
+//! ## Errors
+//!
+//! Everything returns [`RunbeamError`], whose families ([`JwtError`], [`ApiError`],
+//! [`StorageError`], [`ConfigError`]) say *why* something failed, so callers match on kinds,
+//! never on text. No error, `Debug` or log line contains a token or key: secrets travel in
+//! [`Secret`], whose `Debug` prints `[redacted]`.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `keyring` | yes | `KeyringStorage` (Secret Service, Keychain, Credential Manager) |
+//! | `encrypted-files` | yes | `EncryptedFileStorage` (age X25519) |
+//! | `testing` | no | `testing::FakeRunbeam`, a fake Runbeam server on 127.0.0.1 for your tests |
+//!
+//! With `--no-default-features` the crate is the client, the verifier and [`MemoryStorage`].
+//!
+//! ## Security model
+//!
+//! Nothing in a token is trusted until its signature checks, except the issuer, which only
+//! selects among issuers *you* configured — keys are never fetched from a host a token names.
+//! Only RS256 with 2048..=4096-bit keys; strict parsing with size and depth caps. HTTPS is
+//! required for key fetches except on loopback. Stored tokens are encrypted or in the OS
+//! keyring, never world-readable, and never lost to a torn write.
 
 // Tests may unwrap: a panic there is a test failure with a location.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]

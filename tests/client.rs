@@ -15,7 +15,9 @@ use runbeam_sdk::api::{
     TransformRequest, OPERATIONS,
 };
 use runbeam_sdk::testing::{FakeRunbeam, Scripted};
-use runbeam_sdk::{RetryPolicy, RunbeamClient, RunbeamError, TeamInfo, UserInfo};
+use runbeam_sdk::{
+    ConfigError, MachineToken, RetryPolicy, RunbeamClient, RunbeamError, TeamInfo, UserInfo,
+};
 use serde_json::{json, Value};
 
 fn api(err: RunbeamError) -> ApiError {
@@ -431,6 +433,52 @@ fn authorize_gateway_sends_the_spec_body_and_returns_a_30_day_machine_token() {
         server.last_request().unwrap().json(),
         json!({"token": t, "gateway_code": "gateway-123"})
     );
+}
+
+#[test]
+fn renew_machine_token_authorizes_the_same_gateway_again() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let first: MachineToken = client
+        .authorize_gateway(&t, "gateway-123", None, None)
+        .unwrap()
+        .into();
+    let renewed = client.renew_machine_token(&t, &first).unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(&req, "POST", "/api/harmony/authorize", Some(&t));
+    assert_eq!(
+        req.json(),
+        json!({"token": t, "gateway_code": "gateway-123"})
+    );
+    assert_ne!(renewed.machine_token, first.machine_token);
+    assert_eq!(
+        (renewed.gateway_id.as_str(), renewed.gateway_code.as_str()),
+        (first.gateway_id.as_str(), "gateway-123")
+    );
+    assert!(renewed.is_valid() && !renewed.needs_renewal());
+    assert!(renewed.issued_at.is_some());
+}
+
+#[test]
+fn renew_machine_token_without_a_gateway_code_is_a_config_error_without_a_request() {
+    let server = server();
+    let client = client(&server);
+    let legacy = MachineToken::new("m".to_string(), "2030-01-01T00:00:00Z", "01J", "", vec![]);
+    let err = client
+        .renew_machine_token(&server.user_token(), &legacy)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RunbeamError::Config(ConfigError::InvalidOption {
+                option: "gateway_code",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    assert!(server.requests().is_empty());
 }
 
 #[test]

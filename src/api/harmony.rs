@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{de, ops, MessageResponse};
-use crate::{RunbeamClient, RunbeamError, Secret};
+use crate::error::ConfigError;
+use crate::{MachineToken, RunbeamClient, RunbeamError, Secret};
 
 /// The answer to [`RunbeamClient::authorize_gateway`].
 ///
@@ -22,6 +23,20 @@ pub struct AuthorizeResponse {
     /// What the token may do.
     #[serde(default)]
     pub abilities: Vec<String>,
+}
+
+/// The storable form of an authorization: `MachineToken::new` with the response's fields,
+/// `issued_at` now.
+impl From<AuthorizeResponse> for MachineToken {
+    fn from(response: AuthorizeResponse) -> Self {
+        MachineToken::new(
+            response.machine_token,
+            response.expires_at,
+            response.gateway.id,
+            response.gateway.code,
+            response.abilities,
+        )
+    }
 }
 
 /// The gateway named in an [`AuthorizeResponse`].
@@ -95,6 +110,44 @@ impl RunbeamClient {
             metadata,
         };
         self.call(&ops::HARMONY_AUTHORIZE, token, &[], Some(&body))
+    }
+
+    /// Renews a gateway's machine token: authorizes `current.gateway_code` again with a user
+    /// token (JWT or Sanctum) and returns the new token. Runbeam has no refresh grant; a new
+    /// authorization *is* the renewal. Nothing is stored — save the result yourself:
+    ///
+    /// ```no_run
+    /// use runbeam_sdk::{load_token, save_token, MachineToken, RunbeamClient};
+    ///
+    /// # fn main() -> Result<(), runbeam_sdk::RunbeamError> {
+    /// let client = RunbeamClient::new("https://api.runbeam.io");
+    /// if let Some(current) = load_token::<MachineToken>("my-gateway")? {
+    ///     if current.needs_renewal() {
+    ///         let renewed = client.renew_machine_token("1|sanctum-token", &current)?;
+    ///         save_token("my-gateway", &renewed)?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidOption`] when `current` has no gateway code (files written by
+    /// upstream 0.11 lack it; authorize by code instead), otherwise as
+    /// [`authorize_gateway`](Self::authorize_gateway).
+    pub fn renew_machine_token(
+        &self,
+        user_token: &str,
+        current: &MachineToken,
+    ) -> Result<MachineToken, RunbeamError> {
+        if current.gateway_code.is_empty() {
+            return Err(ConfigError::InvalidOption {
+                option: "gateway_code",
+                reason: "the machine token has no gateway code to renew; call authorize_gateway with the code".into(),
+            }
+            .into());
+        }
+        let response = self.authorize_gateway(user_token, &current.gateway_code, None, None)?;
+        Ok(response.into())
     }
 
     /// Revokes the machine tokens of gateway `gateway_code` (`POST /api/harmony/revoke`).
