@@ -19,6 +19,10 @@ pub enum BaseUrlError {
     /// The URL has a path other than `/` or `/api`, or a query or fragment.
     #[error("the base URL must be an origin, optionally followed by /api")]
     Path,
+    /// Plain `http` to a host that is not loopback: bearer tokens would cross the network in
+    /// clear text. Allowed only through [`RunbeamClientBuilder::dangerous_allow_plain_http`].
+    #[error("the base URL must use https (plain http is allowed only for loopback hosts)")]
+    InsecureScheme,
 }
 
 /// Normalises a base URL to `<origin>/api`.
@@ -51,6 +55,7 @@ pub struct RunbeamClientBuilder {
     retry: Option<RetryPolicy>,
     agent: Option<ureq::Agent>,
     use_env_proxy: bool,
+    allow_plain_http: bool,
 }
 
 impl RunbeamClientBuilder {
@@ -63,6 +68,7 @@ impl RunbeamClientBuilder {
             retry: None,
             agent: None,
             use_env_proxy: true,
+            allow_plain_http: false,
         }
     }
 
@@ -98,6 +104,18 @@ impl RunbeamClientBuilder {
         self
     }
 
+    /// Allows a plain `http://` base URL for a host that is not loopback (a local development
+    /// server such as `http://runbeam.lndo.site`). Defaults to `false`: such a URL is
+    /// [`BaseUrlError::InsecureScheme`].
+    ///
+    /// # Security
+    /// Every request carries a bearer token; over plain HTTP anyone on the path can read and
+    /// reuse it. Never enable this for a production API.
+    pub fn dangerous_allow_plain_http(mut self, allow: bool) -> Self {
+        self.allow_plain_http = allow;
+        self
+    }
+
     /// Uses `agent` instead of building one (the timeout and proxy options are then the
     /// agent's). The client still refuses redirects and reads error bodies on every request.
     pub fn agent(mut self, agent: ureq::Agent) -> Self {
@@ -108,7 +126,9 @@ impl RunbeamClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`ApiError::InvalidBaseUrl`] when the URL breaks the rule of [`normalize_base_url`].
+    /// [`ApiError::InvalidBaseUrl`] when the URL breaks the rule of [`normalize_base_url`], or
+    /// is plain `http` to a host that is not loopback (see
+    /// [`dangerous_allow_plain_http`](Self::dangerous_allow_plain_http)).
     pub fn build(self) -> Result<RunbeamClient, RunbeamError> {
         let client = self.build_lenient();
         if let Err(e) = &client.inner.base {
@@ -119,7 +139,14 @@ impl RunbeamClientBuilder {
 
     /// Builds the client, keeping a bad URL's error for the first call.
     pub(super) fn build_lenient(self) -> RunbeamClient {
-        let base = normalize_base_url(&self.url);
+        let origin =
+            normalize_base_url(&self.url).and_then(|base| Ok((Origin::parse(&base)?, base)));
+        let base = match origin {
+            Ok((origin, _)) if !origin.is_secure_or_loopback() && !self.allow_plain_http => {
+                Err(BaseUrlError::InsecureScheme)
+            }
+            other => other.map(|(_, base)| base),
+        };
         let custom_agent = self.agent.is_some();
         // A loopback API (tests, the fake server, a local tunnel) is never reached through a
         // proxy from the environment.
@@ -189,5 +216,37 @@ mod tests {
             normalize_base_url("ftp://x"),
             Err(BaseUrlError::Origin(OriginError::UnsupportedScheme))
         ));
+    }
+
+    fn build_error(builder: RunbeamClientBuilder) -> Option<BaseUrlError> {
+        match builder.build() {
+            Err(RunbeamError::Api(ApiError::InvalidBaseUrl(e))) => Some(e),
+            Err(other) => panic!("unexpected error {other:?}"),
+            Ok(_) => None,
+        }
+    }
+
+    #[test]
+    fn plain_http_is_refused_unless_loopback_or_explicitly_allowed() {
+        let remote = "http://runbeam.lndo.site";
+        assert_eq!(
+            build_error(RunbeamClientBuilder::new(remote.into())),
+            Some(BaseUrlError::InsecureScheme)
+        );
+        assert_eq!(
+            build_error(RunbeamClientBuilder::new(remote.into()).dangerous_allow_plain_http(true)),
+            None
+        );
+        for ok in [
+            "https://api.runbeam.io",
+            "http://127.0.0.1:9",
+            "http://localhost/api",
+        ] {
+            assert_eq!(
+                build_error(RunbeamClientBuilder::new(ok.into())),
+                None,
+                "{ok}"
+            );
+        }
     }
 }
