@@ -321,6 +321,123 @@ fn requires_a_kid_string_of_1_to_256_bytes() {
     assert_eq!(server.requests(), 0);
 }
 
+// ---------------------------------------------------------------- tokens without kid (opt-in)
+
+/// RFC 7515 A.2's `exp` is 1300819380 (2011-03-22); the tests validate a minute before it.
+const A2_NOW: u64 = 1_300_819_320;
+
+/// The RFC 7517 A.1 key that signs RFC 7515 A.2, served as a one-key JWKS. The fixture JWK has
+/// no `kid` and a JWKS skips kid-less JWKs, so it is published under a `kid` that the (kid-less)
+/// A.2 token cannot name.
+fn rfc7515_a2_jwks() -> String {
+    let mut jwk: Value = serde_json::from_str(&fixture("rfc7517_a1_jwk.json")).unwrap();
+    jwk["kid"] = json!("rfc7517-a1");
+    jwks(&[jwk])
+}
+
+/// Trust anchored on the JWKS URI alone (`iss` may be any string, such as A.2's `joe`: trusted
+/// issuers must be URLs), with the single-key opt-in.
+fn kidless_validator(server: &JwksServer) -> JwtValidator {
+    JwtValidator::new(
+        JwtValidationOptions::new()
+            .with_jwks_uri(server.jwks_url())
+            .dangerous_allow_missing_kid_if_single_key(),
+    )
+    .unwrap()
+}
+
+/// `signer`'s token for the standard claims, with a header that has no `kid`.
+fn kidless_token(signer: &Signer) -> String {
+    signer.sign(&json!({"alg": "RS256", "typ": "JWT"}), &claims())
+}
+
+#[test]
+fn rfc7515_a2_passes_the_validator_only_with_the_single_key_opt_in() {
+    let server = JwksServer::start(rfc7515_a2_jwks());
+    let a2 = fixture("rfc7515_a2.jws");
+    // Defaults: no kid, no key lookup, no fetch.
+    let strict =
+        JwtValidator::new(JwtValidationOptions::new().with_jwks_uri(server.jwks_url())).unwrap();
+    let err = rejection(strict.validate_at(&a2, A2_NOW));
+    assert!(matches!(err, JwtError::MissingKid), "{err:?}");
+    assert_eq!(server.requests(), 0);
+
+    // Opt-in: the single key verifies the RFC's signature and the claims are checked. A.2 has
+    // no `sub`, which this crate requires (as upstream does), so the first claim check after the
+    // RSA verify is what stops it; everything before it (kid, `iss` `joe`, key, signature,
+    // `exp` at the injected time) passed.
+    let lax = kidless_validator(&server);
+    let err = rejection(lax.validate_at(&a2, A2_NOW));
+    assert!(
+        matches!(err, JwtError::MissingClaim(ref name) if name == "sub"),
+        "{err:?}"
+    );
+    // The signature is really checked against that key, and the clock really is the injected one.
+    let (input, sig) = a2.rsplit_once('.').unwrap();
+    let mut sig = b64_decode(sig);
+    sig[0] ^= 1;
+    let tampered = format!("{input}.{}", b64(&sig));
+    let err = rejection(lax.validate_at(&tampered, A2_NOW));
+    assert!(matches!(err, JwtError::BadSignature), "{err:?}");
+    let err = rejection(lax.validate_at(&a2, NOW));
+    assert!(matches!(err, JwtError::Expired), "{err:?}");
+    assert_eq!(
+        server.requests(),
+        1,
+        "one cold fetch, no refetch for kid-less tokens"
+    );
+}
+
+#[test]
+fn the_single_key_opt_in_accepts_a_kidless_token_and_leaves_tokens_with_a_kid_alone() {
+    let (signer, server) = main_server();
+    let v = kidless_validator(&server);
+    let accepted = v.validate_at(&kidless_token(&signer), NOW).unwrap();
+    assert_eq!(accepted.sub, "user-1");
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    // A kid that names no key never falls back to the single key.
+    let err = rejection(v.validate_at(&Signer::main().with_kid("nope").token(&claims()), NOW));
+    assert!(matches!(err, JwtError::UnknownKey(_)), "{err:?}");
+    // A kid that is present but not a string of 1..=256 bytes is not "missing".
+    for kid in [Value::Null, json!(""), json!(7), json!("k".repeat(257))] {
+        let header = json!({"alg": "RS256", "kid": kid});
+        let err = rejection(v.validate_at(&signer.sign(&header, &claims()), NOW));
+        assert!(matches!(err, JwtError::MissingKid), "{kid}: {err:?}");
+    }
+    // Without the opt-in, the same kid-less token is refused before any fetch.
+    let (_, other_server) = main_server();
+    let err = rejection(validator(&other_server).validate_at(&kidless_token(&signer), NOW));
+    assert!(matches!(err, JwtError::MissingKid), "{err:?}");
+    assert_eq!(other_server.requests(), 0);
+}
+
+#[test]
+fn a_kidless_token_is_refused_when_the_set_has_two_usable_keys() {
+    let signer = Signer::main();
+    let token = kidless_token(&signer);
+    for keys in [
+        vec![signer.jwk(), Signer::other().jwk()],
+        // Two keys under one kid are still two keys.
+        vec![signer.jwk(), Signer::other().with_kid("rust-main").jwk()],
+    ] {
+        let server = JwksServer::start(jwks(&keys));
+        let v = kidless_validator(&server);
+        for _ in 0..3 {
+            let err = rejection(v.validate_at(&token, NOW));
+            assert!(matches!(err, JwtError::MissingKid), "{err:?}");
+        }
+        assert_eq!(server.requests(), 1, "a kid-less miss never refetches");
+    }
+}
+
+#[test]
+fn a_kidless_token_must_verify_with_the_single_key() {
+    let server = JwksServer::start(jwks(&[Signer::other().jwk()]));
+    let err =
+        rejection(kidless_validator(&server).validate_at(&kidless_token(&Signer::main()), NOW));
+    assert!(matches!(err, JwtError::BadSignature), "{err:?}");
+}
+
 // ---------------------------------------------------------------- issuer trust
 
 #[test]
@@ -570,9 +687,12 @@ fn parser_exposes_only_unverified_views() {
     let signer = Signer::main();
     let token = signer.token(&claims());
     let parsed = UnverifiedToken::parse(&token).unwrap();
-    assert_eq!(parsed.unverified_kid(), "rust-main");
+    assert_eq!(parsed.unverified_kid(), Some("rust-main"));
     assert_eq!(parsed.unverified_issuer(), Some(ISS));
     assert_eq!(format!("{parsed:?}"), "UnverifiedToken([redacted])");
+    // A missing kid is the validator's decision (it depends on the options), not the parser's.
+    let a2 = fixture("rfc7515_a2.jws");
+    assert_eq!(UnverifiedToken::parse(&a2).unwrap().unverified_kid(), None);
 }
 
 // ---------------------------------------------------------------- claims and time

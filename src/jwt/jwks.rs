@@ -63,6 +63,45 @@ impl JwkSet {
             None => Err(JwtError::UnknownKey(escape_untrusted(kid))),
         }
     }
+
+    /// The set's one usable key, when it holds exactly one JWK that passed the filter. Two
+    /// keys under one `kid` count as two, so an ambiguous `kid` gives `None`.
+    fn only_key(&self) -> Option<&Arc<VerifyingKey>> {
+        match self.keys.values().next() {
+            Some(Slot::Usable(key)) if self.keys.len() == 1 => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The key `selector` asks for.
+    fn select(&self, selector: KeySelector<'_>) -> Result<&Arc<VerifyingKey>, JwtError> {
+        match selector {
+            KeySelector::Kid(kid) => self.get(kid),
+            KeySelector::OnlyKey => self.only_key().ok_or(JwtError::MissingKid),
+        }
+    }
+}
+
+/// Which key of a set a token needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeySelector<'a> {
+    /// The key published under the token's `kid`. Missing from a fresh set, it may trigger
+    /// one refetch per cooldown.
+    Kid(&'a str),
+    /// The set's only usable key, for a token without `kid` when the validator allows it
+    /// (`dangerous_allow_missing_kid_if_single_key`). Never triggers a refetch of its own:
+    /// with no key or several it is [`JwtError::MissingKid`].
+    OnlyKey,
+}
+
+impl KeySelector<'_> {
+    /// The error when the set has no key for this selector.
+    fn not_found(self) -> JwtError {
+        match self {
+            Self::Kid(kid) => JwtError::UnknownKey(escape_untrusted(kid)),
+            Self::OnlyKey => JwtError::MissingKid,
+        }
+    }
 }
 
 /// Parses a JWKS document with the default [`KeyPolicy`] (2048..=4096 bits, e = 65537).
@@ -190,12 +229,13 @@ impl JwksCache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The key for `kid` from the set at `url`, fetching with `fetch` when the set is absent,
-    /// older than the TTL, or lacks `kid` (then at most once per cooldown).
+    /// The key `selector` names from the set at `url`, fetching with `fetch` when the set is
+    /// absent, older than the TTL, or lacks the selector's `kid` (then at most once per
+    /// cooldown; a [`KeySelector::OnlyKey`] miss never refetches).
     pub(crate) fn key(
         &self,
         url: &str,
-        kid: &str,
+        selector: KeySelector<'_>,
         policy: &CachePolicy,
         fetch: impl FnOnce() -> Result<JwkSet, JwtError>,
     ) -> Result<Arc<VerifyingKey>, JwtError> {
@@ -204,7 +244,7 @@ impl JwksCache {
         loop {
             let now = Instant::now();
             let step = match map.get(url) {
-                Some(entry) => decide(entry, kid, policy, now),
+                Some(entry) => decide(entry, selector, policy, now),
                 None => Step::Fetch,
             };
             match step {
@@ -225,7 +265,7 @@ impl JwksCache {
                     entry.in_flight = true;
                     entry.last_attempt = Some((now, None));
                     drop(map);
-                    return self.fetch_and_store(url, kid, policy, now, fetch);
+                    return self.fetch_and_store(url, selector, policy, now, fetch);
                 }
             }
         }
@@ -234,7 +274,7 @@ impl JwksCache {
     fn fetch_and_store(
         &self,
         url: &str,
-        kid: &str,
+        selector: KeySelector<'_>,
         policy: &CachePolicy,
         started: Instant,
         fetch: impl FnOnce() -> Result<JwkSet, JwtError>,
@@ -247,7 +287,7 @@ impl JwksCache {
             Ok(set) => {
                 let set = Arc::new(set);
                 entry.set = Some((Arc::clone(&set), started));
-                set.get(kid).cloned()
+                set.select(selector).cloned()
             }
             Err(err) => {
                 entry.last_attempt = Some((started, Some(err.clone())));
@@ -257,7 +297,7 @@ impl JwksCache {
                     Some((set, at))
                         if started.duration_since(*at) < policy.ttl + policy.max_stale =>
                     {
-                        set.get(kid).cloned().map_err(|_| err)
+                        set.select(selector).cloned().map_err(|_| err)
                     }
                     _ => Err(err),
                 }
@@ -270,7 +310,7 @@ impl JwksCache {
 }
 
 /// What a lookup does next, given the entry's state. Pure, so the rules read in one place.
-fn decide(entry: &Entry, kid: &str, policy: &CachePolicy, now: Instant) -> Step {
+fn decide(entry: &Entry, selector: KeySelector<'_>, policy: &CachePolicy, now: Instant) -> Step {
     let cooling = entry
         .last_attempt
         .as_ref()
@@ -278,8 +318,9 @@ fn decide(entry: &Entry, kid: &str, policy: &CachePolicy, now: Instant) -> Step 
     if let Some((set, at)) = &entry.set {
         let age = now.duration_since(*at);
         if age < policy.ttl || (cooling && age < policy.ttl + policy.max_stale) {
-            match set.get(kid) {
+            match set.select(selector) {
                 Ok(key) => return Step::Done(Ok(Arc::clone(key))),
+                // Only an unknown `kid` refetches; `OnlyKey` misses are `MissingKid`.
                 Err(JwtError::UnknownKey(_)) if !cooling && age < policy.ttl => {}
                 Err(err) => {
                     if entry.in_flight {
@@ -298,13 +339,14 @@ fn decide(entry: &Entry, kid: &str, policy: &CachePolicy, now: Instant) -> Step 
         if let Some((_, Some(err))) = &entry.last_attempt {
             return Step::Done(Err(err.clone()));
         }
-        return Step::Done(Err(JwtError::UnknownKey(escape_untrusted(kid))));
+        return Step::Done(Err(selector.not_found()));
     }
     Step::Fetch
 }
 
 #[cfg(test)]
 mod tests {
+    use super::KeySelector::Kid;
     use super::*;
 
     /// RFC 7517 Appendix A.1's 2048-bit modulus.
@@ -343,27 +385,27 @@ mod tests {
         });
         assert!(is_key(decide(
             &entry(5, Some((5, None)), now),
-            "k",
+            Kid("k"),
             &POLICY,
             now
         )));
         // Unknown kid: one refetch, then none inside the cooldown.
         assert!(matches!(
-            decide(&entry(50, Some((50, None)), now), "x", &POLICY, now),
+            decide(&entry(50, Some((50, None)), now), Kid("x"), &POLICY, now),
             Step::Fetch
         ));
         assert!(matches!(
-            decide(&entry(5, Some((5, None)), now), "x", &POLICY, now),
+            decide(&entry(5, Some((5, None)), now), Kid("x"), &POLICY, now),
             Step::Done(Err(JwtError::UnknownKey(_)))
         ));
         // Past the TTL: refetch; while that refetch fails, the stale set keeps serving.
         assert!(matches!(
-            decide(&entry(200, Some((200, None)), now), "k", &POLICY, now),
+            decide(&entry(200, Some((200, None)), now), Kid("k"), &POLICY, now),
             Step::Fetch
         ));
         assert!(is_key(decide(
             &entry(200, Some((5, down.clone())), now),
-            "k",
+            Kid("k"),
             &POLICY,
             now
         )));
@@ -371,7 +413,7 @@ mod tests {
         assert!(matches!(
             decide(
                 &entry(2000, Some((5, down.clone())), now),
-                "k",
+                Kid("k"),
                 &POLICY,
                 now
             ),
@@ -379,7 +421,42 @@ mod tests {
         ));
         let mut flying = entry(200, Some((200, None)), now);
         flying.in_flight = true;
-        assert!(matches!(decide(&flying, "k", &POLICY, now), Step::Wait));
+        assert!(matches!(
+            decide(&flying, Kid("k"), &POLICY, now),
+            Step::Wait
+        ));
+    }
+
+    #[test]
+    fn a_kidless_lookup_takes_only_a_single_key_and_never_refetches_for_it() {
+        let now = Instant::now() + Duration::from_secs(10_000);
+        let only = KeySelector::OnlyKey;
+        assert!(is_key(decide(
+            &entry(50, Some((50, None)), now),
+            only,
+            &POLICY,
+            now
+        )));
+        // Two keys under one kid are two keys: no single key, and no refetch to find one
+        // (an unknown kid at this age would refetch).
+        let doc = format!(
+            r#"{{"keys":[{k},{k}]}}"#,
+            k = format!(r#"{{"kty":"RSA","kid":"k","n":"{A1_N}","e":"AQAB"}}"#)
+        );
+        let mut two = entry(50, Some((50, None)), now);
+        two.set = Some((
+            Arc::new(parse_jwks(doc.as_bytes()).unwrap()),
+            now - Duration::from_secs(50),
+        ));
+        assert!(matches!(
+            decide(&two, only, &POLICY, now),
+            Step::Done(Err(JwtError::MissingKid))
+        ));
+        // A cold cache fetches once, like any other miss.
+        assert!(matches!(
+            decide(&Entry::default(), only, &POLICY, now),
+            Step::Fetch
+        ));
     }
 
     #[test]
@@ -387,7 +464,7 @@ mod tests {
         let cache = JwksCache::default();
         let mut calls = 0;
         for _ in 0..3 {
-            let result = cache.key("u", "k", &POLICY, || {
+            let result = cache.key("u", Kid("k"), &POLICY, || {
                 calls += 1;
                 Err(JwtError::JwksTimeout("u".into()))
             });
@@ -407,7 +484,7 @@ mod tests {
             let cache = Arc::clone(&cache);
             std::thread::spawn(move || {
                 cache
-                    .key("u", "k", &policy, || {
+                    .key("u", Kid("k"), &policy, || {
                         std::thread::sleep(Duration::from_millis(400));
                         Ok(JwkSet::default())
                     })
@@ -415,7 +492,9 @@ mod tests {
             })
         };
         std::thread::sleep(Duration::from_millis(100));
-        let waited = cache.key("u", "k", &policy, || unreachable!("one fetch in flight"));
+        let waited = cache.key("u", Kid("k"), &policy, || {
+            unreachable!("one fetch in flight")
+        });
         assert!(
             matches!(waited, Err(JwtError::JwksTimeout(_))),
             "{waited:?}"

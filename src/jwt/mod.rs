@@ -19,12 +19,16 @@
 //! How a token is checked, cheapest and most hostile-input-facing first:
 //!
 //! 1. [`UnverifiedToken::parse`] (pure, fuzzed): size cap, three segments, strict base64url,
-//!    JSON objects without duplicate members, `alg` exactly `RS256`, no `crit`/`b64`, a `kid`.
-//!    `jku`, `x5u`, `jwk` and `x5c` are never read.
+//!    JSON objects without duplicate members, `alg` exactly `RS256`, no `crit`/`b64`, a
+//!    well-formed `kid` if any. `jku`, `x5u`, `jwk` and `x5c` are never read. A token without
+//!    `kid` is refused next, unless
+//!    [`dangerous_allow_missing_kid_if_single_key`](JwtValidationOptions::dangerous_allow_missing_kid_if_single_key)
+//!    is set.
 //! 2. The unverified `iss` is matched against the trusted issuers by parsed origin (or exactly,
 //!    for an issuer configured with a path). An untrusted issuer stops here, before any I/O.
-//! 3. The key for `kid` comes from the validator's cache of the configured JWKS URL, fetched at
-//!    most once per TTL, once per cooldown for an unknown `kid`, one request for many waiters.
+//! 3. The key for `kid` (or, when allowed for a kid-less token, the set's only usable key)
+//!    comes from the validator's cache of the configured JWKS URL, fetched at most once per
+//!    TTL, once per cooldown for an unknown `kid`, one request for many waiters.
 //!    [`parse_jwks`] (pure, fuzzed) keeps only RSA signing keys that pass the [`KeyPolicy`].
 //! 4. RSA PKCS#1 v1.5 SHA-256 over the exact signing input.
 //! 5. Claims from the verified payload: `exp` (required), `nbf`, `iat`, leeway, `sub`,

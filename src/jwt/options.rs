@@ -35,13 +35,14 @@ pub struct JwtValidationOptions {
     pub(crate) max_stale: Duration,
     pub(crate) max_token_bytes: usize,
     pub(crate) key_policy: KeyPolicy,
+    pub(crate) allow_missing_kid_if_single_key: bool,
 }
 
 impl Default for JwtValidationOptions {
     /// No trusted issuer, no JWKS URI (a validator needs one of them), no audience check, no
     /// required custom claims, 60 s leeway, 24 h JWKS cache, 30 s refresh cooldown, stale keys
     /// usable 24 h past the TTL when refreshing fails, 16 KiB tokens, RSA 2048..=4096 bits
-    /// with e = 65537.
+    /// with e = 65537, `kid` required.
     fn default() -> Self {
         Self {
             trusted_issuers: Vec::new(),
@@ -57,6 +58,7 @@ impl Default for JwtValidationOptions {
                 max_bits: DEFAULT_MAX_KEY_BITS,
                 any_odd_exponent: false,
             },
+            allow_missing_kid_if_single_key: false,
         }
     }
 }
@@ -137,6 +139,25 @@ impl JwtValidationOptions {
     /// Defaults to off.
     pub fn dangerous_allow_any_odd_exponent(mut self) -> Self {
         self.key_policy.any_odd_exponent = true;
+        self
+    }
+
+    /// Accept a token whose header has no `kid` when the key set has exactly one usable key,
+    /// and verify it with that key. With no usable key or several, the token is still
+    /// rejected with [`JwtError::MissingKid`](super::JwtError::MissingKid). Tokens that carry
+    /// a `kid` are unaffected: a `kid` must still be a string of 1..=256 bytes naming a key,
+    /// and an unknown one never falls back to the single key.
+    ///
+    /// A kid-less token never refreshes the key set on its own: it uses the cached set, which
+    /// is fetched only as for any other token (absent or past its TTL).
+    ///
+    /// # Security
+    /// Which key signs is then decided by the key set alone, so a second key published for a
+    /// rotation makes kid-less tokens fail until the old key is removed. Only enable this for
+    /// an issuer that publishes one key and does not send `kid` (RFC 7515 A.2 is such a
+    /// token). Defaults to off.
+    pub fn dangerous_allow_missing_kid_if_single_key(mut self) -> Self {
+        self.allow_missing_kid_if_single_key = true;
         self
     }
 }

@@ -21,7 +21,7 @@ const MAX_KID_BYTES: usize = 256;
 /// Everything read from it is attacker-controlled until the signature is verified with a
 /// trusted key; hence the `unverified_` names. Its `Debug` shows no token content.
 pub struct UnverifiedToken<'a> {
-    kid: String,
+    kid: Option<String>,
     signing_input: &'a [u8],
     signature: Vec<u8>,
     claims: RawClaims,
@@ -44,13 +44,18 @@ impl<'a> UnverifiedToken<'a> {
 
     /// Parses `token`: size cap first, exactly three non-empty segments, strict base64url
     /// (no padding, no `+`/`/`, canonical trailing bits), header and claims JSON objects
-    /// with no duplicate top-level members, `alg` exactly `RS256`, no `crit`/`b64`, a `kid`
-    /// string of 1..=256 bytes. Header fields other than `alg`, `kid`, `crit` and `b64` —
-    /// notably `jku`, `x5u`, `jwk`, `x5c` — are ignored and never used to find a key.
+    /// with no duplicate top-level members, `alg` exactly `RS256`, no `crit`/`b64`, and a
+    /// `kid`, when present, that is a string of 1..=256 bytes. A token *without* `kid` parses
+    /// ([`unverified_kid`](Self::unverified_kid) is `None`); the validator rejects it with
+    /// [`JwtError::MissingKid`] unless its options allow a kid-less token. Header fields other
+    /// than `alg`, `kid`, `crit` and `b64` — notably `jku`, `x5u`, `jwk`, `x5c` — are ignored
+    /// and never used to find a key.
     ///
     /// # Errors
     /// [`JwtError::TooLarge`], [`JwtError::Malformed`], [`JwtError::DuplicateMember`],
-    /// [`JwtError::UnsupportedAlg`], [`JwtError::UnsupportedCrit`], [`JwtError::MissingKid`].
+    /// [`JwtError::UnsupportedAlg`], [`JwtError::UnsupportedCrit`], and
+    /// [`JwtError::MissingKid`] for a `kid` that is present but not a string of 1..=256 bytes
+    /// (`null`, `""`, a number, too long).
     pub fn parse_with_limit(token: &'a str, max_bytes: usize) -> Result<Self, JwtError> {
         if token.len() > max_bytes {
             return Err(JwtError::TooLarge {
@@ -93,9 +98,10 @@ impl<'a> UnverifiedToken<'a> {
         })
     }
 
-    /// The header's `kid`, used only as an exact key into the configured key set.
-    pub fn unverified_kid(&self) -> &str {
-        &self.kid
+    /// The header's `kid`, used only as an exact key into the configured key set; `None` when
+    /// the header has no `kid` member.
+    pub fn unverified_kid(&self) -> Option<&str> {
+        self.kid.as_deref()
     }
 
     /// A claim by name, not yet verified.
@@ -144,8 +150,9 @@ fn dots(bytes: &[u8]) -> Result<(usize, usize), JwtError> {
     Ok((found[0], found[1]))
 }
 
-/// Checks the header and returns its `kid`.
-fn check_header(header: HeaderFields) -> Result<String, JwtError> {
+/// Checks the header and returns its `kid`, `None` when absent. A `kid` that is present but
+/// unusable is an error here, whatever the validator's options: only absence can be allowed.
+fn check_header(header: HeaderFields) -> Result<Option<String>, JwtError> {
     match &header.alg {
         Some(Value::String(alg)) if alg == "RS256" => {}
         Some(Value::String(alg)) => return Err(JwtError::UnsupportedAlg(escape_untrusted(alg))),
@@ -156,7 +163,8 @@ fn check_header(header: HeaderFields) -> Result<String, JwtError> {
         return Err(JwtError::UnsupportedCrit);
     }
     match header.kid {
-        Some(Value::String(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_BYTES => Ok(kid),
-        _ => Err(JwtError::MissingKid),
+        None => Ok(None),
+        Some(Value::String(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_BYTES => Ok(Some(kid)),
+        Some(_) => Err(JwtError::MissingKid),
     }
 }

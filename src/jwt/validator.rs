@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::claims::{check_claims, unix_now, ClaimRules, JwtClaims};
 use super::error::{escape_untrusted, JwtError};
 use super::fetch::fetch_jwks;
-use super::jwks::{CachePolicy, JwksCache};
+use super::jwks::{CachePolicy, JwksCache, KeySelector};
 use super::options::JwtValidationOptions;
 use super::rs256::KeyPolicy;
 use super::token::UnverifiedToken;
@@ -60,6 +60,7 @@ pub struct JwtValidator {
     leeway: u64,
     max_token_bytes: usize,
     key_policy: KeyPolicy,
+    allow_missing_kid_if_single_key: bool,
     cache_policy: CachePolicy,
     cache: Arc<JwksCache>,
     agent: ureq::Agent,
@@ -120,6 +121,7 @@ impl JwtValidator {
             leeway: options.leeway_seconds,
             max_token_bytes: options.max_token_bytes,
             key_policy: options.key_policy,
+            allow_missing_kid_if_single_key: options.allow_missing_kid_if_single_key,
             cache_policy: CachePolicy {
                 ttl: options.jwks_cache_duration,
                 cooldown: options.refresh_cooldown,
@@ -150,14 +152,20 @@ impl JwtValidator {
 
     fn check(&self, token: &str, now: u64) -> Result<JwtClaims, JwtError> {
         let token = UnverifiedToken::parse_with_limit(token, self.max_token_bytes)?;
+        // A missing `kid` is refused as the parser used to refuse it, before `iss` or any
+        // I/O, unless the options allow the single-key fallback.
+        let selector = match token.unverified_kid() {
+            Some(kid) => KeySelector::Kid(kid),
+            None if self.allow_missing_kid_if_single_key => KeySelector::OnlyKey,
+            None => return Err(JwtError::MissingKid),
+        };
         // The only pre-verification read of the claims: `iss`, to pick a configured issuer.
         let source = self.key_source_for(token.unverified_issuer())?;
-        let key = self.cache.key(
-            &source.cache_key,
-            token.unverified_kid(),
-            &self.cache_policy,
-            || fetch_jwks(&self.agent, &source.url, &self.key_policy),
-        )?;
+        let key = self
+            .cache
+            .key(&source.cache_key, selector, &self.cache_policy, || {
+                fetch_jwks(&self.agent, &source.url, &self.key_policy)
+            })?;
         key.verify(token.signing_input(), token.signature())?;
         let rules = ClaimRules {
             leeway: self.leeway,
