@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::name::{validate_instance_id, validate_slot};
 use super::{BackendKind, StorageError, TokenStorage};
 use crate::error::RunbeamError;
+use crate::secret::Secret;
 use crate::token::TokenSlot;
 
 /// Where and how tokens of one instance are kept.
@@ -78,10 +79,14 @@ impl TokenStore {
         value: &T,
     ) -> Result<(), RunbeamError> {
         validate_slot(slot)?;
-        let json = serde_json::to_vec_pretty(value).map_err(|_| StorageError::Encode {
-            name: slot.to_owned(),
-        })?;
-        self.first_reachable(|backend| backend.write(slot, &json))?;
+        // The JSON holds the token: wiped when it goes out of scope.
+        let json =
+            Secret::new(
+                serde_json::to_vec_pretty(value).map_err(|_| StorageError::Encode {
+                    name: slot.to_owned(),
+                })?,
+            );
+        self.first_reachable(|backend| backend.write(slot, json.expose()))?;
         Ok(())
     }
 
