@@ -321,6 +321,49 @@ fn requires_a_kid_string_of_1_to_256_bytes() {
     assert_eq!(server.requests(), 0);
 }
 
+// ---------------------------------------------------------------- expected typ (opt-in, R11)
+
+#[test]
+fn an_expected_typ_is_compared_as_a_media_type_and_ignored_when_not_configured() {
+    let (signer, server) = main_server();
+    let with_typ = |typ: Value| {
+        let mut header = json!({"alg": "RS256", "kid": "rust-main"});
+        if !typ.is_null() {
+            header["typ"] = typ;
+        }
+        signer.sign(&header, &claims())
+    };
+    let v = JwtValidator::new(options(&server).with_expected_typ("JWT")).unwrap();
+    for typ in ["JWT", "jwt", "application/jwt", "Application/JWT"] {
+        v.validate_at(&with_typ(json!(typ)), NOW)
+            .unwrap_or_else(|e| panic!("{typ}: {e}"));
+    }
+    // at+jwt tokens (RFC 9068) and typ-less tokens are other types, refused before any fetch.
+    let (_, cold_server) = main_server();
+    let cold = JwtValidator::new(options(&cold_server).with_expected_typ("jwt")).unwrap();
+    for typ in [
+        json!("at+jwt"),
+        json!("application/at+jwt"),
+        json!("JOSE"),
+        json!(7),
+        Value::Null,
+    ] {
+        let err = rejection(cold.validate_at(&with_typ(typ.clone()), NOW));
+        assert!(matches!(err, JwtError::UnexpectedType(_)), "{typ}: {err:?}");
+    }
+    assert_eq!(cold_server.requests(), 0);
+    // Expecting a structured type: the `application/` prefix stays optional.
+    let at = JwtValidator::new(options(&server).with_expected_typ("application/at+jwt")).unwrap();
+    at.validate_at(&with_typ(json!("at+JWT")), NOW).unwrap();
+    // Without the option any typ (or none) passes, as before.
+    let plain = validator(&server);
+    for typ in [json!("at+jwt"), json!(7), Value::Null] {
+        plain
+            .validate_at(&with_typ(typ.clone()), NOW)
+            .unwrap_or_else(|e| panic!("{typ}: {e}"));
+    }
+}
+
 // ---------------------------------------------------------------- tokens without kid (opt-in)
 
 /// RFC 7515 A.2's `exp` is 1300819380 (2011-03-22); the tests validate a minute before it.

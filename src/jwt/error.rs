@@ -31,6 +31,9 @@ pub enum JwtError {
     /// The header has no usable `kid`.
     #[error("the token header has no `kid` (key id)")]
     MissingKid,
+    /// The header's `typ` is not the one the options expect (or is missing).
+    #[error("unexpected token type {0}")]
+    UnexpectedType(String),
     /// No usable key with the token's `kid` is in the key set (after at most one refresh).
     #[error("no usable key with kid {0} in the key set")]
     UnknownKey(String),

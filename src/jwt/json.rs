@@ -51,6 +51,8 @@ pub(crate) struct HeaderFields {
     pub alg: Option<Value>,
     /// `kid`, whatever its JSON type.
     pub kid: Option<Value>,
+    /// `typ`, whatever its JSON type.
+    pub typ: Option<Value>,
     /// `crit` or `b64` is present.
     pub crit_or_b64: bool,
 }
@@ -69,6 +71,7 @@ impl<'de> de::Deserialize<'de> for HeaderFields {
                 let mut fields = HeaderFields {
                     alg: None,
                     kid: None,
+                    typ: None,
                     crit_or_b64: false,
                 };
                 while let Some(name) = access.next_key::<Cow<'de, str>>()? {
@@ -78,6 +81,7 @@ impl<'de> de::Deserialize<'de> for HeaderFields {
                     match name.as_ref() {
                         "alg" => fields.alg = Some(access.next_value()?),
                         "kid" => fields.kid = Some(access.next_value()?),
+                        "typ" => fields.typ = Some(access.next_value()?),
                         "crit" | "b64" => {
                             fields.crit_or_b64 = true;
                             access.next_value::<de::IgnoredAny>()?;

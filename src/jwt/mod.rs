@@ -23,7 +23,8 @@
 //!    well-formed `kid` if any. `jku`, `x5u`, `jwk` and `x5c` are never read. A token without
 //!    `kid` is refused next, unless
 //!    [`dangerous_allow_missing_kid_if_single_key`](JwtValidationOptions::dangerous_allow_missing_kid_if_single_key)
-//!    is set.
+//!    is set. With [`with_expected_typ`](JwtValidationOptions::with_expected_typ), the header
+//!    `typ` must be that media type.
 //! 2. The unverified `iss` is matched against the trusted issuers by parsed origin (or exactly,
 //!    for an issuer configured with a path). An untrusted issuer stops here, before any I/O.
 //! 3. The key for `kid` (or, when allowed for a kid-less token, the set's only usable key)

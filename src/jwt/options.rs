@@ -36,13 +36,14 @@ pub struct JwtValidationOptions {
     pub(crate) max_token_bytes: usize,
     pub(crate) key_policy: KeyPolicy,
     pub(crate) allow_missing_kid_if_single_key: bool,
+    pub(crate) expected_typ: Option<String>,
 }
 
 impl Default for JwtValidationOptions {
     /// No trusted issuer, no JWKS URI (a validator needs one of them), no audience check, no
     /// required custom claims, 60 s leeway, 24 h JWKS cache, 30 s refresh cooldown, stale keys
     /// usable 24 h past the TTL when refreshing fails, 16 KiB tokens, RSA 2048..=4096 bits
-    /// with e = 65537, `kid` required.
+    /// with e = 65537, `kid` required, header `typ` not checked.
     fn default() -> Self {
         Self {
             trusted_issuers: Vec::new(),
@@ -59,6 +60,7 @@ impl Default for JwtValidationOptions {
                 any_odd_exponent: false,
             },
             allow_missing_kid_if_single_key: false,
+            expected_typ: None,
         }
     }
 }
@@ -98,6 +100,16 @@ impl JwtValidationOptions {
     /// included). Defaults to none.
     pub fn with_required_claims(mut self, claims: Vec<String>) -> Self {
         self.required_claims = claims;
+        self
+    }
+
+    /// The header `typ` every token must carry, e.g. `"JWT"` or `"at+jwt"` (RFC 9068), so a
+    /// token minted for another purpose by the same issuer is refused. Compared as a media
+    /// type: case-insensitively, with `application/` optional (`JWT` matches
+    /// `application/jwt`). A token without `typ` is then rejected. Defaults to none (`typ`
+    /// ignored).
+    pub fn with_expected_typ(mut self, typ: impl Into<String>) -> Self {
+        self.expected_typ = Some(typ.into());
         self
     }
 

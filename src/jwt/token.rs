@@ -22,6 +22,7 @@ const MAX_KID_BYTES: usize = 256;
 /// trusted key; hence the `unverified_` names. Its `Debug` shows no token content.
 pub struct UnverifiedToken<'a> {
     kid: Option<String>,
+    typ: Option<String>,
     signing_input: &'a [u8],
     signature: Vec<u8>,
     claims: RawClaims,
@@ -79,6 +80,10 @@ impl<'a> UnverifiedToken<'a> {
             ObjectError::Duplicate => JwtError::DuplicateMember("header"),
             ObjectError::Invalid => JwtError::Malformed("header is not a JSON object"),
         })?;
+        let typ = match &header.typ {
+            Some(Value::String(typ)) => Some(typ.clone()),
+            _ => None,
+        };
         let kid = check_header(header)?;
         let claims = URL_SAFE_NO_PAD
             .decode(claims_b64)
@@ -92,6 +97,7 @@ impl<'a> UnverifiedToken<'a> {
             .map_err(|_| JwtError::Malformed("signature is not strict base64url"))?;
         Ok(Self {
             kid,
+            typ,
             signing_input: &bytes[..second],
             signature,
             claims,
@@ -102,6 +108,11 @@ impl<'a> UnverifiedToken<'a> {
     /// the header has no `kid` member.
     pub fn unverified_kid(&self) -> Option<&str> {
         self.kid.as_deref()
+    }
+
+    /// The header's `typ` when it is a string; `None` when absent or of another JSON type.
+    pub fn unverified_typ(&self) -> Option<&str> {
+        self.typ.as_deref()
     }
 
     /// A claim by name, not yet verified.
@@ -128,6 +139,17 @@ impl<'a> UnverifiedToken<'a> {
     /// Hands out the claims once the signature has been verified.
     pub(crate) fn into_claims(self) -> RawClaims {
         self.claims
+    }
+}
+
+/// A `typ` media type in comparable form (RFC 7515 §4.1.9, RFC 8725 §3.11): ASCII
+/// lowercase, with the `application/` prefix dropped when the rest has no other `/`, so
+/// `JWT`, `jwt` and `application/jwt` are one type.
+pub(crate) fn normalize_typ(typ: &str) -> String {
+    let lower = typ.trim().to_ascii_lowercase();
+    match lower.strip_prefix("application/") {
+        Some(rest) if !rest.contains('/') => rest.to_owned(),
+        _ => lower,
     }
 }
 

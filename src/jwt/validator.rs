@@ -10,7 +10,7 @@ use super::fetch::fetch_jwks;
 use super::jwks::{CachePolicy, JwksCache, KeySelector};
 use super::options::JwtValidationOptions;
 use super::rs256::KeyPolicy;
-use super::token::UnverifiedToken;
+use super::token::{normalize_typ, UnverifiedToken};
 use crate::error::{ConfigError, RunbeamError};
 use crate::http::{build_agent, Timeouts};
 use crate::origin::{parse_url, Origin};
@@ -61,6 +61,8 @@ pub struct JwtValidator {
     max_token_bytes: usize,
     key_policy: KeyPolicy,
     allow_missing_kid_if_single_key: bool,
+    /// Normalised with [`normalize_typ`] once, here.
+    expected_typ: Option<String>,
     cache_policy: CachePolicy,
     cache: Arc<JwksCache>,
     agent: ureq::Agent,
@@ -122,6 +124,7 @@ impl JwtValidator {
             max_token_bytes: options.max_token_bytes,
             key_policy: options.key_policy,
             allow_missing_kid_if_single_key: options.allow_missing_kid_if_single_key,
+            expected_typ: options.expected_typ.as_deref().map(normalize_typ),
             cache_policy: CachePolicy {
                 ttl: options.jwks_cache_duration,
                 cooldown: options.refresh_cooldown,
@@ -152,6 +155,7 @@ impl JwtValidator {
 
     fn check(&self, token: &str, now: u64) -> Result<JwtClaims, JwtError> {
         let token = UnverifiedToken::parse_with_limit(token, self.max_token_bytes)?;
+        self.check_typ(&token)?;
         // A missing `kid` is refused as the parser used to refuse it, before `iss` or any
         // I/O, unless the options allow the single-key fallback.
         let selector = match token.unverified_kid() {
@@ -173,6 +177,19 @@ impl JwtValidator {
             required: &self.required_claims,
         };
         check_claims(token.into_claims(), now, &rules)
+    }
+
+    /// With an expected `typ`, the header's must be that media type. A header check, so it
+    /// runs before any I/O or RSA work.
+    fn check_typ(&self, token: &UnverifiedToken<'_>) -> Result<(), JwtError> {
+        let Some(expected) = &self.expected_typ else {
+            return Ok(());
+        };
+        match token.unverified_typ() {
+            Some(typ) if normalize_typ(typ) == *expected => Ok(()),
+            Some(typ) => Err(JwtError::UnexpectedType(escape_untrusted(typ))),
+            None => Err(JwtError::UnexpectedType("(missing)".into())),
+        }
     }
 
     /// Where the keys for `iss` come from; an error, before any I/O, when `iss` is untrusted.
