@@ -10,7 +10,9 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::jwt::*;
-use runbeam_sdk::jwt::{parse_jwks, JwtError, KeyPolicy, UnverifiedToken, VerifyingKey};
+use runbeam_sdk::jwt::{
+    parse_jwks, JwtError, KeyPolicy, UnverifiedToken, VerifyingKey, MAX_CACHED_TOKEN_BYTES,
+};
 use runbeam_sdk::{
     validate_jwt_token, ConfigError, JwtClaims, JwtValidationOptions, JwtValidator, RunbeamError,
 };
@@ -957,6 +959,110 @@ fn rotation_is_picked_up_after_the_cooldown_and_removed_kids_stop_verifying() {
         rejection(v.validate_at(&old.token(&claims()), NOW)),
         JwtError::UnknownKey(_)
     ));
+}
+
+// ---------------------------------------------------------------- verified-token cache (opt-in, R38)
+
+fn caching_validator(server: &JwksServer, max_entries: usize) -> JwtValidator {
+    JwtValidator::new(options(server).with_verified_token_cache(max_entries)).unwrap()
+}
+
+#[test]
+fn the_verified_token_cache_serves_repeats_but_rechecks_the_clock() {
+    let (signer, server) = main_server();
+    let v = caching_validator(&server, 100);
+    let token = signer.token(&claims());
+    let first = v.validate_at(&token, NOW).unwrap();
+    assert_eq!(v.cached_token_count(), 1);
+    assert_eq!(
+        v.validate_at(&token, NOW).unwrap(),
+        first,
+        "a hit gives the same claims"
+    );
+    assert_eq!(v.cached_token_count(), 1);
+    // A hit is still checked against the given time, and an expired entry is dropped.
+    let err = rejection(v.validate_at(&token, NOW + 3600 + 61));
+    assert!(matches!(err, JwtError::Expired), "{err:?}");
+    assert_eq!(v.cached_token_count(), 0);
+    v.validate_at(&token, NOW).unwrap();
+    let early = signer.token(&claims_with(json!({"nbf": NOW + 300})));
+    v.validate_at(&early, NOW + 300).unwrap();
+    assert_eq!(v.cached_token_count(), 2);
+    let err = rejection(v.validate_at(&early, NOW));
+    assert!(matches!(err, JwtError::NotYetValid), "{err:?}");
+    let future = signer.token(&claims_with(json!({"iat": NOW + 300})));
+    v.validate_at(&future, NOW + 300).unwrap();
+    let err = rejection(v.validate_at(&future, NOW));
+    assert!(matches!(err, JwtError::IssuedInFuture), "{err:?}");
+    assert_eq!(server.requests(), 1);
+}
+
+#[test]
+fn tokens_differing_in_one_byte_never_share_a_cache_entry() {
+    let (signer, server) = main_server();
+    let v = caching_validator(&server, 100);
+    let token = signer.token(&claims());
+    v.validate_at(&token, NOW).unwrap();
+    let (first_dot, last_dot) = (token.find('.').unwrap(), token.rfind('.').unwrap());
+    // One position in each segment, plus the very last byte of the signature.
+    for at in [1, first_dot + 5, last_dot + 5, token.len() - 2] {
+        let mut bytes = token.clone().into_bytes();
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        let changed = String::from_utf8(bytes).unwrap();
+        let err = rejection(v.validate_at(&changed, NOW));
+        assert!(
+            matches!(err, JwtError::BadSignature | JwtError::Malformed(_)),
+            "byte {at}: {err:?}"
+        );
+    }
+    assert_eq!(v.cached_token_count(), 1, "failures are never cached");
+}
+
+#[test]
+fn the_verified_token_cache_is_bounded_off_by_default_and_skips_long_tokens() {
+    let (signer, server) = main_server();
+    let v = caching_validator(&server, 2);
+    for sub in ["a", "b", "c"] {
+        v.validate_at(&signer.token(&claims_with(json!({"sub": sub}))), NOW)
+            .unwrap();
+    }
+    assert_eq!(v.cached_token_count(), 2);
+    let long = signer.token(&claims_with(
+        json!({"pad": "x".repeat(MAX_CACHED_TOKEN_BYTES)}),
+    ));
+    let roomy = caching_validator(&server, 100);
+    roomy.validate_at(&long, NOW).unwrap();
+    assert_eq!(
+        roomy.cached_token_count(),
+        0,
+        "a token over 4 KiB is not cached"
+    );
+    let plain = validator(&server);
+    plain.validate_at(&signer.token(&claims()), NOW).unwrap();
+    assert_eq!(plain.cached_token_count(), 0, "off unless asked for");
+}
+
+#[test]
+fn a_cached_token_is_verified_again_once_its_key_set_is_refetched() {
+    let (signer, server) = main_server();
+    // TTL 0: after the 5 s cooldown, the next lookup refetches the set.
+    let v = JwtValidator::new(
+        options(&server)
+            .with_jwks_cache_duration_hours(0)
+            .with_jwks_refresh_cooldown_seconds(5)
+            .with_verified_token_cache(10),
+    )
+    .unwrap();
+    let token = signer.token(&claims());
+    v.validate_at(&token, NOW).unwrap();
+    // The issuer now publishes ANOTHER key under the same kid: the cached entry must not
+    // outlive the key that verified it.
+    server.set_reply(200, jwks(&[Signer::other().with_kid("rust-main").jwk()]));
+    std::thread::sleep(Duration::from_millis(5100));
+    let err = rejection(v.validate_at(&token, NOW));
+    assert!(matches!(err, JwtError::BadSignature), "{err:?}");
+    assert_eq!(server.requests(), 2);
+    assert_eq!(v.cached_token_count(), 0);
 }
 
 #[test]

@@ -116,15 +116,7 @@ pub(crate) fn check_claims(
     let exp = numeric_date(raw.exp.as_ref(), "exp")?.ok_or(JwtError::MissingClaim("exp".into()))?;
     let nbf = numeric_date(raw.nbf.as_ref(), "nbf")?;
     let iat = numeric_date(raw.iat.as_ref(), "iat")?;
-    if exp.saturating_add(rules.leeway) <= now {
-        return Err(JwtError::Expired);
-    }
-    if nbf.is_some_and(|nbf| nbf > now.saturating_add(rules.leeway)) {
-        return Err(JwtError::NotYetValid);
-    }
-    if iat.is_some_and(|iat| iat > now.saturating_add(rules.leeway)) {
-        return Err(JwtError::IssuedInFuture);
-    }
+    check_times(exp, nbf, iat, now, rules.leeway)?;
     let iss = take_string(raw.iss.take(), "iss")?;
     let sub = take_string(raw.sub.take(), "sub")?;
     let aud = raw.aud.take().map(audience).transpose()?;
@@ -145,6 +137,40 @@ pub(crate) fn check_claims(
         team: take_typed(raw.team.take(), "team")?,
         extra: raw.extra,
     })
+}
+
+/// `exp`, `nbf` and `iat` against `now`, with `leeway` seconds of clock skew either way.
+fn check_times(
+    exp: u64,
+    nbf: Option<u64>,
+    iat: Option<u64>,
+    now: u64,
+    leeway: u64,
+) -> Result<(), JwtError> {
+    if exp.saturating_add(leeway) <= now {
+        return Err(JwtError::Expired);
+    }
+    if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+        return Err(JwtError::NotYetValid);
+    }
+    if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
+        return Err(JwtError::IssuedInFuture);
+    }
+    Ok(())
+}
+
+/// The time checks again, for claims that already passed [`check_claims`] at another time
+/// (a verified-token cache hit).
+pub(crate) fn recheck_times(claims: &JwtClaims, now: u64, leeway: u64) -> Result<(), JwtError> {
+    // These dates came from u64 NumericDates, so they are never negative.
+    let date = |value: i64| u64::try_from(value).unwrap_or(0);
+    check_times(
+        date(claims.exp),
+        claims.nbf.map(date),
+        claims.iat.map(date),
+        now,
+        leeway,
+    )
 }
 
 fn as_i64(date: u64) -> i64 {

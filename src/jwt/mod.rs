@@ -34,6 +34,10 @@
 //! 4. RSA PKCS#1 v1.5 SHA-256 over the exact signing input.
 //! 5. Claims from the verified payload: `exp` (required), `nbf`, `iat`, leeway, `sub`,
 //!    audience and required claims.
+//!
+//! With [`with_verified_token_cache`](JwtValidationOptions::with_verified_token_cache), the
+//! exact bytes of a token accepted before skip steps 1, 2 and 4: step 3 must still hand out
+//! the very key that verified it, and the dates of step 5 are checked again.
 
 mod claims;
 mod error;
@@ -44,6 +48,7 @@ mod options;
 mod rs256;
 mod token;
 mod validator;
+mod verified;
 
 pub use claims::{Audience, JwtClaims};
 pub use error::JwtError;
@@ -54,3 +59,4 @@ pub use token::{UnverifiedToken, DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT}
 pub use validator::{
     extract_bearer_token, validate_jwt_token, validate_jwt_token_with_options, JwtValidator,
 };
+pub use verified::{MAX_CACHED_TOKENS_LIMIT, MAX_CACHED_TOKEN_BYTES};

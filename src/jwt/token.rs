@@ -76,12 +76,12 @@ impl<'a> UnverifiedToken<'a> {
         let header = URL_SAFE_NO_PAD
             .decode(header_b64)
             .map_err(|_| JwtError::Malformed("header is not strict base64url"))?;
-        let header = parse_header(&header).map_err(|err| match err {
+        let mut header = parse_header(&header).map_err(|err| match err {
             ObjectError::Duplicate => JwtError::DuplicateMember("header"),
             ObjectError::Invalid => JwtError::Malformed("header is not a JSON object"),
         })?;
-        let typ = match &header.typ {
-            Some(Value::String(typ)) => Some(typ.clone()),
+        let typ = match header.typ.take() {
+            Some(Value::String(typ)) => Some(typ),
             _ => None,
         };
         let kid = check_header(header)?;

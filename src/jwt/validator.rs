@@ -4,13 +4,14 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use super::claims::{check_claims, unix_now, ClaimRules, JwtClaims};
+use super::claims::{check_claims, recheck_times, unix_now, ClaimRules, JwtClaims};
 use super::error::{escape_untrusted, JwtError};
 use super::fetch::fetch_jwks;
 use super::jwks::{CachePolicy, JwksCache, KeySelector};
 use super::options::JwtValidationOptions;
-use super::rs256::KeyPolicy;
+use super::rs256::{KeyPolicy, VerifyingKey};
 use super::token::{normalize_typ, UnverifiedToken};
+use super::verified::{Verified, VerifiedTokens};
 use crate::error::{ConfigError, RunbeamError};
 use crate::http::{build_agent, Timeouts};
 use crate::origin::{parse_url, Origin};
@@ -66,6 +67,8 @@ pub struct JwtValidator {
     cache_policy: CachePolicy,
     cache: Arc<JwksCache>,
     agent: ureq::Agent,
+    /// `Some` with `with_verified_token_cache`.
+    verified: Option<VerifiedTokens>,
 }
 
 impl fmt::Debug for JwtValidator {
@@ -133,6 +136,7 @@ impl JwtValidator {
             },
             cache,
             agent,
+            verified: VerifiedTokens::new(options.verified_token_cache),
         })
     }
 
@@ -153,7 +157,51 @@ impl JwtValidator {
         Ok(self.check(token, now_unix)?)
     }
 
+    /// How many tokens the verified-token cache holds now; 0 when it is off
+    /// (see [`JwtValidationOptions::with_verified_token_cache`]). For metrics and tests.
+    pub fn cached_token_count(&self) -> usize {
+        self.verified.as_ref().map_or(0, VerifiedTokens::len)
+    }
+
     fn check(&self, token: &str, now: u64) -> Result<JwtClaims, JwtError> {
+        let Some(cache) = &self.verified else {
+            return self.verify(token, now).map(|verified| verified.claims);
+        };
+        let Some(digest) = VerifiedTokens::digest(token) else {
+            return self.verify(token, now).map(|verified| verified.claims);
+        };
+        if let Some(hit) = cache.get(&digest) {
+            match self.recheck(&hit, now) {
+                Some(Ok(())) => return Ok(hit.claims.clone()),
+                Some(Err(err)) => {
+                    cache.remove(&digest);
+                    return Err(err);
+                }
+                // The key set was refetched since: verify again from scratch.
+                None => cache.remove(&digest),
+            }
+        }
+        let verified = self.verify(token, now)?;
+        let claims = verified.claims.clone();
+        cache.insert(digest, verified);
+        Ok(claims)
+    }
+
+    /// A cache hit at time `now`: the key must still be the one the set hands out for the
+    /// token's `kid` (`None` when a refetch replaced it), and the dates must hold now.
+    fn recheck(&self, hit: &Verified, now: u64) -> Option<Result<(), JwtError>> {
+        let current = self.key_for(&hit.claims.iss, hit.kid.as_deref());
+        match current {
+            Ok(key) if Arc::ptr_eq(&key, &hit.key) => {
+                Some(recheck_times(&hit.claims, now, self.leeway))
+            }
+            Ok(_) => None,
+            Err(err) => Some(Err(err)),
+        }
+    }
+
+    /// The full check: parse, header, issuer, key, RSA, claims.
+    fn verify(&self, token: &str, now: u64) -> Result<Verified, JwtError> {
         let token = UnverifiedToken::parse_with_limit(token, self.max_token_bytes)?;
         self.check_typ(&token)?;
         // A missing `kid` is refused as the parser used to refuse it, before `iss` or any
@@ -164,19 +212,36 @@ impl JwtValidator {
             None => return Err(JwtError::MissingKid),
         };
         // The only pre-verification read of the claims: `iss`, to pick a configured issuer.
-        let source = self.key_source_for(token.unverified_issuer())?;
-        let key = self
-            .cache
-            .key(&source.cache_key, selector, &self.cache_policy, || {
-                fetch_jwks(&self.agent, &source.url, &self.key_policy)
-            })?;
+        let iss = token.unverified_issuer();
+        let iss = iss.ok_or_else(|| JwtError::MissingClaim("iss".into()))?;
+        let key = self.key_from(self.key_source_for(iss)?, selector)?;
         key.verify(token.signing_input(), token.signature())?;
+        let kid = token.unverified_kid().map(str::to_owned);
         let rules = ClaimRules {
             leeway: self.leeway,
             audience: &self.audience,
             required: &self.required_claims,
         };
-        check_claims(token.into_claims(), now, &rules)
+        let claims = check_claims(token.into_claims(), now, &rules)?;
+        Ok(Verified { claims, kid, key })
+    }
+
+    /// The current key for a verified `iss` and `kid`, as a full check would find it.
+    fn key_for(&self, iss: &str, kid: Option<&str>) -> Result<Arc<VerifyingKey>, JwtError> {
+        let selector = kid.map_or(KeySelector::OnlyKey, KeySelector::Kid);
+        self.key_from(self.key_source_for(iss)?, selector)
+    }
+
+    /// The key `selector` names in `source`'s set: cached, or fetched as the cache rules say.
+    fn key_from(
+        &self,
+        source: &KeySource,
+        selector: KeySelector<'_>,
+    ) -> Result<Arc<VerifyingKey>, JwtError> {
+        self.cache
+            .key(&source.cache_key, selector, &self.cache_policy, || {
+                fetch_jwks(&self.agent, &source.url, &self.key_policy)
+            })
     }
 
     /// With an expected `typ`, the header's must be that media type. A header check, so it
@@ -193,8 +258,7 @@ impl JwtValidator {
     }
 
     /// Where the keys for `iss` come from; an error, before any I/O, when `iss` is untrusted.
-    fn key_source_for(&self, iss: Option<&str>) -> Result<&KeySource, JwtError> {
-        let iss = iss.ok_or_else(|| JwtError::MissingClaim("iss".into()))?;
+    fn key_source_for(&self, iss: &str) -> Result<&KeySource, JwtError> {
         if let (true, Some(source)) = (self.issuers.is_empty(), &self.jwks_uri) {
             // Only a JWKS URI is configured: those keys are the trust anchor.
             return Ok(source);
