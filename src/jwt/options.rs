@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::rs256::{KeyPolicy, DEFAULT_MAX_KEY_BITS, MAX_KEY_BITS_LIMIT, MIN_KEY_BITS};
+use super::rs256::{KeyPolicy, DEFAULT_MAX_KEY_BITS};
 use super::token::{DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT};
 use super::verified::MAX_CACHED_TOKENS_LIMIT;
 
@@ -162,7 +162,7 @@ impl JwtValidationOptions {
 
     /// Largest RSA modulus accepted, in bits, within 2048..=8192. Defaults to 4096.
     pub fn with_max_key_bits(mut self, bits: usize) -> Self {
-        self.key_policy.max_bits = bits.clamp(MIN_KEY_BITS, MAX_KEY_BITS_LIMIT);
+        self.key_policy = self.key_policy.with_max_bits(bits);
         self
     }
 
@@ -172,7 +172,7 @@ impl JwtValidationOptions {
     /// Small exponents are legal but unusual; only enable this for an issuer known to use one.
     /// Defaults to off.
     pub fn dangerous_allow_any_odd_exponent(mut self) -> Self {
-        self.key_policy.any_odd_exponent = true;
+        self.key_policy = self.key_policy.dangerous_allow_any_odd_exponent();
         self
     }
 

@@ -16,7 +16,12 @@ pub const DEFAULT_MAX_KEY_BITS: usize = 4096;
 pub const MAX_KEY_BITS_LIMIT: usize = 8192;
 const STANDARD_EXPONENT: u64 = 65_537;
 
-/// Which RSA public keys are acceptable. Checked once, when a key set is loaded.
+/// Which RSA public keys are acceptable. Checked once, when a key set is loaded. The
+/// default is 2048..=4096 bits with e = 65537; a validator builds its policy from
+/// [`JwtValidationOptions`](super::JwtValidationOptions), and [`parse_jwks_with_policy`]
+/// callers build one with the methods below.
+///
+/// [`parse_jwks_with_policy`]: super::parse_jwks_with_policy
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyPolicy {
     /// Largest modulus in bits, within `MIN_KEY_BITS..=MAX_KEY_BITS_LIMIT`.
@@ -31,6 +36,23 @@ impl Default for KeyPolicy {
             max_bits: DEFAULT_MAX_KEY_BITS,
             any_odd_exponent: false,
         }
+    }
+}
+
+impl KeyPolicy {
+    /// Largest RSA modulus accepted, in bits, clamped to 2048..=8192.
+    pub fn with_max_bits(mut self, bits: usize) -> Self {
+        self.max_bits = bits.clamp(MIN_KEY_BITS, MAX_KEY_BITS_LIMIT);
+        self
+    }
+
+    /// Accept any odd public exponent in `3..2^32`, not only 65537.
+    ///
+    /// # Security
+    /// Small exponents are legal but unusual; only for an issuer known to use one.
+    pub fn dangerous_allow_any_odd_exponent(mut self) -> Self {
+        self.any_odd_exponent = true;
+        self
     }
 }
 
