@@ -207,7 +207,7 @@ fn key_policy_refuses_small_keys_and_exponents_other_than_65537() {
 
 #[test]
 fn rfc7515_a2_verifies_at_the_rs256_layer() {
-    let jwk: Value = serde_json::from_str(&fixture("rfc7517_a1_jwk.json")).unwrap();
+    let jwk: Value = serde_json::from_str(&fixture("rfc7515_a2_jwk.json")).unwrap();
     let key = VerifyingKey::from_components(
         &jwk_component(&jwk, "n"),
         &jwk_component(&jwk, "e"),
@@ -232,6 +232,41 @@ fn rfc7515_a2_verifies_at_the_rs256_layer() {
         key.verify(input.as_bytes(), &sig[1..]),
         Err(JwtError::BadSignature)
     ));
+}
+
+#[test]
+fn rfc7517_a1_key_set_yields_its_one_rs256_key() {
+    // An EC encryption key (skipped) and an RS256 key (kid 2011-04-29).
+    let set = parse_jwks(fixture("rfc7517_a1_jwks.json").as_bytes()).unwrap();
+    assert_eq!((set.len(), set.skipped()), (1, 1));
+    assert_eq!(set.get("2011-04-29").unwrap().bits(), 2048);
+    assert!(matches!(set.get("1"), Err(JwtError::UnknownKey(_))));
+}
+
+#[test]
+fn rfc7520_4_1_verifies_as_a_signature_but_is_not_a_jwt() {
+    let jwk: Value = serde_json::from_str(&fixture("rfc7520_3_3_jwk.json")).unwrap();
+    let key = VerifyingKey::from_components(
+        &jwk_component(&jwk, "n"),
+        &jwk_component(&jwk, "e"),
+        &KeyPolicy::default(),
+    )
+    .unwrap();
+    let jws = fixture("rfc7520_4_1.jws");
+    let (input, sig) = jws.rsplit_once('.').unwrap();
+    key.verify(input.as_bytes(), &URL_SAFE_NO_PAD.decode(sig).unwrap())
+        .unwrap();
+    // Its payload is prose, not a claims object: refused by the parser, before any fetch.
+    assert!(matches!(
+        UnverifiedToken::parse(&jws),
+        Err(JwtError::Malformed("claims are not a JSON object"))
+    ));
+    let server = JwksServer::start(jwks(&[jwk]));
+    let v =
+        JwtValidator::new(JwtValidationOptions::new().with_jwks_uri(server.jwks_url())).unwrap();
+    let err = rejection(v.validate(&jws));
+    assert!(matches!(err, JwtError::Malformed(_)), "{err:?}");
+    assert_eq!(server.requests(), 0);
 }
 
 // ---------------------------------------------------------------- header attacks
@@ -371,12 +406,12 @@ fn an_expected_typ_is_compared_as_a_media_type_and_ignored_when_not_configured()
 /// RFC 7515 A.2's `exp` is 1300819380 (2011-03-22); the tests validate a minute before it.
 const A2_NOW: u64 = 1_300_819_320;
 
-/// The RFC 7517 A.1 key that signs RFC 7515 A.2, served as a one-key JWKS. The fixture JWK has
+/// The RFC 7515 A.2.1 key that signs RFC 7515 A.2, served as a one-key JWKS. The fixture JWK has
 /// no `kid` and a JWKS skips kid-less JWKs, so it is published under a `kid` that the (kid-less)
 /// A.2 token cannot name.
 fn rfc7515_a2_jwks() -> String {
-    let mut jwk: Value = serde_json::from_str(&fixture("rfc7517_a1_jwk.json")).unwrap();
-    jwk["kid"] = json!("rfc7517-a1");
+    let mut jwk: Value = serde_json::from_str(&fixture("rfc7515_a2_jwk.json")).unwrap();
+    jwk["kid"] = json!("rfc7515-a2");
     jwks(&[jwk])
 }
 
