@@ -996,6 +996,85 @@ fn rotation_is_picked_up_after_the_cooldown_and_removed_kids_stop_verifying() {
     ));
 }
 
+// ---------------------------------------------------------------- proxies
+
+/// The child's loopback JWKS URL.
+const CHILD_JWKS_URL: &str = "RUNBEAM_TEST_CHILD_JWKS_URL";
+
+/// A proxy on 127.0.0.1 that records each request line and answers 502.
+fn refusing_proxy() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut line = String::new();
+            BufReader::new(&stream).read_line(&mut line).unwrap();
+            log.lock().unwrap().push(line.trim_end().to_owned());
+            let reply =
+                "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn remote_key_sets_are_fetched_through_the_environment_proxy_and_loopback_ones_never() {
+    let (_, server) = main_server();
+    let (proxy, seen) = refusing_proxy();
+    // The proxy variables are set for a child process only: the environment is process-wide.
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "--test-threads=1",
+            "child_validates_behind_a_proxy",
+        ])
+        .env("HTTPS_PROXY", &proxy)
+        .env("ALL_PROXY", &proxy)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env(CHILD_JWKS_URL, server.jwks_url())
+        .status()
+        .unwrap();
+    assert!(status.success(), "the child's checks failed");
+    assert_eq!(
+        server.requests(),
+        1,
+        "the loopback key set was fetched directly"
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["CONNECT api.runbeam.io:443 HTTP/1.1"],
+        "only the remote key set went through the proxy"
+    );
+}
+
+/// Child mode of the proxy test; runs only with the proxy environment set by its parent.
+#[test]
+#[ignore = "child process of remote_key_sets_are_fetched_through_the_environment_proxy_and_loopback_ones_never"]
+fn child_validates_behind_a_proxy() {
+    let token = Signer::main().token(&claims());
+    let loopback = std::env::var(CHILD_JWKS_URL).unwrap();
+    let local = JwtValidator::new(
+        JwtValidationOptions::new()
+            .with_trusted_issuers(vec![TRUSTED.into()])
+            .with_jwks_uri(loopback),
+    )
+    .unwrap();
+    local.validate_at(&token, NOW).unwrap();
+    // The issuer's own well-known URL: the proxy refuses the tunnel, a typed fetch error.
+    let remote =
+        JwtValidator::new(JwtValidationOptions::new().with_trusted_issuers(vec![TRUSTED.into()]))
+            .unwrap();
+    let err = rejection(remote.validate_at(&token, NOW));
+    assert!(matches!(err, JwtError::JwksFetch { .. }), "{err:?}");
+}
+
 // ---------------------------------------------------------------- verified-token cache (opt-in, R38)
 
 fn caching_validator(server: &JwksServer, max_entries: usize) -> JwtValidator {

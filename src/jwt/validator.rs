@@ -2,32 +2,28 @@
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use super::claims::{check_claims, recheck_times, unix_now, ClaimRules, JwtClaims};
 use super::error::{escape_untrusted, JwtError};
-use super::fetch::fetch_jwks;
+use super::fetch::{fetch_jwks, FetchAgents, FETCH_TIMEOUTS};
 use super::jwks::{CachePolicy, JwksCache, KeySelector};
 use super::options::JwtValidationOptions;
 use super::rs256::{KeyPolicy, VerifyingKey};
 use super::token::{normalize_typ, UnverifiedToken};
 use super::verified::{Verified, VerifiedTokens};
 use crate::error::{ConfigError, RunbeamError};
-use crate::http::{build_agent, Timeouts};
 use crate::origin::{parse_url, Origin};
 
 /// Runbeam's JWKS path under a trusted issuer's origin.
 const WELL_KNOWN_JWKS_PATH: &str = "/api/.well-known/jwks.json";
-const FETCH_TIMEOUTS: Timeouts = Timeouts {
-    connect: Duration::from_secs(5),
-    global: Duration::from_secs(10),
-};
 
 /// Where a key set comes from, and its key in the cache (computed once, not per token).
 #[derive(Debug, Clone)]
 struct KeySource {
     url: String,
     cache_key: String,
+    /// On a loopback host: fetched without any proxy.
+    direct: bool,
 }
 
 impl KeySource {
@@ -35,7 +31,12 @@ impl KeySource {
         // Parsed key sets depend on the key policy, so validators with different policies
         // that share the process-wide cache never share entries.
         let cache_key = format!("{url} {}:{}", policy.max_bits, policy.any_odd_exponent);
-        Self { url, cache_key }
+        let direct = Origin::parse(&url).is_ok_and(|origin| origin.is_loopback());
+        Self {
+            url,
+            cache_key,
+            direct,
+        }
     }
 }
 
@@ -49,7 +50,10 @@ struct TrustedIssuer {
 }
 
 /// Verifies RS256 JWTs from configured issuers. Cheap to share: `Send + Sync`, and every
-/// method takes `&self`. Each validator has its own key cache and HTTP agent.
+/// method takes `&self`. Each validator has its own key cache and HTTP agents. Key sets on
+/// remote hosts are fetched through the proxy named by `HTTPS_PROXY`/`ALL_PROXY` (honouring
+/// `NO_PROXY`, read when the validator is built), as the API client does; loopback ones never
+/// go through a proxy.
 ///
 /// `validate` blocks while a key set is fetched (at most about 10 s; concurrent callers
 /// needing the same set wait for one fetch).
@@ -66,7 +70,7 @@ pub struct JwtValidator {
     expected_typ: Option<String>,
     cache_policy: CachePolicy,
     cache: Arc<JwksCache>,
-    agent: ureq::Agent,
+    agents: FetchAgents,
     /// `Some` with `with_verified_token_cache`.
     verified: Option<VerifiedTokens>,
 }
@@ -87,17 +91,13 @@ impl JwtValidator {
     /// [`ConfigError`] when there is neither a trusted issuer nor a JWKS URI, or when one of
     /// them is not an absolute `https` URL (`http` is allowed for loopback hosts only).
     pub fn new(options: JwtValidationOptions) -> Result<Self, RunbeamError> {
-        Self::with_shared(
-            &options,
-            Arc::new(JwksCache::default()),
-            build_agent(FETCH_TIMEOUTS, false),
-        )
+        Self::with_shared(&options, Arc::new(JwksCache::default()), FetchAgents::new())
     }
 
     fn with_shared(
         options: &JwtValidationOptions,
         cache: Arc<JwksCache>,
-        agent: ureq::Agent,
+        agents: FetchAgents,
     ) -> Result<Self, RunbeamError> {
         if options.trusted_issuers.is_empty() && options.jwks_uri.is_none() {
             return Err(ConfigError::InvalidOption {
@@ -135,7 +135,7 @@ impl JwtValidator {
                 wait: FETCH_TIMEOUTS.global + FETCH_TIMEOUTS.connect,
             },
             cache,
-            agent,
+            agents,
             verified: VerifiedTokens::new(options.verified_token_cache),
         })
     }
@@ -240,7 +240,11 @@ impl JwtValidator {
     ) -> Result<Arc<VerifyingKey>, JwtError> {
         self.cache
             .key(&source.cache_key, selector, &self.cache_policy, || {
-                fetch_jwks(&self.agent, &source.url, &self.key_policy)
+                fetch_jwks(
+                    self.agents.get(source.direct),
+                    &source.url,
+                    &self.key_policy,
+                )
             })
     }
 
@@ -304,11 +308,9 @@ fn default_cache() -> Arc<JwksCache> {
     Arc::clone(CACHE.get_or_init(Default::default))
 }
 
-fn default_agent() -> ureq::Agent {
-    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
-    AGENT
-        .get_or_init(|| build_agent(FETCH_TIMEOUTS, false))
-        .clone()
+fn default_agents() -> FetchAgents {
+    static AGENTS: OnceLock<FetchAgents> = OnceLock::new();
+    AGENTS.get_or_init(FetchAgents::new).clone()
 }
 
 /// Validates a Runbeam JWT, trusting only the issuers named in the environment:
@@ -352,7 +354,7 @@ pub fn validate_jwt_token_with_options(
     token: &str,
     options: &JwtValidationOptions,
 ) -> Result<JwtClaims, RunbeamError> {
-    JwtValidator::with_shared(options, default_cache(), default_agent())?.validate(token)
+    JwtValidator::with_shared(options, default_cache(), default_agents())?.validate(token)
 }
 
 /// The token of an `Authorization: Bearer <token>` header value. As upstream: the prefix
