@@ -24,11 +24,17 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StorageError> {
     Ok(())
 }
 
+#[cfg(unix)]
 fn private_options() -> OpenOptions {
     let mut options = OpenOptions::new();
-    #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options
+}
+
+/// Without Unix modes a new file takes its directory's ACL (the user's profile by default).
+#[cfg(not(unix))]
+fn private_options() -> OpenOptions {
+    OpenOptions::new()
 }
 
 /// Replaces `dir/file_name` with `data` atomically. Callers hold the directory's [`DirLock`],
