@@ -205,18 +205,25 @@ fn key_policy_refuses_small_keys_and_exponents_other_than_65537() {
     );
 }
 
-#[test]
-fn rfc7515_a2_verifies_at_the_rs256_layer() {
-    let jwk: Value = serde_json::from_str(&fixture("rfc7515_a2_jwk.json")).unwrap();
+/// A fixture JWK (as JSON and as a key under the default policy) and a fixture JWS split into
+/// signing input and decoded signature.
+fn rfc_vector(jwk_file: &str, jws_file: &str) -> (Value, VerifyingKey, String, Vec<u8>) {
+    let jwk: Value = serde_json::from_str(&fixture(jwk_file)).unwrap();
     let key = VerifyingKey::from_components(
         &jwk_component(&jwk, "n"),
         &jwk_component(&jwk, "e"),
         &KeyPolicy::default(),
     )
     .unwrap();
-    let jws = fixture("rfc7515_a2.jws");
+    let jws = fixture(jws_file);
     let (input, sig) = jws.rsplit_once('.').unwrap();
     let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    (jwk, key, input.to_owned(), sig)
+}
+
+#[test]
+fn rfc7515_a2_verifies_at_the_rs256_layer() {
+    let (_, key, input, sig) = rfc_vector("rfc7515_a2_jwk.json", "rfc7515_a2.jws");
     key.verify(input.as_bytes(), &sig).unwrap();
     let mut tampered = sig.clone();
     tampered[10] ^= 1;
@@ -245,17 +252,9 @@ fn rfc7517_a1_key_set_yields_its_one_rs256_key() {
 
 #[test]
 fn rfc7520_4_1_verifies_as_a_signature_but_is_not_a_jwt() {
-    let jwk: Value = serde_json::from_str(&fixture("rfc7520_3_3_jwk.json")).unwrap();
-    let key = VerifyingKey::from_components(
-        &jwk_component(&jwk, "n"),
-        &jwk_component(&jwk, "e"),
-        &KeyPolicy::default(),
-    )
-    .unwrap();
+    let (jwk, key, input, sig) = rfc_vector("rfc7520_3_3_jwk.json", "rfc7520_4_1.jws");
+    key.verify(input.as_bytes(), &sig).unwrap();
     let jws = fixture("rfc7520_4_1.jws");
-    let (input, sig) = jws.rsplit_once('.').unwrap();
-    key.verify(input.as_bytes(), &URL_SAFE_NO_PAD.decode(sig).unwrap())
-        .unwrap();
     // Its payload is prose, not a claims object: refused by the parser, before any fetch.
     assert!(matches!(
         UnverifiedToken::parse(&jws),

@@ -164,10 +164,12 @@ impl JwtValidator {
     }
 
     fn check(&self, token: &str, now: u64) -> Result<JwtClaims, JwtError> {
-        let Some(cache) = &self.verified else {
-            return self.verify(token, now).map(|verified| verified.claims);
-        };
-        let Some(digest) = VerifiedTokens::digest(token) else {
+        // Hash only when caching is on: the SHA-256 is wasted work otherwise.
+        let cached = self
+            .verified
+            .as_ref()
+            .and_then(|cache| VerifiedTokens::digest(token).map(|digest| (cache, digest)));
+        let Some((cache, digest)) = cached else {
             return self.verify(token, now).map(|verified| verified.claims);
         };
         if let Some(hit) = cache.get(&digest) {
