@@ -27,7 +27,7 @@
 //! mock-keyring bug lost tokens exactly that way). Use `TokenStore::new(MemoryStorage::new())`
 //! when memory is what you want.
 
-mod rfc3339;
+pub(crate) mod rfc3339;
 
 use std::time::Duration;
 

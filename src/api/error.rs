@@ -4,7 +4,11 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-/// Why a Runbeam API call failed. Never contains the bearer token.
+use super::server_text::{Redaction, TextBudget};
+
+/// Why a Runbeam API call failed. Never contains the bearer token: any text the server sent
+/// (message, validation errors, body excerpt, redirect origin) has the request's token — and
+/// the secret half of a Sanctum token — replaced by `[redacted]`, and is cut to a few KiB.
 ///
 /// Match on the variant (or use [`ApiError::status`], [`ApiError::is_unauthorized`],
 /// [`ApiError::is_forbidden`], [`ApiError::is_not_found`]) rather than on the text.
@@ -35,6 +39,11 @@ pub enum ApiError {
     /// No connection could be made (refused, unreachable, DNS failure).
     #[error("could not connect to the Runbeam API")]
     Connect(#[source] Box<ureq::Error>),
+    /// The connection was closed or reset after it was made, before the whole response
+    /// arrived. An idempotent request meeting this on a reused keep-alive connection has
+    /// already been retried once on a fresh one.
+    #[error("the connection to the Runbeam API was lost before the response was complete")]
+    ConnectionLost(#[source] Box<ureq::Error>),
     /// Any other transport failure (TLS, protocol, I/O after connecting).
     #[error("transport error")]
     Transport(#[source] Box<ureq::Error>),
@@ -65,6 +74,14 @@ pub enum ApiError {
     /// An id or other path parameter was empty, which would silently address another route.
     #[error("a path parameter is empty")]
     EmptyPathSegment,
+    /// A list named more pages than the page cap (see
+    /// [`PageIter::max_pages`](crate::api::PageIter::max_pages)): the server keeps naming a
+    /// next page, which a real list never does.
+    #[error("the list has more than {limit} pages; stopped there")]
+    TooManyPages {
+        /// The cap that was reached.
+        limit: u32,
+    },
     /// A device login was not approved before the waiting deadline.
     #[error("the login was not approved before the deadline")]
     LoginTimedOut,
@@ -111,7 +128,9 @@ impl ApiError {
 
 /// A Laravel error body: `{"message": "...", "errors": {"field": ["..."]}}`.
 ///
-/// Every field is optional: a body that is not JSON gives an empty `ErrorBody`.
+/// Every field is optional: a body that is not JSON gives an empty `ErrorBody`. In an
+/// [`ApiError`], the text is the server's with the request's secrets redacted and at most a
+/// few KiB kept ([`truncated`](Self::truncated) tells when something was cut).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct ErrorBody {
@@ -124,6 +143,9 @@ pub struct ErrorBody {
     /// For 422 validation failures: field name → messages.
     #[serde(default)]
     pub errors: BTreeMap<String, Vec<String>>,
+    /// True when some of the server's text was cut to keep the error small.
+    #[serde(skip)]
+    pub truncated: bool,
 }
 
 impl ErrorBody {
@@ -131,6 +153,21 @@ impl ErrorBody {
     /// the caller what happened). Pure: called by the client and by tests.
     pub fn parse(bytes: &[u8]) -> ErrorBody {
         serde_json::from_slice(bytes).unwrap_or_default()
+    }
+
+    /// Parses an error body for an [`ApiError`]: secrets redacted, text bounded.
+    pub(crate) fn from_server(bytes: &[u8], redaction: &Redaction) -> ErrorBody {
+        let raw = Self::parse(bytes);
+        let mut budget = TextBudget::new(redaction);
+        let message = raw.message.and_then(|m| budget.take(&m));
+        let error = raw.error.and_then(|e| budget.take(&e));
+        let errors = budget.take_map(raw.errors);
+        ErrorBody {
+            message,
+            error,
+            errors,
+            truncated: budget.truncated(),
+        }
     }
 }
 
@@ -140,10 +177,12 @@ const EXCERPT_CHARS: usize = 120;
 /// Sanctum and machine tokens are all much longer, ordinary words and JSON keys shorter.
 const TOKENISH_RUN: usize = 20;
 
-/// A short, printable excerpt of a response body with anything that could be a token replaced
-/// by `[redacted]`. Pure.
-pub(crate) fn excerpt(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
+/// A short, printable excerpt of a response body with the request's secrets and anything else
+/// that could be a token replaced by `[redacted]`. Pure.
+pub(crate) fn excerpt(bytes: &[u8], redaction: &Redaction) -> String {
+    // Only the start is shown, but a token may straddle the cut: redact a little beyond it.
+    let head = &bytes[..bytes.len().min(EXCERPT_CHARS * 8)];
+    let text = redaction.redact(&String::from_utf8_lossy(head));
     let short: String = text.chars().take(EXCERPT_CHARS).collect();
     let mut out = String::with_capacity(short.len());
     let mut run = String::new();
@@ -192,7 +231,7 @@ mod tests {
             "a".repeat(64),
             "x ".repeat(500)
         );
-        let e = excerpt(body.as_bytes());
+        let e = excerpt(body.as_bytes(), &Redaction::default());
         assert!(!e.contains("aaaaaaaaaaaaaaaaaaaa"), "{e}");
         assert!(e.contains("[redacted]") && e.contains("hello"), "{e}");
         assert!(e.chars().count() <= EXCERPT_CHARS + 10);

@@ -1,10 +1,12 @@
 //! CLI device login: start a login, poll it, or block until it is approved.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use super::de;
 use super::{ops, ApiError};
+use crate::client::Call;
 use crate::identity::UserInfo;
 use crate::{RunbeamClient, RunbeamError, Secret};
 
@@ -42,7 +44,8 @@ impl std::fmt::Debug for StartLoginResponse {
 pub struct LoginSuccess {
     /// The user JWT (redacted in `Debug`).
     pub token: Secret<String>,
-    /// Seconds until the JWT expires, when the server says.
+    /// Seconds until the JWT expires, when the server says (a value that is not a
+    /// non-negative integer reads as `None`).
     pub expires_in: Option<u64>,
     /// Who logged in, when the server says.
     pub user: Option<UserInfo>,
@@ -67,7 +70,7 @@ struct CheckLoginBody {
     status: String,
     #[serde(default)]
     token: Option<Secret<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::opt_uint")]
     expires_in: Option<u64>,
     #[serde(default)]
     user: Option<UserInfo>,
@@ -87,12 +90,29 @@ impl RunbeamClient {
     ///
     /// # Errors
     /// [`RunbeamError::Api`] for transport failures, other statuses, or an unknown `status`.
+    /// The device token never appears in the error, even when the server echoes it.
     pub fn check_login(&self, device_token: &str) -> Result<LoginState, RunbeamError> {
-        let raw = self.send(&ops::CLI_CHECK_LOGIN, None, &[device_token], None)?;
+        self.check_login_by(device_token, None)
+    }
+
+    fn check_login_by(
+        &self,
+        device_token: &str,
+        deadline: Option<Instant>,
+    ) -> Result<LoginState, RunbeamError> {
+        let params = [device_token];
+        let mut call = Call::new(&ops::CLI_CHECK_LOGIN)
+            .params(&params)
+            .secret_params();
+        if let Some(deadline) = deadline {
+            call = call.deadline(deadline);
+        }
+        let raw = self.send(call)?;
         match raw.status {
             404 => return Ok(LoginState::Invalid),
             410 => return Ok(LoginState::Expired),
-            _ => {}
+            200..=299 => {}
+            _ => return Err(raw.into_error().into()),
         }
         let body: CheckLoginBody = raw.into_json()?;
         match body.status.as_str() {
@@ -122,11 +142,13 @@ impl RunbeamClient {
     }
 
     /// Polls [`check_login`](Self::check_login) every `interval` until the login is approved,
-    /// for at most `timeout` (counted in intervals slept). Sleeps with `std::thread::sleep`.
+    /// for at most `timeout` of wall time, requests included: each poll's request timeout is
+    /// cut to what is left, so a slow server cannot stretch the wait. Sleeps with
+    /// `std::thread::sleep`.
     ///
     /// # Errors
-    /// [`ApiError::LoginExpired`], [`ApiError::LoginInvalid`], [`ApiError::LoginTimedOut`],
-    /// or the error of a failed check.
+    /// [`ApiError::LoginExpired`], [`ApiError::LoginInvalid`], [`ApiError::LoginTimedOut`]
+    /// (also when a poll is still running at the deadline), or the error of a failed check.
     pub fn wait_for_login(
         &self,
         device_token: &str,
@@ -137,8 +159,9 @@ impl RunbeamClient {
     }
 
     /// As [`wait_for_login`](Self::wait_for_login) with an injected `sleep`: tests pass a
-    /// closure that records the waits (the deadline counts the time asked of `sleep`, so a fake
-    /// sleep is a fake clock).
+    /// closure that records the waits. The time used is the time asked of `sleep` plus the
+    /// wall time the polls took, so a fake sleep is a fake clock for the waits while slow
+    /// requests still count.
     ///
     /// # Errors
     /// As [`wait_for_login`](Self::wait_for_login).
@@ -149,20 +172,35 @@ impl RunbeamClient {
         timeout: Duration,
         mut sleep: impl FnMut(Duration),
     ) -> Result<LoginSuccess, RunbeamError> {
-        let mut waited = Duration::ZERO;
+        let mut slept = Duration::ZERO;
+        let mut polling = Duration::ZERO;
         loop {
-            match self.check_login(device_token)? {
+            let used = slept.saturating_add(polling);
+            let left = timeout.saturating_sub(used);
+            let started = Instant::now();
+            // A deadline past the clock's range means "no deadline worth naming".
+            let deadline = started.checked_add(left);
+            let state = match self.check_login_by(device_token, deadline) {
+                // The request was cut short by this deadline, not by the client's own timeout.
+                Err(RunbeamError::Api(ApiError::Timeout)) if started.elapsed() >= left => {
+                    return Err(ApiError::LoginTimedOut.into());
+                }
+                other => other?,
+            };
+            polling = polling.saturating_add(started.elapsed());
+            match state {
                 LoginState::Authenticated(success) => return Ok(success),
                 LoginState::Expired => return Err(ApiError::LoginExpired.into()),
                 LoginState::Invalid => return Err(ApiError::LoginInvalid.into()),
                 LoginState::Pending => {}
             }
-            if waited >= timeout {
+            let used = slept.saturating_add(polling);
+            if used >= timeout {
                 return Err(ApiError::LoginTimedOut.into());
             }
-            let step = interval.min(timeout - waited);
+            let step = interval.min(timeout - used);
             sleep(step);
-            waited += step;
+            slept = slept.saturating_add(step);
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod operations;
 mod paging;
 mod pipeline;
 mod policy;
+mod server_text;
 mod service;
 mod transform;
 
@@ -41,7 +42,7 @@ pub use login::{LoginState, LoginSuccess, StartLoginResponse};
 pub use middleware::{Middleware, MiddlewareRequest};
 pub use network::{Network, NetworkHttp, NetworkRequest};
 pub use operations::{Method, Operation, OPERATIONS};
-pub use paging::{PageIter, PaginatedResponse, PaginationLinks, PaginationMeta};
+pub use paging::{PageIter, PaginatedResponse, PaginationLinks, PaginationMeta, DEFAULT_MAX_PAGES};
 pub use pipeline::{Pipeline, PipelineRequest};
 pub use policy::{Policy, PolicyRequest};
 pub use service::{Service, ServiceRequest};
@@ -49,6 +50,9 @@ pub use transform::{Transform, TransformOptions, TransformRequest};
 
 pub(crate) use error::excerpt;
 use operations as ops;
+#[cfg(test)]
+pub(crate) use paging::following_page;
+pub(crate) use server_text::Redaction;
 
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +114,21 @@ pub(crate) mod de {
         opt_id(d)?.ok_or_else(|| serde::de::Error::custom("id must be a string or a number"))
     }
 
+    /// An optional count or number of seconds (page numbers, totals, `expires_in`): a JSON
+    /// integer or an integer string that fits `T`. Anything else (negative, fractional, huge,
+    /// `1e308`, text) reads as absent, so one odd number from a server never fails a whole
+    /// response and never reaches arithmetic.
+    pub(crate) fn opt_uint<'de, D: Deserializer<'de>, T: TryFrom<u64>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        let number = match Option::<Value>::deserialize(d)? {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        Ok(number.and_then(|n| T::try_from(n).ok()))
+    }
+
     /// An optional boolean given as `true`/`false` or `0`/`1`.
     pub(crate) fn opt_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
         Ok(match Option::<Value>::deserialize(d)? {
@@ -144,13 +163,13 @@ macro_rules! list_methods {
             }
 
             #[doc = concat!("Iterates over the pages of ", $plural, ", following `links.next`.\n\n")]
-            #[doc = "Stops when `next` is missing or names a page already fetched."]
+            #[doc = "Stops after the last page (`meta.last_page`, no `next`, or a `next` that does not advance); past the client's page cap the last item is [`ApiError::TooManyPages`](crate::ApiError::TooManyPages)."]
             pub fn $pages<'a>(&'a self, token: &'a str) -> crate::api::PageIter<'a, $Res> {
                 crate::api::PageIter::new(self, &crate::api::operations::$index, token)
             }
 
             #[doc = concat!("Fetches every page of ", $plural, " and returns all items.\n\n")]
-            #[doc = "# Errors\nThe first failing page's error."]
+            #[doc = "# Errors\nThe first failing page's error; [`ApiError::TooManyPages`](crate::ApiError::TooManyPages) past the client's page cap."]
             pub fn $all(&self, token: &str) -> Result<Vec<$Res>, crate::RunbeamError> {
                 self.$pages(token).collect_all()
             }
@@ -212,6 +231,37 @@ mod tests {
         assert_eq!(encode_path_segment("a/b?c#d e%"), "a%2Fb%3Fc%23d%20e%25");
         assert_eq!(encode_path_segment(".."), "%2E%2E");
         assert_eq!(encode_path_segment("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn hostile_counts_read_as_absent_never_as_errors() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default, deserialize_with = "de::opt_uint")]
+            n: Option<u32>,
+        }
+        let n = |json: &str| serde_json::from_str::<T>(&format!(r#"{{"n":{json}}}"#)).map(|t| t.n);
+        assert_eq!(n("7").unwrap(), Some(7));
+        assert_eq!(n(r#"" 7 ""#).unwrap(), Some(7));
+        assert_eq!(n("4294967295").unwrap(), Some(u32::MAX));
+        for hostile in [
+            "0.5",
+            "-1",
+            "4294967296",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "1e308",
+            "-1e308",
+            r#""NaN""#,
+            r#""many""#,
+            "null",
+            "true",
+            "[1]",
+            r#"{"a":1}"#,
+        ] {
+            assert_eq!(n(hostile).unwrap(), None, "{hostile}");
+        }
+        assert_eq!(n("0").unwrap(), Some(0));
     }
 
     #[test]

@@ -5,8 +5,11 @@ use std::collections::HashSet;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::Operation;
+use super::{de, ApiError, Operation};
 use crate::{RunbeamClient, RunbeamError};
+
+/// Most pages a [`PageIter`] fetches unless told otherwise.
+pub const DEFAULT_MAX_PAGES: u32 = 10_000;
 
 /// One page of a list: `{"data": [...], "links": {...}, "meta": {...}}`.
 ///
@@ -51,30 +54,31 @@ pub struct PaginationLinks {
     pub next: Option<String>,
 }
 
-/// `meta` of a Laravel page.
+/// `meta` of a Laravel page. A number that is not a non-negative integer in range (negative,
+/// fractional, huge, text) reads as `None` rather than failing the page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PaginationMeta {
     /// This page's number (1-based).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::opt_uint")]
     pub current_page: Option<u32>,
     /// Index of the first item on this page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::opt_uint")]
     pub from: Option<u32>,
     /// Number of the last page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::opt_uint")]
     pub last_page: Option<u32>,
     /// The list's URL without query.
     #[serde(default)]
     pub path: Option<String>,
     /// Items per page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::opt_uint")]
     pub per_page: Option<u32>,
     /// Index of the last item on this page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::opt_uint")]
     pub to: Option<u32>,
     /// Total number of items.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::opt_uint")]
     pub total: Option<u32>,
 }
 
@@ -91,15 +95,19 @@ fn page_param(url: &str) -> Option<u32> {
 
 /// Iterates over the pages of a list, following `links.next` by page number.
 ///
-/// Stops after the last page, when `next` is missing or has no page number, or when it names
-/// a page already fetched (a server bug that would otherwise loop for ever). After an error
-/// the iterator ends.
+/// Ends after the last page: when `next` is missing or has no page number, when this page is
+/// `meta.last_page` or beyond, or when `next` does not advance (names this page, an earlier or
+/// an already fetched one — a server bug that would otherwise loop for ever). A server that
+/// keeps naming new pages past [`max_pages`](Self::max_pages) gets
+/// [`ApiError::TooManyPages`] as the last item, never an endless loop or a silently short
+/// list. After an error the iterator ends.
 pub struct PageIter<'a, T> {
     client: &'a RunbeamClient,
     operation: &'a Operation,
     token: &'a str,
     next: Option<u32>,
     seen: HashSet<u32>,
+    max_pages: u32,
     _marker: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -108,6 +116,7 @@ impl<T> std::fmt::Debug for PageIter<'_, T> {
         f.debug_struct("PageIter")
             .field("operation", &self.operation.operation_id)
             .field("next", &self.next)
+            .field("max_pages", &self.max_pages)
             .finish_non_exhaustive()
     }
 }
@@ -120,14 +129,26 @@ impl<'a, T: DeserializeOwned> PageIter<'a, T> {
             token,
             next: Some(1),
             seen: HashSet::new(),
+            max_pages: client.max_pages(),
             _marker: std::marker::PhantomData,
+        }
+    }
+
+    /// Fetches at most `n` pages; a server still naming a next page after them gets
+    /// [`ApiError::TooManyPages`]. Defaults to the client's
+    /// [`max_pages`](crate::RunbeamClientBuilder::max_pages) (10,000 unless set).
+    pub fn max_pages(self, n: u32) -> Self {
+        Self {
+            max_pages: n,
+            ..self
         }
     }
 
     /// Fetches every remaining page and concatenates their items.
     ///
     /// # Errors
-    /// The first failing page's error.
+    /// The first failing page's error; [`ApiError::TooManyPages`] when the server names more
+    /// pages than the cap.
     pub fn collect_all(self) -> Result<Vec<T>, RunbeamError> {
         let mut all = Vec::new();
         for page in self {
@@ -137,17 +158,32 @@ impl<'a, T: DeserializeOwned> PageIter<'a, T> {
     }
 }
 
+/// The page to fetch after `page`, or `None` at the end. Pure.
+pub(crate) fn following_page<T>(page: u32, response: &PaginatedResponse<T>) -> Option<u32> {
+    let last = response.meta.as_ref().and_then(|m| m.last_page);
+    if last.is_some_and(|last| page >= last) {
+        return None;
+    }
+    response.next_page().filter(|next| *next > page)
+}
+
 impl<T: DeserializeOwned> Iterator for PageIter<'_, T> {
     type Item = Result<PaginatedResponse<T>, RunbeamError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let page = self.next.take()?;
+        if self.seen.len() >= self.max_pages as usize {
+            return Some(Err(ApiError::TooManyPages {
+                limit: self.max_pages,
+            }
+            .into()));
+        }
         self.seen.insert(page);
         let result = self
             .client
             .list_page::<T>(self.operation, self.token, Some(page));
         if let Ok(response) = &result {
-            self.next = response.next_page().filter(|n| !self.seen.contains(n));
+            self.next = following_page(page, response).filter(|n| !self.seen.contains(n));
         }
         Some(result)
     }
@@ -175,5 +211,33 @@ mod tests {
         assert_eq!(page_param("https://x/api?page=0"), None);
         assert_eq!(page_param("https://x/api?page=abc"), None);
         assert_eq!(page_param("https://x/api"), None);
+        assert_eq!(page_param("https://x/api?page=4294967296"), None);
+        assert_eq!(page_param("https://x/api?page=-1"), None);
+    }
+
+    fn page_with(next: Option<u32>, last_page: Option<u32>) -> PaginatedResponse<u32> {
+        PaginatedResponse {
+            data: vec![],
+            links: Some(PaginationLinks {
+                next: next.map(|n| format!("https://x/api?page={n}")),
+                ..PaginationLinks::default()
+            }),
+            meta: Some(PaginationMeta {
+                last_page,
+                ..PaginationMeta::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn the_following_page_stops_at_last_page_and_on_non_advancing_links() {
+        assert_eq!(following_page(1, &page_with(Some(2), None)), Some(2));
+        assert_eq!(following_page(1, &page_with(Some(2), Some(3))), Some(2));
+        assert_eq!(following_page(3, &page_with(Some(4), Some(3))), None);
+        assert_eq!(following_page(5, &page_with(Some(6), Some(0))), None);
+        assert_eq!(following_page(2, &page_with(Some(2), None)), None);
+        assert_eq!(following_page(2, &page_with(Some(1), None)), None);
+        assert_eq!(following_page(u32::MAX, &page_with(Some(7), None)), None);
+        assert_eq!(following_page(1, &page_with(None, Some(9))), None);
     }
 }

@@ -56,6 +56,7 @@ pub struct RunbeamClientBuilder {
     agent: Option<ureq::Agent>,
     use_env_proxy: bool,
     allow_plain_http: bool,
+    max_pages: u32,
 }
 
 impl RunbeamClientBuilder {
@@ -69,6 +70,7 @@ impl RunbeamClientBuilder {
             agent: None,
             use_env_proxy: true,
             allow_plain_http: false,
+            max_pages: crate::api::DEFAULT_MAX_PAGES,
         }
     }
 
@@ -94,6 +96,14 @@ impl RunbeamClientBuilder {
     /// Retries idempotent requests on 429/502/503/504. Defaults to no retries.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
+        self
+    }
+
+    /// Most pages a page iterator or `list_all_*` call fetches before giving up with
+    /// [`ApiError::TooManyPages`] (a server that names a next page for ever). Defaults to
+    /// 10,000.
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = pages;
         self
     }
 
@@ -172,6 +182,7 @@ impl RunbeamClientBuilder {
                 custom_agent,
                 body_limit: self.body_limit,
                 retry: self.retry,
+                max_pages: self.max_pages,
             }),
         }
     }

@@ -5,10 +5,12 @@
 //! `Authorization: Bearer`, reads at most the body cap, and maps the status to a typed error.
 
 mod builder;
+#[cfg(test)]
+mod hostile_numbers;
 mod retry;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -16,7 +18,7 @@ use serde::Serialize;
 pub use builder::{normalize_base_url, BaseUrlError, RunbeamClientBuilder};
 pub use retry::RetryPolicy;
 
-use crate::api::{excerpt, ApiError, Envelope, ErrorBody, Operation, PaginatedResponse};
+use crate::api::{excerpt, ApiError, Envelope, ErrorBody, Operation, PaginatedResponse, Redaction};
 use crate::RunbeamError;
 
 /// A blocking client for the Runbeam Cloud API.
@@ -51,6 +53,7 @@ struct Inner {
     custom_agent: bool,
     body_limit: u64,
     retry: Option<RetryPolicy>,
+    max_pages: u32,
 }
 
 impl std::fmt::Debug for RunbeamClient {
@@ -63,12 +66,68 @@ impl std::fmt::Debug for RunbeamClient {
     }
 }
 
-/// A response as read off the wire: status and (capped) body.
+/// One request to send: the operation, its parameters, and what must stay out of errors.
+pub(crate) struct Call<'a> {
+    op: &'a Operation,
+    token: Option<&'a str>,
+    params: &'a [&'a str],
+    body: Option<Vec<u8>>,
+    page: Option<u32>,
+    /// Path parameters that are secrets (a device-login token), redacted like the token.
+    secret_params: bool,
+    /// A wall-clock deadline: each attempt's timeout is cut to what is left of it.
+    deadline: Option<Instant>,
+}
+
+impl<'a> Call<'a> {
+    /// A call of `op` with no token, parameters or body.
+    pub(crate) fn new(op: &'a Operation) -> Self {
+        Self {
+            op,
+            token: None,
+            params: &[],
+            body: None,
+            page: None,
+            secret_params: false,
+            deadline: None,
+        }
+    }
+
+    /// Fills the path's `{placeholders}` with `params`, in order.
+    pub(crate) fn params(self, params: &'a [&'a str]) -> Self {
+        Self { params, ..self }
+    }
+
+    /// Treats the path parameters as secrets in errors.
+    pub(crate) fn secret_params(self) -> Self {
+        Self {
+            secret_params: true,
+            ..self
+        }
+    }
+
+    /// Gives up when `deadline` passes ([`ApiError::Timeout`]).
+    pub(crate) fn deadline(self, deadline: Instant) -> Self {
+        Self {
+            deadline: Some(deadline),
+            ..self
+        }
+    }
+
+    fn redaction(&self) -> Redaction {
+        let secret_params = if self.secret_params { self.params } else { &[] };
+        Redaction::new(self.token, secret_params)
+    }
+}
+
+/// A response as read off the wire: status and (capped) body, and the secrets of the request
+/// that produced it, kept out of any error built from it.
 pub(crate) struct RawResponse {
     pub(crate) status: u16,
     pub(crate) body: Vec<u8>,
     retry_after: Option<Duration>,
     location: Option<String>,
+    redaction: Redaction,
 }
 
 impl RawResponse {
@@ -81,19 +140,19 @@ impl RawResponse {
         };
         serde_json::from_slice(bytes).map_err(|source| ApiError::Parse {
             status: self.status,
-            excerpt: excerpt(&self.body),
+            excerpt: excerpt(&self.body, &self.redaction),
             source,
         })
     }
 
     /// Turns a non-2xx response into its error.
-    fn into_error(self) -> ApiError {
+    pub(crate) fn into_error(self) -> ApiError {
         if (300..400).contains(&self.status) {
             let location_origin = self
                 .location
                 .as_deref()
                 .and_then(|l| crate::origin::Origin::parse(l).ok())
-                .map(|o| o.to_string());
+                .map(|o| self.redaction.redact(&o.to_string()));
             return ApiError::Redirected {
                 status: self.status,
                 location_origin,
@@ -101,7 +160,7 @@ impl RawResponse {
         }
         ApiError::Status {
             status: self.status,
-            body: Box::new(ErrorBody::parse(&self.body)),
+            body: Box::new(ErrorBody::from_server(&self.body, &self.redaction)),
         }
     }
 }
@@ -133,49 +192,50 @@ impl RunbeamClient {
             .map_err(|e| ApiError::InvalidBaseUrl(e.clone()))
     }
 
-    /// Sends one request and reads its body (retrying per the policy). Statuses are returned,
-    /// not mapped: callers decide.
-    pub(crate) fn send(
-        &self,
-        op: &Operation,
-        token: Option<&str>,
-        params: &[&str],
-        body: Option<Vec<u8>>,
-    ) -> Result<RawResponse, ApiError> {
-        self.send_page(op, token, params, body, None)
+    /// Most pages a page iterator of this client fetches.
+    pub(crate) fn max_pages(&self) -> u32 {
+        self.inner.max_pages
     }
 
-    fn send_page(
-        &self,
-        op: &Operation,
-        token: Option<&str>,
-        params: &[&str],
-        body: Option<Vec<u8>>,
-        page: Option<u32>,
-    ) -> Result<RawResponse, ApiError> {
+    /// Sends one request and reads its body, retrying per the policy, and once more for an
+    /// idempotent request whose connection was lost (a stale keep-alive connection). Statuses
+    /// are returned, not mapped: callers decide.
+    pub(crate) fn send(&self, call: Call<'_>) -> Result<RawResponse, ApiError> {
         let base = self.base_url()?;
-        if params.iter().any(|p| p.is_empty()) {
+        if call.params.iter().any(|p| p.is_empty()) {
             return Err(ApiError::EmptyPathSegment);
         }
-        let mut url = format!("{base}{}", op.fill_path(params));
-        if let Some(page) = page {
+        let mut url = format!("{base}{}", call.op.fill_path(call.params));
+        if let Some(page) = call.page {
             url.push_str(&format!("?page={page}"));
         }
-        let retry = self.inner.retry.filter(|_| op.method.is_idempotent());
+        let idempotent = call.op.method.is_idempotent();
+        let retry = self.inner.retry.filter(|_| idempotent);
         let mut waited = Duration::ZERO;
         let mut attempt = 0;
+        let mut reconnected = false;
         loop {
-            let response = self.send_once(op, &url, token, body.as_deref())?;
+            let response = match self.send_once(&call, &url) {
+                Err(ApiError::ConnectionLost(_)) if idempotent && !reconnected => {
+                    reconnected = true;
+                    continue;
+                }
+                other => other?,
+            };
             let wait = match retry {
                 Some(policy) if RetryPolicy::retries_status(response.status) => {
                     policy.wait(attempt, response.retry_after, waited)
                 }
                 _ => None,
-            };
+            }
+            .filter(|wait| {
+                call.deadline
+                    .is_none_or(|d| Instant::now().checked_add(*wait).is_some_and(|t| t < d))
+            });
             match wait {
                 Some(wait) => {
                     std::thread::sleep(wait);
-                    waited += wait;
+                    waited = waited.saturating_add(wait);
                     attempt += 1;
                 }
                 None => return Ok(response),
@@ -183,38 +243,42 @@ impl RunbeamClient {
         }
     }
 
-    fn send_once(
-        &self,
-        op: &Operation,
-        url: &str,
-        token: Option<&str>,
-        body: Option<&[u8]>,
-    ) -> Result<RawResponse, ApiError> {
+    fn send_once(&self, call: &Call<'_>, url: &str) -> Result<RawResponse, ApiError> {
         let mut request = ureq::http::Request::builder()
-            .method(op.method.as_str())
+            .method(call.op.method.as_str())
             .uri(url)
             .header("Accept", "application/json");
-        if let Some(token) = token {
+        if let Some(token) = call.token {
             // Checked here so the error names the cause; ureq would refuse it too.
             if token.bytes().any(|b| b.is_ascii_control()) {
                 return Err(ApiError::InvalidToken);
             }
             request = request.header("Authorization", format!("Bearer {token}"));
         }
-        if body.is_some() {
+        if call.body.is_some() {
             request = request.header("Content-Type", "application/json");
         }
         let request = request
-            .body(body.unwrap_or_default())
+            .body(call.body.as_deref().unwrap_or_default())
             .map_err(|e| ApiError::Transport(Box::new(ureq::Error::Http(e))))?;
         let agent = &self.inner.agent;
-        let result = if self.inner.custom_agent {
-            let request = agent
-                .configure_request(request)
-                .max_redirects(0)
-                .http_status_as_error(false)
-                .build();
-            agent.run(request)
+        let time_left = match call.deadline {
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Err(ApiError::Timeout),
+            },
+            None => None,
+        };
+        let result = if self.inner.custom_agent || time_left.is_some() {
+            let mut config = agent.configure_request(request);
+            if self.inner.custom_agent {
+                config = config.max_redirects(0).http_status_as_error(false);
+            }
+            if let Some(left) = time_left {
+                let own = agent.config().timeouts().global;
+                config = config.timeout_global(Some(own.map_or(left, |own| own.min(left))));
+            }
+            agent.run(config.build())
         } else {
             agent.run(request)
         };
@@ -226,7 +290,8 @@ impl RunbeamClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let retry_after = header("retry-after").and_then(|v| retry::parse_retry_after(&v));
+        let retry_after = header("retry-after")
+            .and_then(|v| retry::parse_retry_after(&v, crate::token::rfc3339::now().0));
         let location = header("location");
         let status = response.status().as_u16();
         let body = response
@@ -243,6 +308,7 @@ impl RunbeamClient {
             body,
             retry_after,
             location,
+            redaction: call.redaction(),
         })
     }
 
@@ -254,7 +320,11 @@ impl RunbeamClient {
         params: &[&str],
         body: Option<&B>,
     ) -> Result<T, RunbeamError> {
-        self.call_inner(op, Some(token), params, body, None)
+        let call = Call {
+            token: Some(token),
+            ..Call::new(op).params(params)
+        };
+        self.call_json(call, body)
     }
 
     /// As [`call`](Self::call) without an `Authorization` header.
@@ -264,7 +334,7 @@ impl RunbeamClient {
         params: &[&str],
         body: Option<&B>,
     ) -> Result<T, RunbeamError> {
-        self.call_inner(op, None, params, body, None)
+        self.call_json(Call::new(op).params(params), body)
     }
 
     /// As [`call`](Self::call) for a `{"data": T}` body.
@@ -286,16 +356,19 @@ impl RunbeamClient {
         token: &str,
         page: Option<u32>,
     ) -> Result<PaginatedResponse<T>, RunbeamError> {
-        self.call_inner(op, Some(token), &[], None::<&()>, page)
+        let call = Call {
+            token: Some(token),
+            page,
+            ..Call::new(op)
+        };
+        self.call_json(call, None::<&()>)
     }
 
-    fn call_inner<B: Serialize, T: DeserializeOwned>(
+    /// Sends `call` with `body` as JSON and parses a 2xx answer; other statuses are errors.
+    fn call_json<B: Serialize, T: DeserializeOwned>(
         &self,
-        op: &Operation,
-        token: Option<&str>,
-        params: &[&str],
+        call: Call<'_>,
         body: Option<&B>,
-        page: Option<u32>,
     ) -> Result<T, RunbeamError> {
         let body = match body {
             // Serialising our own request types cannot fail (no maps with non-string keys).
@@ -306,7 +379,7 @@ impl RunbeamClient {
             })?),
             None => None,
         };
-        let raw = self.send_page(op, token, params, body, page)?;
+        let raw = self.send(Call { body, ..call })?;
         if !(200..300).contains(&raw.status) {
             return Err(raw.into_error().into());
         }
@@ -327,18 +400,34 @@ fn map_transport(error: ureq::Error) -> ApiError {
         e @ (ureq::Error::ConnectionFailed | ureq::Error::HostNotFound) => {
             ApiError::Connect(Box::new(e))
         }
-        ureq::Error::Io(io) if is_connect_io(&io) => {
+        ureq::Error::Io(io) if is_connect_failure(&io) => {
             ApiError::Connect(Box::new(ureq::Error::Io(io)))
+        }
+        ureq::Error::Io(io) if is_lost_connection(&io) => {
+            ApiError::ConnectionLost(Box::new(ureq::Error::Io(io)))
         }
         other => ApiError::Transport(Box::new(other)),
     }
 }
 
-fn is_connect_io(io: &std::io::Error) -> bool {
+/// Failures that mean no connection was ever made: refused, unreachable, or a name that did
+/// not resolve (std reports resolver failures with this text and no error kind of their own).
+fn is_connect_failure(io: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
     matches!(
         io.kind(),
-        ConnectionRefused | ConnectionReset | ConnectionAborted | NotConnected | AddrNotAvailable
+        ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable
+    ) || io
+        .to_string()
+        .starts_with("failed to lookup address information")
+}
+
+/// Failures of a connection that was made: the peer closed or reset it mid-exchange.
+fn is_lost_connection(io: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        io.kind(),
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | NotConnected
     )
 }
 

@@ -2,6 +2,7 @@
 //! but uses only its own area's, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod jwt;
 // The client helpers need the fake server.
 #[cfg(feature = "testing")]

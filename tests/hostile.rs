@@ -1,0 +1,558 @@
+//! The API client against hostile servers on 127.0.0.1: numbers meant to overflow, lists that
+//! never end, stalls, echoed secrets, megabytes of text, dropped connections. Every test
+//! bounds its own time, and every error is checked for the token in `Display` and `Debug`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+use common::hostile::{json, page_of, Hostile, Reply};
+use runbeam_sdk::api::{ApiError, GatewayRequest, DEFAULT_MAX_PAGES};
+use runbeam_sdk::{RetryPolicy, RunbeamClient, RunbeamError};
+
+/// A Sanctum token; servers below echo it, or its secret half, back.
+const TOKEN: &str = "7|Zq3xV9sSecretHalfOfASanctumToken0123456789";
+const SECRET_HALF: &str = "Zq3xV9sSecretHalfOfASanctumToken0123456789";
+const GATEWAY: &str = r#"{"data":{"id":"g1","code":"gw","name":"Gateway"}}"#;
+
+fn client(server: &Hostile) -> RunbeamClient {
+    RunbeamClient::builder(server.url())
+        .timeout(Duration::from_secs(5))
+        .use_env_proxy(false)
+        .build()
+        .unwrap()
+}
+
+fn retrying(server: &Hostile) -> RunbeamClient {
+    RunbeamClient::builder(server.url())
+        .timeout(Duration::from_secs(5))
+        .use_env_proxy(false)
+        .retry(RetryPolicy::new().max_retries(3))
+        .build()
+        .unwrap()
+}
+
+fn api(err: RunbeamError) -> ApiError {
+    match err {
+        RunbeamError::Api(e) => e,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// `Display`, `Debug` and every source of `err`, in one string.
+fn all_text(err: &RunbeamError) -> String {
+    let mut text = format!("{err} | {err:?}");
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(&format!(" | {s} | {s:?}"));
+        source = s.source();
+    }
+    text
+}
+
+fn assert_secret_free(err: &RunbeamError, secrets: &[&str]) {
+    let text = all_text(err);
+    for secret in secrets {
+        assert!(!text.contains(secret), "{secret} leaked into: {text}");
+    }
+}
+
+/// Runs `f`, failing if it takes `limit` or longer.
+fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = f();
+    assert!(started.elapsed() < limit, "took {:?}", started.elapsed());
+    out
+}
+
+fn status_of(err: RunbeamError) -> u16 {
+    match api(err) {
+        ApiError::Status { status, .. } => status,
+        other => panic!("expected a status error, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------- server-controlled numbers
+
+#[test]
+fn a_huge_retry_after_after_a_small_one_is_not_waited_for_and_does_not_panic() {
+    let server = Hostile::start(|seen| {
+        let after = if seen.index == 0 {
+            "1"
+        } else {
+            "18446744073709551615"
+        };
+        Reply::Bytes(json(503, &[("Retry-After", after)], "{}"))
+    });
+    let err = within(Duration::from_secs(3), || {
+        retrying(&server).get_gateway(TOKEN, "g1").unwrap_err()
+    });
+    assert_eq!(status_of(err), 503);
+    assert_eq!(
+        server.requests(),
+        2,
+        "one retry, then the huge wait is refused"
+    );
+}
+
+#[test]
+fn hostile_retry_after_values_end_quickly_with_a_typed_answer() {
+    for value in [
+        "-1",
+        "1.5",
+        "18446744073709551616",
+        "99999999999999999999999999",
+        "-9223372036854775808",
+        "1e308",
+        "NaN",
+        "soon",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "Fri, 31 Dec 9999 23:59:60 GMT",
+        "Thu, 01 Jan 1970 00:00:00 UTC",
+    ] {
+        let server = Hostile::start(move |seen| match seen.index {
+            0 => Reply::Bytes(json(503, &[("Retry-After", value)], "{}")),
+            _ => Reply::Bytes(json(200, &[], GATEWAY)),
+        });
+        let policy = RetryPolicy::new()
+            .delay(Duration::from_millis(10))
+            .max_total_wait(Duration::from_secs(1));
+        let client = RunbeamClient::builder(server.url())
+            .use_env_proxy(false)
+            .retry(policy)
+            .build()
+            .unwrap();
+        let result = within(Duration::from_secs(3), || client.get_gateway(TOKEN, "g1"));
+        match result {
+            // Unparsable values fall back to the policy's own short delay.
+            Ok(gateway) => assert_eq!(gateway.id.as_deref(), Some("g1"), "{value}"),
+            // A date far ahead is a wait past the budget: the 503 is the answer.
+            Err(e) => assert_eq!(status_of(e), 503, "{value}"),
+        }
+    }
+}
+
+#[test]
+fn a_retry_after_date_in_the_past_retries_at_once() {
+    let server = Hostile::start(|seen| match seen.index {
+        0 => Reply::Bytes(json(
+            429,
+            &[("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")],
+            "{}",
+        )),
+        _ => Reply::Bytes(json(200, &[], GATEWAY)),
+    });
+    let gateway = within(Duration::from_secs(2), || {
+        retrying(&server).get_gateway(TOKEN, "g1").unwrap()
+    });
+    assert_eq!(gateway.id.as_deref(), Some("g1"));
+    assert_eq!(server.requests(), 2);
+}
+
+#[test]
+fn a_retry_after_date_far_ahead_is_not_waited_for() {
+    let server = Hostile::start(|_| {
+        Reply::Bytes(json(
+            503,
+            &[("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT")],
+            "{}",
+        ))
+    });
+    let err = within(Duration::from_secs(2), || {
+        retrying(&server).get_gateway(TOKEN, "g1").unwrap_err()
+    });
+    assert_eq!(status_of(err), 503);
+    assert_eq!(server.requests(), 1);
+}
+
+#[test]
+fn hostile_content_lengths_are_typed_errors() {
+    for (length, body) in [
+        ("18446744073709551615", "{}"),
+        ("18446744073709551616", "{}"),
+        ("-1", "{}"),
+        ("1e308", "{}"),
+        ("NaN", "{}"),
+        ("99999999", "{}"),
+    ] {
+        let raw = format!("HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n{body}");
+        let server = Hostile::start(move |_| Reply::BytesThenClose(raw.clone().into_bytes()));
+        let client = RunbeamClient::builder(server.url())
+            .use_env_proxy(false)
+            .body_limit(1024 * 1024)
+            .build()
+            .unwrap();
+        let err = within(Duration::from_secs(3), || {
+            client.get_gateway(TOKEN, "g1").unwrap_err()
+        });
+        assert!(
+            matches!(
+                api(err),
+                ApiError::BodyTooLarge { .. }
+                    | ApiError::Transport(_)
+                    | ApiError::ConnectionLost(_)
+            ),
+            "{length}"
+        );
+    }
+}
+
+fn endless_pages(meta: &'static str) -> Hostile {
+    Hostile::start(move |seen| {
+        let page = page_of(&seen.target);
+        let body = format!(
+            r#"{{"data":[{{"id":{page}}}],"links":{{"next":"http://x/api/gateways?page={}"}},"meta":{meta}}}"#,
+            page + 1
+        );
+        Reply::Bytes(json(200, &[], &body))
+    })
+}
+
+#[test]
+fn endless_next_links_stop_at_the_page_cap_with_a_typed_error() {
+    let server = endless_pages("{}");
+    let client = RunbeamClient::builder(server.url())
+        .use_env_proxy(false)
+        .max_pages(25)
+        .build()
+        .unwrap();
+    let err = within(Duration::from_secs(10), || {
+        client.list_all_gateways(TOKEN).unwrap_err()
+    });
+    assert!(matches!(api(err), ApiError::TooManyPages { limit: 25 }));
+    assert_eq!(server.requests(), 25);
+
+    let pages: Vec<_> = client.gateway_pages(TOKEN).max_pages(3).collect();
+    assert_eq!(pages.len(), 4, "three pages, then the error, then the end");
+    assert!(pages[..3].iter().all(Result::is_ok));
+    assert!(matches!(
+        &pages[3],
+        Err(RunbeamError::Api(ApiError::TooManyPages { limit: 3 }))
+    ));
+    assert_eq!(DEFAULT_MAX_PAGES, 10_000);
+}
+
+#[test]
+fn meta_last_page_ends_the_list_even_when_next_goes_on() {
+    let server = endless_pages(r#"{"last_page":3}"#);
+    let all = within(Duration::from_secs(5), || {
+        client(&server).list_all_gateways(TOKEN).unwrap()
+    });
+    assert_eq!(all.len(), 3);
+    assert_eq!(server.requests(), 3);
+}
+
+#[test]
+fn hostile_paging_meta_numbers_never_fail_the_page() {
+    for value in [
+        "-1",
+        "0.5",
+        "1e308",
+        "-1e308",
+        "18446744073709551615",
+        "-9223372036854775808",
+        r#""NaN""#,
+        r#""x""#,
+        "[]",
+    ] {
+        let meta = format!(
+            r#"{{"current_page":{value},"last_page":{value},"per_page":{value},"total":{value},"from":{value},"to":{value}}}"#
+        );
+        let server = Hostile::start(move |seen| {
+            let page = page_of(&seen.target);
+            let next = if page < 2 {
+                r#""http://x/api/gateways?page=2""#
+            } else {
+                "null"
+            };
+            let body =
+                format!(r#"{{"data":[{{"id":{page}}}],"links":{{"next":{next}}},"meta":{meta}}}"#);
+            Reply::Bytes(json(200, &[], &body))
+        });
+        let all = within(Duration::from_secs(5), || {
+            client(&server).list_all_gateways(TOKEN).unwrap()
+        });
+        assert_eq!(all.len(), 2, "{value}");
+    }
+}
+
+#[test]
+fn hostile_page_numbers_in_next_links_end_the_list() {
+    for next in [
+        "0",
+        "-1",
+        "1",
+        "4294967296",
+        "18446744073709551615",
+        "1e308",
+        "NaN",
+    ] {
+        let server = Hostile::start(move |_| {
+            let body =
+                format!(r#"{{"data":[{{"id":1}}],"links":{{"next":"http://x/?page={next}"}}}}"#);
+            Reply::Bytes(json(200, &[], &body))
+        });
+        let all = within(Duration::from_secs(5), || {
+            client(&server).list_all_gateways(TOKEN).unwrap()
+        });
+        assert_eq!((all.len(), server.requests()), (1, 1), "{next}");
+    }
+}
+
+#[test]
+fn hostile_expires_in_from_check_login_reads_as_absent() {
+    for value in ["-1", "1.5", "1e308", r#""NaN""#, "18446744073709551616"] {
+        let body = format!(r#"{{"status":"authenticated","token":"jwt","expires_in":{value}}}"#);
+        let server = Hostile::start(move |_| Reply::Bytes(json(200, &[], &body)));
+        let success = client(&server)
+            .wait_for_login("device", Duration::from_millis(10), Duration::from_secs(2))
+            .unwrap();
+        assert_eq!(success.expires_in, None, "{value}");
+    }
+}
+
+// ---------------------------------------------------------------- login deadline
+
+#[test]
+fn wait_for_login_counts_slow_polls_against_the_deadline() {
+    let pending = json(200, &[], r#"{"status":"pending"}"#);
+    let server = Hostile::start(move |_| Reply::After(Duration::from_secs(1), pending.clone()));
+    let started = Instant::now();
+    let err = client(&server)
+        .wait_for_login("device", Duration::from_millis(100), Duration::from_secs(2))
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(api(err), ApiError::LoginTimedOut));
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_millis(2800),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn wait_for_login_against_a_stalled_server_returns_at_the_deadline() {
+    let pending = json(200, &[], r#"{"status":"pending"}"#);
+    let server = Hostile::start(move |_| Reply::After(Duration::from_secs(20), pending.clone()));
+    let err = within(Duration::from_millis(1800), || {
+        client(&server)
+            .wait_for_login("device", Duration::from_secs(1), Duration::from_secs(1))
+            .unwrap_err()
+    });
+    assert!(matches!(api(err), ApiError::LoginTimedOut));
+}
+
+// ---------------------------------------------------------------- secrets and size of server text
+
+fn answering(
+    status: u16,
+    headers: &'static [(&'static str, &'static str)],
+    body: String,
+) -> Hostile {
+    Hostile::start(move |_| Reply::Bytes(json(status, headers, &body)))
+}
+
+#[test]
+fn a_token_echoed_in_a_401_message_is_redacted_in_display_and_debug() {
+    for echoed in [TOKEN, SECRET_HALF] {
+        let server = answering(
+            401,
+            &[],
+            format!(r#"{{"message":"Token {echoed} is not valid","error":"bad {echoed}"}}"#),
+        );
+        let err = client(&server).list_gateways(TOKEN).unwrap_err();
+        assert_secret_free(&err, &[SECRET_HALF]);
+        let text = err.to_string();
+        assert!(text.contains("Token [redacted] is not valid"), "{text}");
+    }
+}
+
+#[test]
+fn a_token_echoed_in_a_422_errors_map_is_redacted() {
+    let server = answering(
+        422,
+        &[],
+        format!(
+            r#"{{"message":"invalid","errors":{{"{TOKEN}":["{TOKEN}"],"name":["got {SECRET_HALF}"]}}}}"#
+        ),
+    );
+    let err = client(&server)
+        .create_gateway(TOKEN, &GatewayRequest::default())
+        .unwrap_err();
+    assert_secret_free(&err, &[SECRET_HALF]);
+    let errors = api(err).validation_errors().cloned().unwrap();
+    assert_eq!(errors["name"], ["got [redacted]"]);
+}
+
+#[test]
+fn a_token_echoed_in_an_unparsable_body_is_redacted_from_the_excerpt() {
+    let server = answering(200, &[], format!("oops {TOKEN} 7|{SECRET_HALF}"));
+    let err = client(&server).get_gateway(TOKEN, "g1").unwrap_err();
+    assert_secret_free(&err, &[SECRET_HALF]);
+    assert!(matches!(api(err), ApiError::Parse { .. }));
+    // A token too short to look like one, and one escaped as PHP's json_encode writes it.
+    for (token, echoed) in [("sh0rt-t0ken", "sh0rt-t0ken"), ("ab/cd/ef", r"ab\/cd\/ef")] {
+        let server = answering(200, &[], format!("oops {echoed} oops"));
+        let err = client(&server).get_gateway(token, "g1").unwrap_err();
+        assert_secret_free(&err, &[echoed, token]);
+    }
+}
+
+#[test]
+fn a_token_in_a_redirect_location_never_reaches_the_error() {
+    const MACHINE: &str = "m4ch1net0kenabcdef0123456789";
+    let location = format!("https://{MACHINE}.evil.example/x");
+    let server =
+        Hostile::start(move |_| Reply::Bytes(json(302, &[("Location", location.as_str())], "{}")));
+    let err = client(&server).list_gateways(MACHINE).unwrap_err();
+    assert_secret_free(&err, &[MACHINE]);
+    assert!(matches!(api(err), ApiError::Redirected { .. }));
+}
+
+#[test]
+fn a_device_token_echoed_by_check_login_is_redacted() {
+    const DEVICE: &str = "dev1ce-t0ken-0123456789abcdef";
+    for (status, body) in [
+        (500, format!(r#"{{"message":"device {DEVICE} broke"}}"#)),
+        (200, format!("not json {DEVICE}")),
+    ] {
+        let server = answering(status, &[], body);
+        let err = client(&server).check_login(DEVICE).unwrap_err();
+        assert_secret_free(&err, &[DEVICE]);
+    }
+}
+
+#[test]
+fn a_9_mib_message_is_cut_to_a_few_kib_and_marked_truncated() {
+    let server = answering(
+        500,
+        &[],
+        format!(r#"{{"message":"{}{TOKEN}"}}"#, "m".repeat(9 * 1024 * 1024)),
+    );
+    let client = RunbeamClient::builder(server.url())
+        .use_env_proxy(false)
+        .body_limit(16 * 1024 * 1024)
+        .build()
+        .unwrap();
+    let err = client.list_gateways(TOKEN).unwrap_err();
+    assert!(
+        err.to_string().len() < 6 * 1024,
+        "{}",
+        err.to_string().len()
+    );
+    assert!(format!("{err:?}").len() < 6 * 1024);
+    match api(err) {
+        ApiError::Status { body, .. } => {
+            assert!(body.truncated);
+            assert!(body.message.unwrap().ends_with("[truncated]"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_huge_validation_errors_map_is_bounded() {
+    let fields: Vec<String> = (0..50_000)
+        .map(|i| format!(r#""f{i}":["{}"]"#, "e".repeat(100)))
+        .collect();
+    let server = answering(
+        422,
+        &[],
+        format!(r#"{{"errors":{{{}}}}}"#, fields.join(",")),
+    );
+    let err = client(&server)
+        .create_gateway(TOKEN, &GatewayRequest::default())
+        .unwrap_err();
+    assert!(format!("{err:?}").len() < 16 * 1024);
+    let ApiError::Status { body, .. } = api(err) else {
+        panic!("expected a status error")
+    };
+    assert!(body.truncated && body.errors.len() < 100);
+}
+
+// ---------------------------------------------------------------- connections
+
+#[test]
+fn a_stale_keep_alive_connection_is_retried_once_on_a_fresh_one() {
+    // The first connection answers once, then drops the next request unanswered, as a server
+    // that closed an idle keep-alive connection does.
+    let server = Hostile::start(|seen| match (seen.index, seen.on_connection) {
+        (0, _) | (_, 0) => Reply::Bytes(json(200, &[], GATEWAY)),
+        _ => Reply::Close,
+    });
+    let client = client(&server);
+    client.get_gateway(TOKEN, "g1").unwrap();
+    let again = client.get_gateway(TOKEN, "g1").unwrap();
+    assert_eq!(again.id.as_deref(), Some("g1"));
+    assert_eq!((server.connections(), server.requests()), (2, 3));
+}
+
+#[test]
+fn a_connection_dropped_after_connecting_is_connection_lost_not_connect() {
+    let server = Hostile::start(|_| Reply::Close);
+    let client = client(&server);
+    let err = client.get_gateway(TOKEN, "g1").unwrap_err();
+    assert!(matches!(api(err), ApiError::ConnectionLost(_)));
+    assert_eq!(
+        server.requests(),
+        2,
+        "an idempotent request is retried once"
+    );
+
+    let err = client
+        .create_gateway(TOKEN, &GatewayRequest::default())
+        .unwrap_err();
+    assert!(matches!(api(err), ApiError::ConnectionLost(_)));
+    assert_eq!(server.requests(), 3, "a POST is never sent twice");
+}
+
+#[test]
+fn an_unknown_host_is_a_connect_error() {
+    let client = RunbeamClient::builder("https://runbeam-sdk-test.invalid")
+        .use_env_proxy(false)
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let err = client.list_gateways(TOKEN).unwrap_err();
+    assert!(matches!(api(err), ApiError::Connect(_)));
+}
+
+// ---------------------------------------------------------------- the key-set fetch
+
+#[test]
+fn a_hostile_key_set_server_gets_a_short_typed_error_and_never_a_panic() {
+    use common::jwt::{claims, Signer};
+    use runbeam_sdk::{JwtError, JwtValidationOptions, JwtValidator};
+
+    let junk = "x".repeat(256 * 1024);
+    let replies = [
+        format!("HTTP/1.1 200 {junk}\r\n\r\n"),
+        format!("HTTP/1.1 200 OK\r\nX-Junk: {junk}\r\nContent-Length: 2\r\n\r\n{{}}"),
+        "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n{}".to_owned(),
+        format!("garbage {junk}"),
+    ];
+    let token = Signer::main().token(&claims());
+    for reply in replies {
+        let server = Hostile::start(move |_| Reply::BytesThenClose(reply.clone().into_bytes()));
+        let options = JwtValidationOptions::new().with_jwks_uri(format!("{}/jwks", server.url()));
+        let err = within(Duration::from_secs(5), || {
+            JwtValidator::new(options)
+                .unwrap()
+                .validate(&token)
+                .unwrap_err()
+        });
+        assert!(
+            matches!(
+                &err,
+                RunbeamError::Jwt(
+                    JwtError::JwksFetch { .. }
+                        | JwtError::JwksTooLarge(_)
+                        | JwtError::JwksInvalid(_)
+                )
+            ),
+            "{err:?}"
+        );
+        assert!(all_text(&err).len() < 2048, "{}", all_text(&err).len());
+    }
+}
