@@ -1310,7 +1310,7 @@ fn no_error_shows_token_or_signature_text() {
         JwtError::BadAuthorizationHeader("h"),
         JwtError::JwksFetch {
             url: "u".into(),
-            reason: "r".into(),
+            source: std::sync::Arc::new(ureq::Error::ConnectionFailed),
         },
         JwtError::JwksStatus {
             url: "u".into(),

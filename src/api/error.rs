@@ -66,11 +66,23 @@ pub enum ApiError {
     },
     /// The client's base URL is not usable. Reported by the first call of a client made with
     /// [`RunbeamClient::new`](crate::RunbeamClient::new).
-    #[error("invalid Runbeam API base URL: {0}")]
+    #[error("invalid Runbeam API base URL")]
     InvalidBaseUrl(#[source] crate::client::BaseUrlError),
     /// The token cannot be sent in a header (it contains a newline or a control character).
     #[error("the token contains characters not allowed in an HTTP header")]
     InvalidToken,
+    /// The token starts with `Bearer `: pass the token alone, the client adds the scheme
+    /// (see [`extract_bearer_token`](crate::extract_bearer_token) for a header value).
+    #[error("the token starts with \"Bearer \"; pass the token alone, the client adds the scheme")]
+    BearerPrefix,
+    /// A request body could not be serialised to JSON (a caller's type whose `Serialize`
+    /// fails, e.g. a map with non-string keys). Nothing was sent.
+    #[error("the request body could not be serialised to JSON")]
+    Serialize(#[source] serde_json::Error),
+    /// The device-login endpoint answered 2xx with something the login protocol does not
+    /// allow (an unknown `status`, or `authenticated` without a token).
+    #[error("the device login answer breaks the protocol: {0}")]
+    LoginProtocol(&'static str),
     /// An id or other path parameter was empty, which would silently address another route.
     #[error("a path parameter is empty")]
     EmptyPathSegment,

@@ -125,19 +125,9 @@ impl RunbeamClient {
                     expires_in: body.expires_in,
                     user: body.user,
                 })),
-                None => Err(ApiError::Parse {
-                    status: 200,
-                    excerpt: "authenticated without a token".into(),
-                    source: serde::de::Error::custom("missing field `token`"),
-                }
-                .into()),
+                None => Err(ApiError::LoginProtocol("`authenticated` without a token").into()),
             },
-            _ => Err(ApiError::Parse {
-                status: 200,
-                excerpt: "unknown login status".into(),
-                source: serde::de::Error::custom("unknown `status`"),
-            }
-            .into()),
+            _ => Err(ApiError::LoginProtocol("unknown `status`").into()),
         }
     }
 

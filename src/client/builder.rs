@@ -17,8 +17,11 @@ pub enum BaseUrlError {
     #[error(transparent)]
     Origin(#[from] OriginError),
     /// The URL has a path other than `/` or `/api`, or a query or fragment.
-    #[error("the base URL must be an origin, optionally followed by /api")]
-    Path,
+    #[error("the base URL must be an origin, optionally followed by /api; remove {extra:?}")]
+    Path {
+        /// What follows the origin and must go (cut to 64 characters; shown escaped).
+        extra: String,
+    },
     /// Plain `http` to a host that is not loopback: bearer tokens would cross the network in
     /// clear text. Allowed only through [`RunbeamClientBuilder::dangerous_allow_plain_http`].
     #[error("the base URL must use https (plain http is allowed only for loopback hosts)")]
@@ -33,7 +36,15 @@ pub fn normalize_base_url(url: &str) -> Result<String, BaseUrlError> {
     let parsed = parse_url(url.trim())?;
     match parsed.rest {
         "" | "/" | "/api" | "/api/" => Ok(format!("{}/api", parsed.origin)),
-        _ => Err(BaseUrlError::Path),
+        rest => {
+            let extra = rest
+                .strip_prefix("/api")
+                .filter(|r| r.starts_with(['/', '?', '#']))
+                .unwrap_or(rest);
+            Err(BaseUrlError::Path {
+                extra: extra.chars().take(64).collect(),
+            })
+        }
     }
 }
 
@@ -214,6 +225,23 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_path_names_the_part_to_remove() {
+        let extra = |url| match normalize_base_url(url) {
+            Err(BaseUrlError::Path { extra }) => extra,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(extra("https://x/v2"), "/v2");
+        assert_eq!(extra("https://x/api/v1/"), "/v1/");
+        assert_eq!(extra("https://x/api?x=1"), "?x=1");
+        assert_eq!(extra("https://x/apiv1"), "/apiv1");
+        let text = BaseUrlError::Path {
+            extra: "/v2".into(),
+        }
+        .to_string();
+        assert!(text.ends_with("remove \"/v2\""), "{text}");
+    }
+
+    #[test]
     fn other_paths_queries_and_bad_origins_are_refused() {
         for url in [
             "https://x/v1",
@@ -221,7 +249,10 @@ mod tests {
             "https://x/api?x=1",
             "https://x/#f",
         ] {
-            assert_eq!(normalize_base_url(url), Err(BaseUrlError::Path), "{url}");
+            assert!(
+                matches!(normalize_base_url(url), Err(BaseUrlError::Path { .. })),
+                "{url}"
+            );
         }
         assert!(matches!(
             normalize_base_url("ftp://x"),

@@ -249,11 +249,7 @@ impl RunbeamClient {
             .uri(url)
             .header("Accept", "application/json");
         if let Some(token) = call.token {
-            // Checked here so the error names the cause; ureq would refuse it too.
-            if token.bytes().any(|b| b.is_ascii_control()) {
-                return Err(ApiError::InvalidToken);
-            }
-            request = request.header("Authorization", format!("Bearer {token}"));
+            request = request.header("Authorization", format!("Bearer {}", sendable(token)?));
         }
         if call.body.is_some() {
             request = request.header("Content-Type", "application/json");
@@ -371,12 +367,7 @@ impl RunbeamClient {
         body: Option<&B>,
     ) -> Result<T, RunbeamError> {
         let body = match body {
-            // Serialising our own request types cannot fail (no maps with non-string keys).
-            Some(b) => Some(serde_json::to_vec(b).map_err(|source| ApiError::Parse {
-                status: 0,
-                excerpt: String::new(),
-                source,
-            })?),
+            Some(b) => Some(serde_json::to_vec(b).map_err(ApiError::Serialize)?),
             None => None,
         };
         let raw = self.send(Call { body, ..call })?;
@@ -385,6 +376,19 @@ impl RunbeamClient {
         }
         Ok(raw.into_json()?)
     }
+}
+
+/// `token` if it can be sent as a bearer token: checked before any request is built, so the
+/// error names the cause (ureq would refuse control characters too, with a vaguer error).
+fn sendable(token: &str) -> Result<&str, ApiError> {
+    if token.bytes().any(|b| b.is_ascii_control()) {
+        return Err(ApiError::InvalidToken);
+    }
+    let scheme = token.get(..7);
+    if scheme.is_some_and(|s| s.eq_ignore_ascii_case("bearer ")) {
+        return Err(ApiError::BearerPrefix);
+    }
+    Ok(token)
 }
 
 /// Maps a ureq failure to its kind. The error keeps ureq's source for diagnostics; ureq's
@@ -453,7 +457,7 @@ mod tests {
         assert!(matches!(
             RunbeamClient::builder("https://x/v2").build(),
             Err(RunbeamError::Api(ApiError::InvalidBaseUrl(
-                BaseUrlError::Path
+                BaseUrlError::Path { .. }
             )))
         ));
     }
@@ -465,6 +469,18 @@ mod tests {
             client.get_gateway("t", ""),
             Err(RunbeamError::Api(ApiError::EmptyPathSegment))
         ));
+    }
+
+    #[test]
+    fn a_token_with_a_bearer_prefix_is_refused_before_sending() {
+        let client = RunbeamClient::new("http://127.0.0.1:9");
+        for token in ["Bearer abc", "bearer abc", "BEARER abc"] {
+            assert!(matches!(
+                client.list_gateways(token),
+                Err(RunbeamError::Api(ApiError::BearerPrefix))
+            ));
+        }
+        assert_eq!(sendable("Bearerish-token").unwrap(), "Bearerish-token");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 /// Never contains the token, its signature, claim values or key material. Strings that come
 /// from an attacker (`kid`, `alg`, `iss`) are escaped and cut to 64 characters before they are
 /// stored here.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum JwtError {
     /// The token is larger than the configured maximum; nothing was decoded.
@@ -74,12 +74,13 @@ pub enum JwtError {
     #[error("{0}")]
     BadAuthorizationHeader(&'static str),
     /// The JWKS request failed (connection, TLS, protocol).
-    #[error("fetching the JWKS from {url} failed: {reason}")]
+    #[error("fetching the JWKS from {url} failed")]
     JwksFetch {
         /// The JWKS URL.
         url: String,
-        /// What went wrong.
-        reason: String,
+        /// What went wrong, as ureq reports it (`ureq` is a public dependency of this crate).
+        #[source]
+        source: std::sync::Arc<ureq::Error>,
     },
     /// The JWKS endpoint answered with a status other than 200 (redirects are not followed).
     #[error("the JWKS endpoint {url} returned HTTP {status}")]

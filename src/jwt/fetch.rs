@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::error::{escape_untrusted, JwtError};
+use super::error::JwtError;
 use super::jwks::{parse_jwks_with_policy, JwkSet};
 use super::rs256::KeyPolicy;
 use crate::http::{build_agent, Timeouts};
@@ -77,10 +77,9 @@ fn transport_error(url: &str, err: ureq::Error) -> JwtError {
     match err {
         ureq::Error::Timeout(_) => JwtError::JwksTimeout(url.to_owned()),
         ureq::Error::BodyExceedsLimit(_) => JwtError::JwksTooLarge(url.to_owned()),
-        // ureq's text can quote what the server sent: escaped and cut short.
         other => JwtError::JwksFetch {
             url: url.to_owned(),
-            reason: escape_untrusted(&other.to_string()),
+            source: std::sync::Arc::new(other),
         },
     }
 }
