@@ -75,7 +75,6 @@ mod tests {
 
     #[test]
     fn no_error_repeats_the_text_of_its_cause() {
-        use std::error::Error as _;
         let errors: Vec<RunbeamError> = vec![
             ApiError::InvalidBaseUrl(crate::client::BaseUrlError::InsecureScheme).into(),
             ApiError::Connect(Box::new(ureq::Error::HostNotFound)).into(),
