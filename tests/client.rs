@@ -1205,3 +1205,83 @@ fn retry_after_decides_the_wait_within_the_time_budget() {
     );
     assert_eq!(server.requests().len(), 1);
 }
+
+// ---------------------------------------------------------------- logs
+
+/// Every log record of this test binary, as text.
+static RECORDS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    /// This crate's records only: ureq logs request URLs at debug and raw bytes at trace
+    /// (the README says to keep it quieter in production).
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.target().starts_with("runbeam_sdk")
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let line = format!("{} {}: {}", record.level(), record.target(), record.args());
+        RECORDS.lock().unwrap().push(line);
+    }
+    fn flush(&self) {}
+}
+
+#[test]
+fn logs_of_a_whole_flow_tell_what_happened_and_never_a_secret() {
+    static CAPTURE: Capture = Capture;
+    log::set_logger(&CAPTURE).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
+
+    let server = server();
+    let client = client(&server);
+    let login = client.start_login().unwrap();
+    let device = login.device_token.expose().clone();
+    assert!(server.approve_login(&device, &user(), &team()));
+    let jwt = client
+        .wait_for_login(&device, Duration::from_millis(10), Duration::from_secs(5))
+        .unwrap()
+        .token
+        .expose()
+        .clone();
+    let validator = runbeam_sdk::JwtValidator::new(
+        runbeam_sdk::JwtValidationOptions::new().with_jwks_uri(server.jwks_url()),
+    )
+    .unwrap();
+    validator.validate(&jwt).unwrap();
+    let authorized = client
+        .authorize_gateway(&jwt, "gateway-logs", None, None)
+        .unwrap();
+    let machine = authorized.machine_token.expose().clone();
+    client.list_gateways(&machine).unwrap();
+    let sanctum = "31|LogCaptureSanctumSecretHalf0123456789";
+    server.script(
+        "/api/gateways",
+        1,
+        Scripted::status(401, format!(r#"{{"message":"bad {sanctum}"}}"#)),
+    );
+    client.list_gateways(sanctum).unwrap_err();
+    let store = runbeam_sdk::TokenStore::new(runbeam_sdk::MemoryStorage::new());
+    store.save(&MachineToken::from(authorized)).unwrap();
+    store.load::<MachineToken>().unwrap().unwrap();
+
+    let records = RECORDS.lock().unwrap().join("\n");
+    for expected in [
+        "POST /cli/start-login: HTTP 201",
+        "GET /cli/check-login/{deviceToken}: HTTP 200",
+        "POST /harmony/authorize: HTTP",
+        "GET /gateways: HTTP 401",
+        "fetched in",
+    ] {
+        assert!(records.contains(expected), "no {expected:?} in:\n{records}");
+    }
+    let half = sanctum.split_once('|').unwrap().1;
+    for secret in [device.as_str(), jwt.as_str(), machine.as_str(), half] {
+        assert!(
+            !records.contains(secret),
+            "a secret is in the logs:\n{records}"
+        );
+    }
+}

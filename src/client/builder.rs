@@ -162,6 +162,11 @@ impl RunbeamClientBuilder {
     pub(super) fn build_lenient(self) -> RunbeamClient {
         let origin =
             normalize_base_url(&self.url).and_then(|base| Ok((Origin::parse(&base)?, base)));
+        if let Ok((origin, _)) = &origin {
+            if !origin.is_secure_or_loopback() && self.allow_plain_http {
+                log::warn!("Runbeam client: plain http to {origin} (dangerous_allow_plain_http); bearer tokens travel unencrypted");
+            }
+        }
         let base = match origin {
             Ok((origin, _)) if !origin.is_secure_or_loopback() && !self.allow_plain_http => {
                 Err(BaseUrlError::InsecureScheme)

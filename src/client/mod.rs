@@ -215,12 +215,28 @@ impl RunbeamClient {
         let mut attempt = 0;
         let mut reconnected = false;
         loop {
-            let response = match self.send_once(&call, &url) {
+            let started = Instant::now();
+            let result = self.send_once(&call, &url);
+            // The path template, never the filled path: a parameter may be a secret.
+            let (method, path) = (call.op.method.as_str(), call.op.path);
+            let response = match result {
+                Ok(response) => {
+                    log::debug!(
+                        "{method} {path}: HTTP {} in {:?}",
+                        response.status,
+                        started.elapsed()
+                    );
+                    response
+                }
                 Err(ApiError::ConnectionLost(_)) if idempotent && !reconnected => {
+                    log::debug!("{method} {path}: connection lost, retrying on a new one");
                     reconnected = true;
                     continue;
                 }
-                other => other?,
+                Err(e) => {
+                    log::debug!("{method} {path}: {e} after {:?}", started.elapsed());
+                    return Err(e);
+                }
             };
             let wait = match retry {
                 Some(policy) if RetryPolicy::retries_status(response.status) => {
@@ -234,6 +250,13 @@ impl RunbeamClient {
             });
             match wait {
                 Some(wait) => {
+                    log::debug!(
+                        "{} {}: HTTP {}, retry {} in {wait:?}",
+                        call.op.method.as_str(),
+                        call.op.path,
+                        response.status,
+                        attempt + 1
+                    );
                     std::thread::sleep(wait);
                     waited = waited.saturating_add(wait);
                     attempt += 1;

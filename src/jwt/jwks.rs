@@ -261,6 +261,7 @@ impl JwksCache {
                         .0;
                 }
                 Step::Fetch => {
+                    log::debug!("key set {}: fetching", shown_url(url));
                     let entry = map.entry(url.to_owned()).or_default();
                     entry.in_flight = true;
                     entry.last_attempt = Some((now, None));
@@ -286,6 +287,11 @@ impl JwksCache {
         let result = match fetched {
             Ok(set) => {
                 let set = Arc::new(set);
+                log::debug!(
+                    "key set {}: fetched in {:?}",
+                    shown_url(url),
+                    started.elapsed()
+                );
                 entry.set = Some((Arc::clone(&set), started));
                 set.select(selector).cloned()
             }
@@ -297,9 +303,17 @@ impl JwksCache {
                     Some((set, at))
                         if started.duration_since(*at) < policy.ttl + policy.max_stale =>
                     {
+                        log::warn!(
+                            "key set {}: refresh failed ({err}); using the set fetched {:?} ago",
+                            shown_url(url),
+                            started.duration_since(*at)
+                        );
                         set.select(selector).cloned().map_err(|_| err)
                     }
-                    _ => Err(err),
+                    _ => {
+                        log::debug!("key set {}: fetch failed ({err})", shown_url(url));
+                        Err(err)
+                    }
                 }
             }
         };
@@ -307,6 +321,11 @@ impl JwksCache {
         drop(guard);
         result
     }
+}
+
+/// The URL part of a cache key (`"<url> <policy>"`), for log lines.
+fn shown_url(key: &str) -> &str {
+    key.split(' ').next().unwrap_or(key)
 }
 
 /// What a lookup does next, given the entry's state. Pure, so the rules read in one place.

@@ -113,6 +113,12 @@ impl JwtValidator {
             }
             None => None,
         };
+        if options.key_policy.any_odd_exponent {
+            log::warn!("JWT validator: dangerous_allow_any_odd_exponent is on (RSA e other than 65537 accepted)");
+        }
+        if options.allow_missing_kid_if_single_key {
+            log::warn!("JWT validator: dangerous_allow_missing_kid_if_single_key is on (tokens without kid accepted)");
+        }
         let issuers = options
             .trusted_issuers
             .iter()
