@@ -99,6 +99,7 @@ pub mod secret;
 pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod time;
 pub mod token;
 
 pub use api::{AuthorizeResponse, BearerToken, GatewayInfo, PaginatedResponse};

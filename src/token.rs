@@ -27,8 +27,6 @@
 //! mock-keyring bug lost tokens exactly that way). Use `TokenStore::new(MemoryStorage::new())`
 //! when memory is what you want.
 
-pub(crate) mod rfc3339;
-
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -96,7 +94,7 @@ impl MachineToken {
             gateway_id: gateway_id.into(),
             gateway_code: gateway_code.into(),
             abilities,
-            issued_at: Some(rfc3339::format(rfc3339::now())),
+            issued_at: Some(crate::time::format(crate::time::now())),
         }
     }
 
@@ -108,7 +106,7 @@ impl MachineToken {
 
     /// `expires_at` as seconds since the Unix epoch; `None` when it is not RFC 3339.
     pub fn expires_at_unix(&self) -> Option<i64> {
-        rfc3339::parse(&self.expires_at).map(|(secs, _)| secs)
+        crate::time::parse(&self.expires_at).map(|(secs, _)| secs)
     }
 
     /// True when the expiry has passed — or cannot be parsed (fail closed, as upstream).
@@ -125,14 +123,14 @@ impl MachineToken {
     /// True when the token expires less than `window` from now (or already has, or the
     /// expiry cannot be parsed). Compared in whole seconds.
     pub fn expires_within(&self, window: Duration) -> bool {
-        self.expires_within_at(window, rfc3339::now().0)
+        self.expires_within_at(window, crate::time::now().0)
     }
 
     /// [`expires_within`](Self::expires_within) against an explicit clock (`now` in Unix
     /// seconds), for tests and for callers with their own clock.
     pub fn expires_within_at(&self, window: Duration, now: i64) -> bool {
         let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
-        match rfc3339::parse(&self.expires_at) {
+        match crate::time::parse(&self.expires_at) {
             Some((expiry, _)) => expiry < now.saturating_add(window),
             None => true,
         }
@@ -191,7 +189,7 @@ impl UserToken {
     pub fn expires_within(&self, window: Duration) -> bool {
         let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
         self.expires_at
-            .is_some_and(|expiry| expiry < rfc3339::now().0.saturating_add(window))
+            .is_some_and(|expiry| expiry < crate::time::now().0.saturating_add(window))
     }
 }
 
@@ -310,7 +308,7 @@ impl TokenStore {
         // Older readers require issued_at; record when it was provisioned.
         token
             .issued_at
-            .get_or_insert_with(|| rfc3339::format(rfc3339::now()));
+            .get_or_insert_with(|| crate::time::format(crate::time::now()));
         self.save(&token)?;
         Ok(token)
     }
@@ -356,7 +354,7 @@ mod tests {
     fn new_sets_issued_at_as_rfc3339_utc() {
         let issued = token("2999-01-01T00:00:00Z").issued_at.unwrap();
         assert!(issued.ends_with("+00:00"), "{issued}");
-        assert!(rfc3339::parse(&issued).is_some());
+        assert!(crate::time::parse(&issued).is_some());
     }
 
     #[test]

@@ -309,8 +309,8 @@ impl RunbeamClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let retry_after = header("retry-after")
-            .and_then(|v| retry::parse_retry_after(&v, crate::token::rfc3339::now().0));
+        let retry_after =
+            header("retry-after").and_then(|v| retry::parse_retry_after(&v, crate::time::now().0));
         let location = header("location");
         let status = response.status().as_u16();
         let body = response

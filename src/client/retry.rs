@@ -111,7 +111,7 @@ fn parse_http_date(value: &str) -> Option<i64> {
         return None;
     }
     // The RFC 3339 parser checks digits, ranges and the calendar.
-    crate::token::rfc3339::parse(&format!("{year}-{month:02}-{day}T{time}Z")).map(|(s, _)| s)
+    crate::time::parse(&format!("{year}-{month:02}-{day}T{time}Z")).map(|(s, _)| s)
 }
 
 #[cfg(test)]

@@ -1,7 +1,5 @@
 //! [`JwtClaims`] and the claim checks, with the clock passed in (pure).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -73,7 +71,7 @@ impl JwtClaims {
 
     /// True when `exp` is before the current time (no leeway).
     pub fn is_expired(&self) -> bool {
-        self.exp < i64::try_from(unix_now()).unwrap_or(i64::MAX)
+        self.exp < i64::try_from(crate::time::unix_now()).unwrap_or(i64::MAX)
     }
 
     /// Any claim by name, typed ones included (`claim("sub")`, `claim("scope")`).
@@ -85,13 +83,6 @@ impl JwtClaims {
             _ => self.extra.get(name).cloned(),
         }
     }
-}
-
-/// Seconds since the Unix epoch (0 if the system clock is before it).
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// The checks applied to verified claims.

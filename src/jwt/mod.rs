@@ -46,7 +46,7 @@ mod json;
 mod jwks;
 mod options;
 mod rs256;
-mod token;
+mod unverified;
 mod validator;
 mod verified;
 
@@ -55,7 +55,7 @@ pub use error::JwtError;
 pub use jwks::{parse_jwks, parse_jwks_with_policy, JwkSet, MAX_JWKS_KEYS};
 pub use options::JwtValidationOptions;
 pub use rs256::{KeyPolicy, VerifyingKey, DEFAULT_MAX_KEY_BITS, MAX_KEY_BITS_LIMIT, MIN_KEY_BITS};
-pub use token::{UnverifiedToken, DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT};
+pub use unverified::{UnverifiedToken, DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT};
 pub use validator::{
     extract_bearer_token, validate_jwt_token, validate_jwt_token_with_options, JwtValidator,
 };

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::rs256::{KeyPolicy, DEFAULT_MAX_KEY_BITS};
-use super::token::{DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT};
+use super::unverified::{DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT};
 use super::verified::MAX_CACHED_TOKENS_LIMIT;
 
 /// Largest leeway any option allows, in seconds.

@@ -3,13 +3,13 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use super::claims::{check_claims, recheck_times, unix_now, ClaimRules, JwtClaims};
+use super::claims::{check_claims, recheck_times, ClaimRules, JwtClaims};
 use super::error::{escape_untrusted, JwtError};
 use super::fetch::{fetch_jwks, FetchAgents, FETCH_TIMEOUTS};
 use super::jwks::{CachePolicy, JwksCache, KeySelector};
 use super::options::JwtValidationOptions;
 use super::rs256::{KeyPolicy, VerifyingKey};
-use super::token::{normalize_typ, UnverifiedToken};
+use super::unverified::{normalize_typ, UnverifiedToken};
 use super::verified::{Verified, VerifiedTokens};
 use crate::error::{ConfigError, RunbeamError};
 use crate::origin::{parse_url, Origin};
@@ -151,7 +151,7 @@ impl JwtValidator {
     /// # Errors
     /// [`RunbeamError::Jwt`] saying why the token was rejected (see [`JwtError`]).
     pub fn validate(&self, token: &str) -> Result<JwtClaims, RunbeamError> {
-        self.validate_at(token, unix_now())
+        self.validate_at(token, crate::time::unix_now())
     }
 
     /// Validates `token` as if the time were `now_unix` (seconds since the Unix epoch); for

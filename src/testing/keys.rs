@@ -2,7 +2,6 @@
 //! timestamps and random tokens.
 
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -75,56 +74,11 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 pub(crate) fn random_hex(n: usize) -> String {
     let mut buf = vec![0u8; n];
     if getrandom::fill(&mut buf).is_err() {
-        let t = now_unix_nanos().to_le_bytes();
+        let (secs, nanos) = crate::time::now();
+        let t = (i128::from(secs) * 1_000_000_000 + i128::from(nanos)).to_le_bytes();
         for (i, b) in buf.iter_mut().enumerate() {
             *b = t[i % t.len()] ^ (i as u8);
         }
     }
     hex(&buf)
-}
-
-fn now_unix_nanos() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default()
-}
-
-/// Seconds since the Unix epoch.
-pub(crate) fn now_unix() -> u64 {
-    (now_unix_nanos() / 1_000_000_000) as u64
-}
-
-/// Formats Unix seconds as RFC 3339 UTC (`2026-01-02T03:04:05Z`).
-pub(crate) fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm), valid for all dates after 1970.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_formats_known_instants() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_767_225_599), "2025-12-31T23:59:59Z");
-    }
 }

@@ -47,7 +47,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::identity::{TeamInfo, UserInfo};
-use keys::{now_unix, random_hex, Keys};
+use crate::time;
+use keys::{random_hex, Keys};
 use routes::{Incoming, Login, State};
 
 /// One request as the fake server received it.
@@ -256,7 +257,7 @@ impl FakeRunbeam {
     /// `aud` = `"runbeam-cli"`, `iat`, `nbf`, `exp`, `user {id, email, name}`,
     /// `team {id, name}`; header `alg` RS256, `typ` JWT, `kid`.
     pub fn mint_user_jwt(&self, user: &UserInfo, team: &TeamInfo, ttl: Duration) -> String {
-        let now = now_unix();
+        let now = time::unix_now();
         let claims = json!({
             "iss": format!("{}/api/cli/check-login/{}", self.shared.origin, random_hex(8)),
             "sub": user.id,
@@ -316,7 +317,7 @@ impl FakeRunbeam {
         let mut state = lock(&self.shared.state);
         let id = state.new_id();
         let mut change = json!({"id": id, "type": "change", "gateway_id": gateway_id,
-                                "status": "pending", "created_at": keys::rfc3339(now_unix())});
+                                "status": "pending", "created_at": time::format_seconds(time::unix_now())});
         if let (Some(c), Value::Object(extra)) = (change.as_object_mut(), fields) {
             c.extend(extra);
         }

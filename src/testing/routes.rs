@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
 
-use super::keys::{now_unix, random_hex, rfc3339, Keys};
+use super::keys::{random_hex, Keys};
+use crate::time;
 
 /// Seconds a machine token lives (30 days), as Runbeam issues them.
 pub(crate) const MACHINE_TOKEN_TTL: u64 = 2_592_000;
@@ -91,7 +92,7 @@ impl State {
     pub(crate) fn insert(&mut self, plural: &str, mut value: Value) -> Option<String> {
         let (plural, kind, _) = *FAMILIES.iter().find(|f| f.0 == plural)?;
         let id = self.new_id();
-        let now = rfc3339(now_unix());
+        let now = time::format_seconds(time::unix_now());
         if let Some(obj) = value.as_object_mut() {
             obj.insert("id".into(), json!(id));
             obj.insert("type".into(), json!(kind));
@@ -211,7 +212,7 @@ impl State {
             json!({
                 "machine_token": machine_token,
                 "expires_in": MACHINE_TOKEN_TTL as f64,
-                "expires_at": rfc3339(now_unix() + MACHINE_TOKEN_TTL),
+                "expires_at": time::format_seconds(time::unix_now() + MACHINE_TOKEN_TTL),
                 "gateway": {"id": gateway["id"], "code": code, "name": gateway["name"],
                             "authorized_by": {"id": "user-1", "name": "Fake User", "email": "user@example.test"}},
                 "abilities": ["harmony:send", "harmony:receive"],
@@ -245,7 +246,7 @@ impl State {
             match self.changes.get_mut(id) {
                 Some(change) => {
                     change["status"] = json!("acknowledged");
-                    change["acknowledged_at"] = json!(rfc3339(now_unix()));
+                    change["acknowledged_at"] = json!(time::format_seconds(time::unix_now()));
                     acknowledged.push(id.to_string());
                 }
                 None => failed.push(id.to_string()),
@@ -263,7 +264,7 @@ impl State {
             return message(404, "No query results for model [Change].");
         };
         change["status"] = json!(outcome);
-        change[format!("{outcome}_at")] = json!(rfc3339(now_unix()));
+        change[format!("{outcome}_at")] = json!(time::format_seconds(time::unix_now()));
         if let Some(error) = error {
             change["error_message"] = json!(error);
             change["error_details"] = body.get("details").cloned().unwrap_or(Value::Null);
@@ -320,7 +321,10 @@ impl State {
                 };
                 if let (Some(cur), Value::Object(new)) = (current.as_object_mut(), fields) {
                     cur.extend(new);
-                    cur.insert("updated_at".into(), json!(rfc3339(now_unix())));
+                    cur.insert(
+                        "updated_at".into(),
+                        json!(time::format_seconds(time::unix_now())),
+                    );
                 }
                 reply(200, json!({"data": current}))
             }

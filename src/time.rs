@@ -1,4 +1,5 @@
-//! RFC 3339 timestamps, parsed and formatted by hand (no date crate for two functions).
+//! The one clock and the one date format of the crate: every read of the system clock, and
+//! RFC 3339 timestamps parsed and formatted by hand (no date crate for three functions).
 //! Civil-date arithmetic follows the well-known days-from-civil algorithm (proleptic
 //! Gregorian calendar, March-based years so the leap day is last).
 
@@ -85,6 +86,14 @@ pub(crate) fn format((secs, nanos): Instant) -> String {
     )
 }
 
+/// Formats whole Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`, the shape the Runbeam API sends.
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn format_seconds(secs: u64) -> String {
+    let full = format((i64::try_from(secs).unwrap_or(i64::MAX), 0));
+    // `format` writes `YYYY-MM-DDTHH:MM:SS.000000000+00:00`; keep the first 19 characters.
+    format!("{}Z", &full[..19])
+}
+
 /// Now, as an [`Instant`]. A clock before 1970 counts as 1970.
 pub(crate) fn now() -> Instant {
     let since = std::time::SystemTime::now()
@@ -94,6 +103,11 @@ pub(crate) fn now() -> Instant {
         i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
         since.subsec_nanos(),
     )
+}
+
+/// Now, in whole seconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn unix_now() -> u64 {
+    u64::try_from(now().0).unwrap_or(0)
 }
 
 fn is_leap(year: u32) -> bool {
@@ -196,6 +210,17 @@ mod tests {
         assert_eq!(
             format((1_762_152_001, 5)),
             "2025-11-03T06:40:01.000000005+00:00"
+        );
+    }
+
+    #[test]
+    fn whole_seconds_format_in_the_api_shape() {
+        assert_eq!(format_seconds(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_seconds(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(format_seconds(1_767_225_599), "2025-12-31T23:59:59Z");
+        assert_eq!(
+            parse(&format_seconds(4_102_444_800)),
+            Some((4_102_444_800, 0))
         );
     }
 }
