@@ -57,6 +57,15 @@ pub enum ConfigError {
     /// A URL given to the SDK is not usable (wrong scheme, no host, credentials in it, ...).
     #[error("invalid URL")]
     InvalidUrl(#[from] crate::origin::OriginError),
+    /// An argument of a checked constructor (e.g.
+    /// [`MachineToken::try_new`](crate::MachineToken::try_new)) is unusable.
+    #[error("invalid {field}: {reason}")]
+    InvalidField {
+        /// The argument's name, e.g. `expires_at`.
+        field: &'static str,
+        /// Why it was refused (never the value).
+        reason: &'static str,
+    },
     /// A builder option is out of its allowed range or conflicts with another.
     #[error("invalid option {option}: {reason}")]
     InvalidOption {

@@ -81,6 +81,10 @@ impl TokenSlot for MachineToken {
 impl MachineToken {
     /// A machine token issued now (sets `issued_at`). Arguments match the fields of the API
     /// client's `AuthorizeResponse`.
+    ///
+    /// Nothing is checked: five positional strings are easy to swap, and a token whose
+    /// `expires_at` is not RFC 3339 counts as expired. Prefer
+    /// `MachineToken::from(authorize_response)`, or [`try_new`](Self::try_new), which checks.
     pub fn new(
         machine_token: impl Into<Secret<String>>,
         expires_at: impl Into<String>,
@@ -96,6 +100,45 @@ impl MachineToken {
             abilities,
             issued_at: Some(crate::time::format(crate::time::now())),
         }
+    }
+
+    /// As [`new`](Self::new), checking the arguments first: the token is non-empty with no
+    /// whitespace, `expires_at` is RFC 3339, and the gateway id is non-empty.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidField`] naming the argument and why (never its value).
+    pub fn try_new(
+        machine_token: impl Into<Secret<String>>,
+        expires_at: impl Into<String>,
+        gateway_id: impl Into<String>,
+        gateway_code: impl Into<String>,
+        abilities: Vec<String>,
+    ) -> Result<Self, RunbeamError> {
+        let token = Self::new(
+            machine_token,
+            expires_at,
+            gateway_id,
+            gateway_code,
+            abilities,
+        );
+        let invalid = |field, reason| Err(ConfigError::InvalidField { field, reason }.into());
+        let secret = token.machine_token.expose();
+        if secret.is_empty() || secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return invalid("machine_token", "empty, or contains whitespace");
+        }
+        if crate::time::parse(secret).is_some() {
+            return invalid(
+                "machine_token",
+                "is a timestamp: are the token and expires_at swapped?",
+            );
+        }
+        if token.expires_at_unix().is_none() {
+            return invalid("expires_at", "not an RFC 3339 timestamp");
+        }
+        if token.gateway_id.is_empty() {
+            return invalid("gateway_id", "empty");
+        }
+        Ok(token)
     }
 
     /// Parses a token from JSON such as `RUNBEAM_MACHINE_TOKEN` (`issued_at` optional). The
@@ -326,6 +369,39 @@ mod tests {
             "code-1",
             vec![],
         )
+    }
+
+    #[test]
+    fn try_new_catches_swapped_and_malformed_arguments_without_quoting_them() {
+        let field = |r: Result<MachineToken, RunbeamError>| match r {
+            Err(RunbeamError::Config(ConfigError::InvalidField { field, .. })) => field,
+            other => panic!("{other:?}"),
+        };
+        let ok = MachineToken::try_new(
+            "tok-1".to_string(),
+            "2030-01-01T00:00:00Z",
+            "gw",
+            "c",
+            vec![],
+        );
+        assert_eq!(ok.unwrap().gateway_id, "gw");
+        let swapped = MachineToken::try_new(
+            "2030-01-01T00:00:00Z".to_string(),
+            "tok-1",
+            "gw",
+            "c",
+            vec![],
+        );
+        assert_eq!(field(swapped), "machine_token");
+        let bad_expiry = MachineToken::try_new("tok-1".to_string(), "tomorrow", "gw", "c", vec![]);
+        assert_eq!(field(bad_expiry), "expires_at");
+        let no_gateway =
+            MachineToken::try_new("tok-1".to_string(), "2030-01-01T00:00:00Z", "", "c", vec![]);
+        assert_eq!(field(no_gateway), "gateway_id");
+        let spaced =
+            MachineToken::try_new("a b".to_string(), "2030-01-01T00:00:00Z", "g", "c", vec![]);
+        let err = spaced.unwrap_err();
+        assert!(!err.to_string().contains("a b"), "{err}");
     }
 
     #[test]
