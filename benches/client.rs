@@ -10,8 +10,8 @@ mod common;
 
 use std::time::Duration;
 
-use runbeam_sdk::testing::FakeRunbeam;
-use runbeam_sdk::RunbeamClient;
+use runbeam_sdk_blocking::testing::FakeRunbeam;
+use runbeam_sdk_blocking::RunbeamClient;
 
 const CALLS: u32 = 1_000;
 /// Alternating measurement pairs.

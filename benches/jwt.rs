@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use common::{per_call, report};
 use jwt_helpers::{claims, jwks, JwksServer, Signer, NOW, TRUSTED};
-use runbeam_sdk::jwt::{parse_jwks, UnverifiedToken};
-use runbeam_sdk::{JwtValidationOptions, JwtValidator};
+use runbeam_sdk_blocking::jwt::{parse_jwks, UnverifiedToken};
+use runbeam_sdk_blocking::{JwtValidationOptions, JwtValidator};
 use serde_json::json;
 use sha2::Sha256;
 

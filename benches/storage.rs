@@ -11,7 +11,7 @@ mod common;
 
 use std::hint::black_box;
 
-use runbeam_sdk::{EncryptionKey, MachineToken, MemoryStorage, StoreConfig, TokenStore};
+use runbeam_sdk_blocking::{EncryptionKey, MachineToken, MemoryStorage, StoreConfig, TokenStore};
 
 fn token() -> MachineToken {
     MachineToken::new(
@@ -54,9 +54,9 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 
     #[cfg(feature = "keyring")]
-    if runbeam_sdk::storage::keyring_available() {
+    if runbeam_sdk_blocking::storage::keyring_available() {
         let ring = TokenStore::new(
-            runbeam_sdk::KeyringStorage::new(&format!("bench-{}", std::process::id()))
+            runbeam_sdk_blocking::KeyringStorage::new(&format!("bench-{}", std::process::id()))
                 .expect("keyring"),
         );
         let ring_rt = common::per_call(20, || round_trip(&ring, &t));

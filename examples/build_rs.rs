@@ -10,8 +10,8 @@
 
 use std::time::Duration;
 
-use runbeam_sdk::testing::{FakeRunbeam, Scripted};
-use runbeam_sdk::{RetryPolicy, RunbeamClient};
+use runbeam_sdk_blocking::testing::{FakeRunbeam, Scripted};
+use runbeam_sdk_blocking::{RetryPolicy, RunbeamClient};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = FakeRunbeam::start()?;

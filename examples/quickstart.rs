@@ -16,8 +16,8 @@
 
 use std::time::Duration;
 
-use runbeam_sdk::testing::FakeRunbeam;
-use runbeam_sdk::{
+use runbeam_sdk_blocking::testing::FakeRunbeam;
+use runbeam_sdk_blocking::{
     load_token, save_token, validate_jwt_token, MachineToken, RunbeamClient, StoreConfig, TeamInfo,
     UserInfo,
 };

@@ -7,9 +7,9 @@
 //! Against the real service, replace the fake server with `RunbeamClient::new(url)` and a token
 //! from your Runbeam account settings.
 
-use runbeam_sdk::api::{GatewayRequest, TokenKind};
-use runbeam_sdk::testing::FakeRunbeam;
-use runbeam_sdk::{BearerToken, RunbeamClient};
+use runbeam_sdk_blocking::api::{GatewayRequest, TokenKind};
+use runbeam_sdk_blocking::testing::FakeRunbeam;
+use runbeam_sdk_blocking::{BearerToken, RunbeamClient};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = FakeRunbeam::start()?;
@@ -51,7 +51,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", deleted.message.unwrap_or_default());
 
     match client.get_gateway(token.expose(), &id) {
-        Err(runbeam_sdk::RunbeamError::Api(e)) if e.is_not_found() => println!("gone: {e}"),
+        Err(runbeam_sdk_blocking::RunbeamError::Api(e)) if e.is_not_found() => {
+            println!("gone: {e}")
+        }
         other => println!("unexpected: {other:?}"),
     }
     Ok(())

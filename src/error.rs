@@ -4,7 +4,7 @@
 //! failed, so callers match on the kind, never on text:
 //!
 //! ```
-//! use runbeam_sdk::{JwtError, RunbeamError};
+//! use runbeam_sdk_blocking::{JwtError, RunbeamError};
 //!
 //! fn describe(err: &RunbeamError) -> &'static str {
 //!     match err {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 /// `User-Agent` sent on every request.
-pub(crate) const USER_AGENT: &str = concat!("runbeam-sdk/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("runbeam-sdk-blocking/", env!("CARGO_PKG_VERSION"));
 
 /// Connection timeouts of an agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

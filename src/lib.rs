@@ -1,4 +1,4 @@
-//! # runbeam-sdk
+//! # runbeam-sdk-blocking
 //!
 //! A blocking Rust SDK for the Runbeam Cloud API: an API client on `ureq`, an RS256 JWT
 //! verifier with a JWKS cache, and secure token storage (OS keyring or age-encrypted files).
@@ -9,7 +9,7 @@
 //! Validate a user's JWT, authorize a gateway, keep its machine token safe:
 //!
 //! ```no_run
-//! use runbeam_sdk::{load_token, save_token, validate_jwt_token, MachineToken, RunbeamClient};
+//! use runbeam_sdk_blocking::{load_token, save_token, validate_jwt_token, MachineToken, RunbeamClient};
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let user_token = "eyJhbGci...";

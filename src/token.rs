@@ -7,9 +7,9 @@
 //! home).
 //!
 //! ```no_run
-//! use runbeam_sdk::{clear_token, load_token, save_token, MachineToken};
+//! use runbeam_sdk_blocking::{clear_token, load_token, save_token, MachineToken};
 //!
-//! # fn main() -> Result<(), runbeam_sdk::RunbeamError> {
+//! # fn main() -> Result<(), runbeam_sdk_blocking::RunbeamError> {
 //! let token = MachineToken::new(
 //!     "…".to_string(), "2030-01-01T00:00:00Z", "01J…", "gateway-123", vec![],
 //! );

@@ -9,13 +9,13 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::client::{assert_sent, client, path_matches, server};
-use runbeam_sdk::api::{
+use runbeam_sdk_blocking::api::{
     ApiError, AuthenticationRequest, BackendRequest, EndpointRequest, GatewayRequest, LoginState,
     MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest, ServiceRequest,
     TransformRequest, OPERATIONS,
 };
-use runbeam_sdk::testing::{FakeRunbeam, Scripted};
-use runbeam_sdk::{
+use runbeam_sdk_blocking::testing::{FakeRunbeam, Scripted};
+use runbeam_sdk_blocking::{
     ConfigError, MachineToken, RetryPolicy, RunbeamClient, RunbeamError, TeamInfo, UserInfo,
 };
 use serde_json::{json, Value};
@@ -1217,7 +1217,7 @@ impl log::Log for Capture {
     /// This crate's records only: ureq logs request URLs at debug and raw bytes at trace
     /// (the README says to keep it quieter in production).
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.target().starts_with("runbeam_sdk")
+        metadata.target().starts_with("runbeam_sdk_blocking")
     }
     fn log(&self, record: &log::Record<'_>) {
         if !self.enabled(record.metadata()) {
@@ -1246,8 +1246,8 @@ fn logs_of_a_whole_flow_tell_what_happened_and_never_a_secret() {
         .token
         .expose()
         .clone();
-    let validator = runbeam_sdk::JwtValidator::new(
-        runbeam_sdk::JwtValidationOptions::new().with_jwks_uri(server.jwks_url()),
+    let validator = runbeam_sdk_blocking::JwtValidator::new(
+        runbeam_sdk_blocking::JwtValidationOptions::new().with_jwks_uri(server.jwks_url()),
     )
     .unwrap();
     validator.validate(&jwt).unwrap();
@@ -1263,7 +1263,7 @@ fn logs_of_a_whole_flow_tell_what_happened_and_never_a_secret() {
         Scripted::status(401, format!(r#"{{"message":"bad {sanctum}"}}"#)),
     );
     client.list_gateways(sanctum).unwrap_err();
-    let store = runbeam_sdk::TokenStore::new(runbeam_sdk::MemoryStorage::new());
+    let store = runbeam_sdk_blocking::TokenStore::new(runbeam_sdk_blocking::MemoryStorage::new());
     store.save(&MachineToken::from(authorized)).unwrap();
     store.load::<MachineToken>().unwrap().unwrap();
 

@@ -7,10 +7,10 @@
 
 use std::path::PathBuf;
 
-use runbeam_sdk::api::ErrorBody;
-use runbeam_sdk::client::normalize_base_url;
-use runbeam_sdk::jwt::{parse_jwks, UnverifiedToken};
-use runbeam_sdk::{MachineToken, StorageError};
+use runbeam_sdk_blocking::api::ErrorBody;
+use runbeam_sdk_blocking::client::normalize_base_url;
+use runbeam_sdk_blocking::jwt::{parse_jwks, UnverifiedToken};
+use runbeam_sdk_blocking::{MachineToken, StorageError};
 
 /// Every seed of one target as (file name, bytes), sorted by name.
 fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {

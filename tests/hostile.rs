@@ -9,8 +9,8 @@ use std::error::Error as _;
 use std::time::{Duration, Instant};
 
 use common::hostile::{json, page_of, Hostile, Reply};
-use runbeam_sdk::api::{ApiError, GatewayRequest, DEFAULT_MAX_PAGES};
-use runbeam_sdk::{RetryPolicy, RunbeamClient, RunbeamError};
+use runbeam_sdk_blocking::api::{ApiError, GatewayRequest, DEFAULT_MAX_PAGES};
+use runbeam_sdk_blocking::{RetryPolicy, RunbeamClient, RunbeamError};
 
 /// A Sanctum token; servers below echo it, or its secret half, back.
 const TOKEN: &str = "7|Zq3xV9sSecretHalfOfASanctumToken0123456789";
@@ -523,7 +523,7 @@ fn an_unknown_host_is_a_connect_error() {
 #[test]
 fn a_hostile_key_set_server_gets_a_short_typed_error_and_never_a_panic() {
     use common::jwt::{claims, Signer};
-    use runbeam_sdk::{JwtError, JwtValidationOptions, JwtValidator};
+    use runbeam_sdk_blocking::{JwtError, JwtValidationOptions, JwtValidator};
 
     let junk = "x".repeat(256 * 1024);
     let replies = [

@@ -10,10 +10,10 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::jwt::*;
-use runbeam_sdk::jwt::{
+use runbeam_sdk_blocking::jwt::{
     parse_jwks, JwtError, KeyPolicy, UnverifiedToken, VerifyingKey, MAX_CACHED_TOKEN_BYTES,
 };
-use runbeam_sdk::{
+use runbeam_sdk_blocking::{
     validate_jwt_token, ConfigError, JwtClaims, JwtValidationOptions, JwtValidator, RunbeamError,
 };
 use serde_json::{json, Value};
@@ -1380,16 +1380,17 @@ fn validate_jwt_token_with_options_uses_the_given_trust() {
         .unwrap()
         .as_secs();
     let token = signer.token(&claims_with(json!({"iat": now, "exp": now + 600})));
-    let claims = runbeam_sdk::validate_jwt_token_with_options(&token, &options(&server)).unwrap();
+    let claims =
+        runbeam_sdk_blocking::validate_jwt_token_with_options(&token, &options(&server)).unwrap();
     assert_eq!(claims.sub, "user-1");
     assert!(!claims.is_expired());
     assert!(matches!(
-        runbeam_sdk::validate_jwt_token_with_options(&token, &JwtValidationOptions::new()),
+        runbeam_sdk_blocking::validate_jwt_token_with_options(&token, &JwtValidationOptions::new()),
         Err(RunbeamError::Config(ConfigError::InvalidOption { .. }))
     ));
     let strict = options(&server).with_audience(vec!["runbeam-api".into()]);
     assert!(matches!(
-        rejection(runbeam_sdk::validate_jwt_token_with_options(
+        rejection(runbeam_sdk_blocking::validate_jwt_token_with_options(
             &token, &strict
         )),
         JwtError::MissingClaim(_)

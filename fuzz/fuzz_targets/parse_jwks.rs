@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = runbeam_sdk::jwt::parse_jwks(data);
+    let _ = runbeam_sdk_blocking::jwt::parse_jwks(data);
 });

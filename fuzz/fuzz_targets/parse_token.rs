@@ -5,6 +5,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = runbeam_sdk::jwt::UnverifiedToken::parse(text);
+        let _ = runbeam_sdk_blocking::jwt::UnverifiedToken::parse(text);
     }
 });

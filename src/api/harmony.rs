@@ -117,9 +117,9 @@ impl RunbeamClient {
     /// authorization *is* the renewal. Nothing is stored — save the result yourself:
     ///
     /// ```no_run
-    /// use runbeam_sdk::{load_token, save_token, MachineToken, RunbeamClient};
+    /// use runbeam_sdk_blocking::{load_token, save_token, MachineToken, RunbeamClient};
     ///
-    /// # fn main() -> Result<(), runbeam_sdk::RunbeamError> {
+    /// # fn main() -> Result<(), runbeam_sdk_blocking::RunbeamError> {
     /// let client = RunbeamClient::new("https://api.runbeam.io");
     /// if let Some(current) = load_token::<MachineToken>("my-gateway")? {
     ///     if current.needs_renewal() {

@@ -24,14 +24,14 @@ use crate::RunbeamError;
 /// A blocking client for the Runbeam Cloud API.
 ///
 /// ```no_run
-/// use runbeam_sdk::RunbeamClient;
+/// use runbeam_sdk_blocking::RunbeamClient;
 ///
 /// let client = RunbeamClient::new("https://runbeam.io");
 /// let gateways = client.list_gateways("12|sanctum-token")?;
 /// for gateway in gateways.data {
 ///     println!("{:?}", gateway.code);
 /// }
-/// # Ok::<(), runbeam_sdk::RunbeamError>(())
+/// # Ok::<(), runbeam_sdk_blocking::RunbeamError>(())
 /// ```
 ///
 /// Every method blocks the calling thread, takes the bearer token first (a user JWT, a

@@ -4,9 +4,9 @@
 //! issuers or a JWKS URI, and keys are only ever fetched from configured places.
 //!
 //! ```no_run
-//! use runbeam_sdk::{JwtValidationOptions, JwtValidator};
+//! use runbeam_sdk_blocking::{JwtValidationOptions, JwtValidator};
 //!
-//! # fn main() -> Result<(), runbeam_sdk::RunbeamError> {
+//! # fn main() -> Result<(), runbeam_sdk_blocking::RunbeamError> {
 //! let validator = JwtValidator::new(
 //!     JwtValidationOptions::new().with_trusted_issuers(vec!["https://api.runbeam.io".into()]),
 //! )?;

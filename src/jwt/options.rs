@@ -16,7 +16,7 @@ const MIN_COOLDOWN_SECONDS: u64 = 5;
 /// [`Default`].
 ///
 /// ```
-/// use runbeam_sdk::JwtValidationOptions;
+/// use runbeam_sdk_blocking::JwtValidationOptions;
 ///
 /// let options = JwtValidationOptions::new()
 ///     .with_trusted_issuers(vec!["https://api.runbeam.io".into()])

@@ -20,8 +20,8 @@
 //! gets 401.
 //!
 //! ```
-//! use runbeam_sdk::testing::FakeRunbeam;
-//! use runbeam_sdk::RunbeamClient;
+//! use runbeam_sdk_blocking::testing::FakeRunbeam;
+//! use runbeam_sdk_blocking::RunbeamClient;
 //!
 //! let server = FakeRunbeam::start()?;
 //! let client = RunbeamClient::new(server.url());

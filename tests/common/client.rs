@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use runbeam_sdk::testing::{FakeRunbeam, LoggedRequest};
-use runbeam_sdk::RunbeamClient;
+use runbeam_sdk_blocking::testing::{FakeRunbeam, LoggedRequest};
+use runbeam_sdk_blocking::RunbeamClient;
 
 /// A fresh fake server.
 pub fn server() -> FakeRunbeam {
@@ -23,7 +23,7 @@ pub fn client(server: &FakeRunbeam) -> RunbeamClient {
 pub fn assert_sent(req: &LoggedRequest, method: &str, path: &str, token: Option<&str>) {
     assert_eq!((req.method.as_str(), req.path.as_str()), (method, path));
     assert_eq!(req.header("accept"), Some("application/json"), "{path}");
-    let ua = concat!("runbeam-sdk/", env!("CARGO_PKG_VERSION"));
+    let ua = concat!("runbeam-sdk-blocking/", env!("CARGO_PKG_VERSION"));
     assert_eq!(req.header("user-agent"), Some(ua), "{path}");
     match token {
         Some(t) => assert_eq!(

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use runbeam_sdk::{EncryptedFileStorage, EncryptionKey, MachineToken, StoreConfig, TokenStore};
+use runbeam_sdk_blocking::{
+    EncryptedFileStorage, EncryptionKey, MachineToken, StoreConfig, TokenStore,
+};
 
 /// A fresh temp dir standing in for the home `~/.runbeam` directory.
 pub fn temp_base() -> tempfile::TempDir {
