@@ -426,6 +426,7 @@ fn an_age_keygen_style_key_file_is_accepted() {
         k.to_age_secret().expose()
     );
     fs::write(base.path().join("inst/encryption.key"), keygen).unwrap();
+    make_private(&base.path().join("inst/encryption.key")); // a key others can read is refused
     file_store(base.path(), "inst")
         .save(&machine_token("1"))
         .unwrap();
