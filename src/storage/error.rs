@@ -186,11 +186,12 @@ fn insecure_message(path: &std::path::Path, why: &Insecurity) -> String {
             "{path} is owned by uid {owner}, not by this process's uid {expected}: if it is \
              yours, run `chown {expected} {path}`; otherwise move it away"
         ),
-        Insecurity::WritableByOthers { mode } => {
-            format!("{path} is writable by other users (mode {mode:03o}): run `chmod 700 {path}`")
-        }
+        Insecurity::WritableByOthers { mode } => format!(
+            "{path} is writable by other users (mode {mode:04o}): run \
+             `chmod 700 {path}`"
+        ),
         Insecurity::KeyExposed { mode } => format!(
-            "key file {path} is accessible to other users (mode {mode:03o}): run \
+            "key file {path} is accessible to other users (mode {mode:04o}): run \
              `chmod 600 {path}`, and replace the key if someone may have read it"
         ),
         Insecurity::Link => {
