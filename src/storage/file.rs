@@ -43,7 +43,8 @@ const KEY_FILE: &str = "encryption.key";
 /// path and the `chmod`/`chown` that fixes it, and nothing is read or written. Parents of
 /// the base directory are not judged (a 0755 home is fine). A symlinked directory is judged
 /// by what it points to; a link in place of a token, key, lock or temp file is never
-/// followed (`O_NOFOLLOW`, and the opened file must be the one at the path) and is refused.
+/// followed (`O_NOFOLLOW`; on Unix targets without it, the opened file must be the one at
+/// the path) and is refused.
 /// Directories are created 0700 and files 0600.
 ///
 /// On Windows `std` reads neither owners nor ACLs: the files inherit the ACL of the
