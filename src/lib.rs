@@ -56,7 +56,8 @@
 //! [`save_token`], [`load_token`] and [`clear_token`] keep a [`MachineToken`] (slot `auth`) or a
 //! [`UserToken`] (slot `user_auth`) per instance id, in the OS keyring when one answers a real
 //! round trip, otherwise in age-encrypted files under `~/.runbeam/<instance>/` (0600 files,
-//! atomic writes). [`StoreConfig`] and [`TokenStore`] give explicit control; every backend
+//! atomic writes, directories and key file refused when another user owns or can change
+//! them). [`StoreConfig`] and [`TokenStore`] give explicit control; every backend
 //! implements [`TokenStorage`]. See [`storage`].
 //!
 //! ## Errors

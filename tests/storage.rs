@@ -426,6 +426,7 @@ fn an_age_keygen_style_key_file_is_accepted() {
         k.to_age_secret().expose()
     );
     fs::write(base.path().join("inst/encryption.key"), keygen).unwrap();
+    make_private(&base.path().join("inst/encryption.key")); // a key others can read is refused
     file_store(base.path(), "inst")
         .save(&machine_token("1"))
         .unwrap();
@@ -1120,4 +1121,427 @@ fn free_functions_follow_the_environment() {
     assert!(store.load::<UserToken>().unwrap().is_some());
 
     run_free_functions_child(home.path(), "bad_key", "AGE-SECRET-KEY-1NOTAKEY");
+}
+
+// ---------------------------------------------------------------- what is saved loads back
+
+#[test]
+fn a_token_too_large_to_load_is_refused_on_save_and_the_old_one_stays() {
+    let base = temp_base();
+    let store = file_store(base.path(), "inst");
+    store.save(&machine_token("before")).unwrap();
+    let token_file = base.path().join("inst/runbeam/auth.json");
+    let before = fs::read(&token_file).unwrap();
+    let mut huge = machine_token("huge");
+    huge.machine_token = runbeam_sdk::Secret::new("x".repeat(5 * 1024 * 1024));
+    let err = store.save(&huge).unwrap_err();
+    assert!(
+        matches!(&err, RunbeamError::Storage(StorageError::Unloadable { name, .. }) if name == "auth"),
+        "{err:?}"
+    );
+    assert_eq!(fs::read(&token_file).unwrap(), before, "nothing replaced");
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-before"
+    );
+}
+
+#[test]
+fn the_save_limit_is_the_encrypted_size_the_load_limit_reads() {
+    const MIB: usize = 1024 * 1024;
+    let base = temp_base();
+    let backend = file_backend(base.path(), "inst");
+    // Fits in 1 MiB once encrypted (age adds under 1 KiB here): saves and loads back.
+    let fits = vec![b'x'; MIB - 2048];
+    backend.write("auth", &fits).unwrap();
+    assert_eq!(backend.read("auth").unwrap().unwrap().expose(), &fits);
+    // Under 1 MiB as plaintext, over it encrypted: refused, the previous value stays.
+    let err = backend.write("auth", &vec![b'y'; MIB - 16]).unwrap_err();
+    assert!(
+        matches!(&err, StorageError::Unloadable { name, .. } if name == "auth"),
+        "{err:?}"
+    );
+    assert_eq!(backend.read("auth").unwrap().unwrap().expose(), &fits);
+}
+
+#[test]
+fn json_nested_deeper_than_loading_accepts_is_refused_on_save() {
+    let base = temp_base();
+    let store = file_store(base.path(), "inst");
+    store.save_as("custom", &serde_json::json!([1])).unwrap();
+    let mut deep = serde_json::json!(1);
+    for _ in 0..200 {
+        deep = serde_json::Value::Array(vec![deep]);
+    }
+    let err = store.save_as("custom", &deep).unwrap_err();
+    assert!(
+        matches!(&err, RunbeamError::Storage(StorageError::Unloadable { name, .. }) if name == "custom"),
+        "{err:?}"
+    );
+    let back: serde_json::Value = store.load_as("custom").unwrap().unwrap();
+    assert_eq!(back, serde_json::json!([1]));
+}
+
+#[test]
+fn an_oversized_token_file_is_corrupt_and_names_the_slot() {
+    let base = temp_base();
+    let store = plant(base.path(), &vec![b'a'; 2 * 1024 * 1024]);
+    let err = load_err(&store);
+    assert!(
+        matches!(&err, StorageError::Corrupt { name, .. } if name == "auth"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn non_portable_instance_ids_and_slots_are_refused() {
+    let base = temp_base();
+    let store = file_store(base.path(), "inst");
+    for bad in ["CON", "nul", "com1.json", "Lpt9", "aux.tar.gz", "a.", "a "] {
+        assert!(
+            matches!(
+                EncryptedFileStorage::new(base.path(), bad),
+                Err(StorageError::InvalidName {
+                    what: "instance id",
+                    ..
+                })
+            ),
+            "{bad:?}"
+        );
+        assert!(
+            matches!(
+                StoreConfig::in_dir(base.path()).open(bad),
+                Err(StorageError::InvalidName {
+                    what: "instance id",
+                    ..
+                })
+            ),
+            "{bad:?}"
+        );
+        assert!(
+            matches!(
+                store.save_as(bad, &1),
+                Err(RunbeamError::Storage(StorageError::InvalidName {
+                    what: "token slot",
+                    ..
+                }))
+            ),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        tree(base.path()),
+        Vec::<std::path::PathBuf>::new(),
+        "nothing created"
+    );
+}
+
+// ---------------------------------------------------------------- another local user (Unix)
+
+#[cfg(unix)]
+mod hostile_local_user {
+    use std::os::unix::fs::{symlink, DirBuilderExt};
+    use std::path::PathBuf;
+
+    use runbeam_sdk::storage::Insecurity;
+
+    use super::*;
+
+    /// Creates `base/rel` and its missing parents under `base`, each 0700.
+    fn private_dirs(base: &Path, rel: &str) -> PathBuf {
+        // `join("")` would add a trailing '/', which error messages do not show.
+        let dir = if rel.is_empty() {
+            base.to_path_buf()
+        } else {
+            base.join(rel)
+        };
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .unwrap();
+        dir
+    }
+
+    /// The refusal inside `result`, with its path and reason.
+    fn refusal<T: std::fmt::Debug>(
+        result: Result<T, RunbeamError>,
+    ) -> (PathBuf, Insecurity, String) {
+        match result {
+            Err(RunbeamError::Storage(e @ StorageError::InsecurePermissions { .. })) => {
+                let text = e.to_string();
+                let StorageError::InsecurePermissions { path, why } = e else {
+                    unreachable!()
+                };
+                (path, why, text)
+            }
+            other => panic!("expected InsecurePermissions, got {other:?}"),
+        }
+    }
+
+    fn save(base: &Path, tag: &str) -> Result<(), RunbeamError> {
+        file_store(base, "inst").save(&machine_token(tag))
+    }
+
+    fn load(base: &Path) -> Result<Option<MachineToken>, RunbeamError> {
+        file_store(base, "inst").load::<MachineToken>()
+    }
+
+    #[test]
+    fn a_group_or_world_writable_directory_is_refused_before_anything_is_written() {
+        for rel in ["", "inst", "inst/runbeam"] {
+            for mode in [0o777, 0o770, 0o702] {
+                let base = temp_base();
+                let dir = private_dirs(base.path(), rel);
+                chmod(&dir, mode);
+                let before = tree(base.path());
+                let (path, why, text) = refusal(save(base.path(), "new"));
+                assert_eq!(path, dir, "{rel:?} {mode:o}");
+                assert_eq!(why, Insecurity::WritableByOthers { mode });
+                assert!(
+                    text.contains(&format!("chmod 700 {}", dir.display())),
+                    "{text}"
+                );
+                assert_eq!(tree(base.path()), before, "nothing written");
+                assert_eq!(refusal(load(base.path())).0, dir);
+            }
+        }
+    }
+
+    #[test]
+    fn a_saved_token_stays_private_and_unread_when_its_directory_opens_up() {
+        let base = temp_base();
+        save(base.path(), "old").unwrap();
+        let token_file = base.path().join("inst/runbeam/auth.json");
+        let old = fs::read(&token_file).unwrap();
+        chmod(&base.path().join("inst"), 0o777);
+        refusal(save(base.path(), "new"));
+        refusal(load(base.path()));
+        assert_eq!(fs::read(&token_file).unwrap(), old);
+        assert_eq!(mode_of(&token_file), 0o600, "not readable by anyone else");
+        assert_eq!(mode_of(&base.path().join("inst/encryption.key")), 0o600);
+    }
+
+    #[test]
+    fn a_symlinked_instance_dir_is_judged_by_its_target() {
+        let base = temp_base();
+        let elsewhere = temp_base();
+        let good = private_dirs(elsewhere.path(), "good");
+        symlink(&good, base.path().join("inst")).unwrap();
+        save(base.path(), "linked").unwrap();
+        assert_eq!(load(base.path()).unwrap().unwrap().gateway_id, "gw-linked");
+        assert!(good.join("runbeam/auth.json").is_file());
+
+        let open = private_dirs(elsewhere.path(), "open");
+        chmod(&open, 0o777);
+        let link = base.path().join("other");
+        symlink(&open, &link).unwrap();
+        let result = file_store(base.path(), "other").save(&machine_token("x"));
+        let (path, why, _) = refusal(result);
+        assert_eq!(path, link);
+        assert_eq!(why, Insecurity::WritableByOthers { mode: 0o777 });
+        assert!(tree(&open).is_empty(), "nothing written through the link");
+    }
+
+    #[test]
+    fn a_key_file_others_can_access_is_refused_for_saving_and_loading() {
+        for mode in [0o644, 0o640, 0o604, 0o610] {
+            let base = temp_base();
+            save(base.path(), "old").unwrap();
+            let key_file = base.path().join("inst/encryption.key");
+            let token_file = base.path().join("inst/runbeam/auth.json");
+            let old = fs::read(&token_file).unwrap();
+            chmod(&key_file, mode);
+            let (path, why, text) = refusal(save(base.path(), "new"));
+            assert_eq!(
+                (path, why),
+                (key_file.clone(), Insecurity::KeyExposed { mode })
+            );
+            assert!(
+                text.contains(&format!("chmod 600 {}", key_file.display())),
+                "{text}"
+            );
+            assert_eq!(fs::read(&token_file).unwrap(), old, "nothing saved");
+            assert_eq!(
+                refusal(load(base.path())).1,
+                Insecurity::KeyExposed { mode }
+            );
+        }
+    }
+
+    #[test]
+    fn a_foreign_owned_directory_is_refused() {
+        if !require_root() {
+            return;
+        }
+        for rel in ["", "inst", "inst/runbeam"] {
+            let base = temp_base();
+            let dir = private_dirs(base.path(), rel);
+            chown_foreign(&dir);
+            let before = tree(base.path());
+            let (path, why, text) = refusal(save(base.path(), "new"));
+            assert_eq!(path, dir, "{rel:?}");
+            assert_eq!(
+                why,
+                Insecurity::ForeignOwner {
+                    owner: FOREIGN_UID,
+                    expected: 0
+                }
+            );
+            assert!(
+                text.contains(&format!("chown 0 {}", dir.display())),
+                "{text}"
+            );
+            assert_eq!(tree(base.path()), before, "nothing written");
+            assert_eq!(refusal(load(base.path())).0, dir);
+        }
+    }
+
+    #[test]
+    fn a_planted_foreign_key_is_never_used_to_save() {
+        let Some(age) = age_cli_or_skip() else { return };
+        if !require_root() {
+            return;
+        }
+        let base = temp_base();
+        save(base.path(), "before").unwrap();
+        let key_file = base.path().join("inst/encryption.key");
+        let ours = EncryptionKey::parse(&fs::read_to_string(&key_file).unwrap()).unwrap();
+        // Another user's key, as they would plant it: their file, private to them.
+        let planted = key();
+        fs::remove_file(&key_file).unwrap();
+        fs::write(&key_file, planted.to_age_secret().expose()).unwrap();
+        chmod(&key_file, 0o600);
+        chown_foreign(&key_file);
+
+        let (path, why, _) = refusal(save(base.path(), "after"));
+        assert_eq!(path, key_file);
+        assert!(matches!(
+            why,
+            Insecurity::ForeignOwner {
+                owner: FOREIGN_UID,
+                ..
+            }
+        ));
+        refusal(load(base.path()));
+
+        // The age CLI: the token on disk is still the one from before, for our key only.
+        let decrypt = |key: &EncryptionKey, name: &str| {
+            let identity = base.path().join(name);
+            fs::write(&identity, format!("{}\n", key.to_age_secret().expose())).unwrap();
+            Command::new(&age)
+                .arg("--decrypt")
+                .arg("-i")
+                .arg(&identity)
+                .arg(base.path().join("inst/runbeam/auth.json"))
+                .output()
+                .unwrap()
+        };
+        let with_planted = decrypt(&planted, "planted.txt");
+        assert!(
+            !with_planted.status.success(),
+            "the planted key decrypts the token"
+        );
+        let with_ours = decrypt(&ours, "ours.txt");
+        assert!(with_ours.status.success());
+        let t = MachineToken::from_json(std::str::from_utf8(&with_ours.stdout).unwrap()).unwrap();
+        assert_eq!(t.gateway_id, "gw-before");
+    }
+
+    /// A regular file outside the storage tree, and its bytes.
+    fn victim(dir: &Path, bytes: &[u8]) -> PathBuf {
+        let path = dir.join("victim");
+        fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_symlinked_token_file_is_never_followed() {
+        let base = temp_base();
+        let elsewhere = temp_base();
+        save(base.path(), "real").unwrap();
+        let token_file = base.path().join("inst/runbeam/auth.json");
+        // The link points to a valid token for our key: following it would "work".
+        let target = victim(elsewhere.path(), &fs::read(&token_file).unwrap());
+        let original = fs::read(&target).unwrap();
+        fs::remove_file(&token_file).unwrap();
+        symlink(&target, &token_file).unwrap();
+
+        let (path, why, _) = refusal(load(base.path()));
+        assert_eq!((path, why), (token_file.clone(), Insecurity::Link));
+        assert_eq!(refusal(save(base.path(), "new")).1, Insecurity::Link);
+        assert!(matches!(
+            file_backend(base.path(), "inst").exists("auth"),
+            Err(StorageError::InsecurePermissions {
+                why: Insecurity::Link,
+                ..
+            })
+        ));
+        assert_eq!(fs::read(&target).unwrap(), original, "target untouched");
+        assert!(fs::symlink_metadata(&token_file).unwrap().is_symlink());
+    }
+
+    #[test]
+    fn a_symlinked_key_file_is_never_followed() {
+        let base = temp_base();
+        let elsewhere = temp_base();
+        save(base.path(), "real").unwrap();
+        let key_file = base.path().join("inst/encryption.key");
+        let target = victim(elsewhere.path(), &fs::read(&key_file).unwrap());
+        chmod(&target, 0o600);
+        let original = fs::read(&target).unwrap();
+        fs::remove_file(&key_file).unwrap();
+        symlink(&target, &key_file).unwrap();
+        assert_eq!(refusal(load(base.path())).0, key_file);
+        assert_eq!(refusal(save(base.path(), "new")).1, Insecurity::Link);
+        assert_eq!(fs::read(&target).unwrap(), original, "target untouched");
+
+        // A dangling link: a first save must not create the key where it points.
+        fs::remove_file(&target).unwrap();
+        assert_eq!(refusal(save(base.path(), "new")).1, Insecurity::Link);
+        assert!(!target.exists(), "no key written through the link");
+    }
+
+    #[test]
+    fn a_symlinked_lock_file_is_never_followed() {
+        let base = temp_base();
+        let elsewhere = temp_base();
+        save(base.path(), "real").unwrap();
+        let lock_file = base.path().join("inst/.lock");
+        fs::remove_file(&lock_file).unwrap();
+        // Dangling: opening it for locking (create) through the link would make the target.
+        let target = elsewhere.path().join("created-through-link");
+        symlink(&target, &lock_file).unwrap();
+        let (path, why, _) = refusal(save(base.path(), "new"));
+        assert_eq!((path, why), (lock_file.clone(), Insecurity::Link));
+        assert!(matches!(
+            file_store(base.path(), "inst").clear::<MachineToken>(),
+            Err(RunbeamError::Storage(StorageError::InsecurePermissions {
+                why: Insecurity::Link,
+                ..
+            }))
+        ));
+        assert!(!target.exists(), "nothing created through the link");
+        assert_eq!(load(base.path()).unwrap().unwrap().gateway_id, "gw-real");
+    }
+
+    #[test]
+    fn a_symlinked_temp_file_is_never_followed() {
+        let base = temp_base();
+        let elsewhere = temp_base();
+        save(base.path(), "real").unwrap();
+        let target = victim(elsewhere.path(), b"not yours");
+        for temp in ["inst/runbeam/.auth.json.tmp", "inst/.encryption.key.tmp"] {
+            let temp = base.path().join(temp);
+            symlink(&target, &temp).unwrap();
+            if temp.ends_with(".encryption.key.tmp") {
+                // Only a save without a key file writes the key's temp file.
+                fs::remove_file(base.path().join("inst/encryption.key")).unwrap();
+            }
+            let (path, why, _) = refusal(save(base.path(), "new"));
+            assert_eq!((path, why), (temp.clone(), Insecurity::Link));
+            assert_eq!(fs::read(&target).unwrap(), b"not yours", "target untouched");
+            assert!(fs::symlink_metadata(&temp).unwrap().is_symlink());
+        }
+    }
 }

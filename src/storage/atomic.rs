@@ -7,7 +7,7 @@ use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::Path;
 
-use super::StorageError;
+use super::{nofollow, StorageError};
 
 /// Creates `dir` and any missing parents with mode 0700 (on Unix).
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StorageError> {
@@ -24,36 +24,34 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StorageError> {
     Ok(())
 }
 
-#[cfg(unix)]
-fn private_options() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-}
-
-/// Without Unix modes a new file takes its directory's ACL (the user's profile by default).
-#[cfg(not(unix))]
-fn private_options() -> OpenOptions {
-    OpenOptions::new()
+/// Opens (creating) a file through [`nofollow::open`], where "not found" means the directory
+/// is gone.
+fn create(path: &Path, options: &OpenOptions, op: &'static str) -> Result<File, StorageError> {
+    nofollow::open(path, options, op)?
+        .map(|(file, _)| file)
+        .ok_or_else(|| StorageError::io(op, path, ErrorKind::NotFound.into()))
 }
 
 /// Replaces `dir/file_name` with `data` atomically. Callers hold the directory's [`DirLock`],
-/// so one fixed temp name per file is enough, and a temp file left by a killed writer is
-/// simply replaced.
+/// so one fixed temp name per file is enough, and a temp regular file left by a killed writer
+/// is simply replaced. A link or directory at either name is refused, never replaced.
 pub(crate) fn write_atomic(dir: &Path, file_name: &str, data: &[u8]) -> Result<(), StorageError> {
     let target = dir.join(file_name);
     let temp = dir.join(format!(".{file_name}.tmp"));
-    match fs::remove_file(&temp) {
-        Ok(()) => {}
-        Err(e) if e.kind() == ErrorKind::NotFound => {}
-        Err(e) => return Err(StorageError::io("remove stale temp file", &temp, e)),
+    nofollow::regular_file_at(&target)?;
+    if nofollow::regular_file_at(&temp)? {
+        match fs::remove_file(&temp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(StorageError::io("remove stale temp file", &temp, e)),
+        }
     }
     let result = (|| {
-        let mut file = private_options()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(|e| StorageError::io("create", &temp, e))?;
+        let mut file = create(
+            &temp,
+            nofollow::options().write(true).create_new(true),
+            "create",
+        )?;
         file.write_all(data)
             .map_err(|e| StorageError::io("write", &temp, e))?;
         file.sync_all()
@@ -97,15 +95,18 @@ fn sync_dir(dir: &Path) -> Result<(), StorageError> {
 pub(crate) struct DirLock(File);
 
 impl DirLock {
-    /// Blocks until this process holds the lock on `path` (created 0600 when missing).
+    /// Blocks until this process holds the lock on `path` (created 0600 when missing; a link
+    /// there is refused).
     pub(crate) fn acquire(path: &Path) -> Result<Self, StorageError> {
-        let file = private_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| StorageError::io("open lock file", path, e))?;
+        let file = create(
+            path,
+            nofollow::options()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+            "open lock file",
+        )?;
         file.lock().map_err(|e| StorageError::io("lock", path, e))?;
         Ok(Self(file))
     }

@@ -74,6 +74,25 @@ pub enum StorageError {
         /// Why it was refused (never the key itself).
         reason: &'static str,
     },
+    /// A directory or file of the file backend could be changed or read by another user, or a
+    /// link sits where a token, key, lock or temp file belongs. Nothing was read or written;
+    /// the message says what to fix.
+    #[error("{}", insecure_message(.path, .why))]
+    InsecurePermissions {
+        /// The directory or file that was refused.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: Insecurity,
+    },
+    /// A save was refused because the value could not be loaded back (a load-side limit);
+    /// the previously stored value is unchanged.
+    #[error("token {name:?} was not saved, it could not be loaded back: {reason}")]
+    Unloadable {
+        /// The token slot, e.g. `"auth"`.
+        name: String,
+        /// Which limit it exceeds.
+        reason: &'static str,
+    },
     /// Something other than a regular file sits where a token, key or lock file belongs.
     #[error("{path} is not a regular file")]
     NotAFile {
@@ -128,6 +147,55 @@ impl StorageError {
         Self::Corrupt {
             name: name.to_owned(),
             reason,
+        }
+    }
+}
+
+/// Why [`StorageError::InsecurePermissions`] refused a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Insecurity {
+    /// The path belongs to another user, who could replace what is in it.
+    ForeignOwner {
+        /// The owner's uid.
+        owner: u32,
+        /// The effective uid of this process.
+        expected: u32,
+    },
+    /// A directory is writable by its group or by others.
+    WritableByOthers {
+        /// The permission bits found, e.g. `0o777`.
+        mode: u32,
+    },
+    /// The key file grants some permission to its group or to others.
+    KeyExposed {
+        /// The permission bits found, e.g. `0o644`.
+        mode: u32,
+    },
+    /// A symbolic link (on Windows, a reparse point) sits where a token, key, lock or temp
+    /// file belongs; such links are never followed.
+    Link,
+}
+
+/// The `Display` text of [`StorageError::InsecurePermissions`]: what is wrong and the command
+/// that fixes it.
+fn insecure_message(path: &std::path::Path, why: &Insecurity) -> String {
+    let path = path.display();
+    match why {
+        Insecurity::ForeignOwner { owner, expected } => format!(
+            "{path} is owned by uid {owner}, not by this process's uid {expected}: if it is \
+             yours, run `chown {expected} {path}`; otherwise move it away"
+        ),
+        Insecurity::WritableByOthers { mode } => format!(
+            "{path} is writable by other users (mode {mode:04o}): run \
+             `chmod 700 {path}`"
+        ),
+        Insecurity::KeyExposed { mode } => format!(
+            "key file {path} is accessible to other users (mode {mode:04o}): run \
+             `chmod 600 {path}`, and replace the key if someone may have read it"
+        ),
+        Insecurity::Link => {
+            format!("{path} is a symbolic link, which token storage never follows: remove it")
         }
     }
 }

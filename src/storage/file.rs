@@ -9,19 +9,20 @@
 //! <base>/<id>/runbeam/<slot>.json  0600  binary age file, one X25519 recipient
 //! ```
 
-use std::fs;
-use std::io::{ErrorKind, Read};
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use age::secrecy::ExposeSecret;
 
 use super::atomic::{create_private_dir, remove, write_atomic, DirLock};
+use super::limits::{MAX_FILE_LEN, MAX_KEY_FILE_LEN};
 use super::name::{validate_instance_id, validate_slot};
+use super::nofollow;
+use super::trust::User;
 use super::{BackendKind, EncryptionKey, StorageError, TokenStorage};
 use crate::secret::Secret;
 
-/// Largest token file accepted on read; anything larger is not something we wrote.
-const MAX_FILE_LEN: u64 = 1024 * 1024;
 const KEY_FILE: &str = "encryption.key";
 
 /// Token files encrypted with age to one X25519 key.
@@ -29,9 +30,29 @@ const KEY_FILE: &str = "encryption.key";
 /// The key comes from [`with_key`](Self::with_key) when given, otherwise from the instance's
 /// `encryption.key`. Only [`write`](TokenStorage::write) may create that key file; reading
 /// without a key is [`StorageError::MissingKey`]. Writes are atomic and serialised across
-/// threads and processes by a lock file.
+/// threads and processes by a lock file. A save whose file a load would refuse (larger than
+/// 1 MiB encrypted) is [`StorageError::Unloadable`] and leaves the stored token as it was.
+///
+/// # Another local user cannot get the token
+///
+/// Before any use, and before creating anything, the base directory (when it exists), the
+/// instance directory and its `runbeam/` directory must be directories owned by the
+/// effective user and not writable by group or others, and an existing `encryption.key`
+/// must be a regular file owned by the effective user with no group or other permission.
+/// Otherwise the call is [`StorageError::InsecurePermissions`], whose message names the
+/// path and the `chmod`/`chown` that fixes it, and nothing is read or written. Parents of
+/// the base directory are not judged (a 0755 home is fine). A symlinked directory is judged
+/// by what it points to; a link in place of a token, key, lock or temp file is never
+/// followed (`O_NOFOLLOW`; on Unix targets without it, the opened file must be the one at
+/// the path) and is refused.
+/// Directories are created 0700 and files 0600.
+///
+/// On Windows `std` reads neither owners nor ACLs: the files inherit the ACL of the
+/// directory (the user's profile by default), and only the link rule applies (reparse points
+/// in place of the files are refused).
 #[derive(Debug)]
 pub struct EncryptedFileStorage {
+    base: PathBuf,
     dir: PathBuf,
     /// A key given by the caller; `None` means the instance key file, read on every use so
     /// a replaced or deleted key file is noticed (it is a few hundred bytes).
@@ -41,10 +62,15 @@ pub struct EncryptedFileStorage {
 impl EncryptedFileStorage {
     /// Storage for `instance_id` under `base_dir` (files go to `<base_dir>/<instance_id>/`),
     /// keyed by the instance's `encryption.key`. Touches no file until used.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`] when `instance_id` is not a valid instance id.
     pub fn new(base_dir: impl Into<PathBuf>, instance_id: &str) -> Result<Self, StorageError> {
         validate_instance_id(instance_id)?;
+        let base = base_dir.into();
         Ok(Self {
-            dir: base_dir.into().join(instance_id),
+            dir: base.join(instance_id),
+            base,
             key: None,
         })
     }
@@ -63,6 +89,9 @@ impl EncryptedFileStorage {
     }
 
     /// The path of a slot's token file.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`] when `slot` is not a valid slot name.
     pub fn token_path(&self, slot: &str) -> Result<PathBuf, StorageError> {
         validate_slot(slot)?;
         Ok(self.tokens_dir().join(format!("{slot}.json")))
@@ -77,23 +106,50 @@ impl EncryptedFileStorage {
         self.dir.join("runbeam")
     }
 
-    fn lock(&self) -> Result<DirLock, StorageError> {
+    /// Checks base, instance and `runbeam/` directories, outermost first, up to the first
+    /// one that does not exist; returns whether all exist.
+    fn check_dirs(&self, user: &User) -> Result<bool, StorageError> {
+        // `Path::new("")` is the current directory for joins, but not for metadata.
+        let base = if self.base.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &self.base
+        };
+        for dir in [base, &self.dir, &self.tokens_dir()] {
+            if !user.check_dir(dir)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn lock(&self, user: &User) -> Result<DirLock, StorageError> {
+        self.check_dirs(user)?;
         create_private_dir(&self.tokens_dir())?;
+        // Again: a directory someone else made between the check and the creation is kept
+        // by `create_private_dir` as it is.
+        self.check_dirs(user)?;
         DirLock::acquire(&self.dir.join(".lock"))
     }
 
     /// The key: the given one, or the key file's; `None` when there is no key file.
-    fn existing_key(&self) -> Result<Option<EncryptionKey>, StorageError> {
+    fn existing_key(&self, user: &User) -> Result<Option<EncryptionKey>, StorageError> {
         if let Some(key) = &self.key {
             return Ok(Some(key.clone()));
         }
-        let Some(bytes) = read_regular(&self.key_path(), 4096)? else {
+        let path = self.key_path();
+        let Some((file, meta)) = nofollow::open(&path, nofollow::options().read(true), "open")?
+        else {
             return Ok(None);
         };
-        let text = String::from_utf8(bytes).map_err(|_| StorageError::InvalidKey {
+        user.check_key_file(&path, &meta)?;
+        let invalid = |reason| StorageError::InvalidKey {
             origin: "key file",
-            reason: "not UTF-8",
-        })?;
+            reason,
+        };
+        let bytes = read_at_most(&path, file, MAX_KEY_FILE_LEN)?
+            .ok_or(invalid("larger than 4096 bytes"))?;
+        let text = String::from_utf8(bytes).map_err(|_| invalid("not UTF-8"))?;
         // The key text is key material: keep it in a zeroising secret while parsing.
         let text = age::secrecy::SecretString::from(text);
         EncryptionKey::parse_from(text.expose_secret(), "key file").map(Some)
@@ -101,8 +157,8 @@ impl EncryptedFileStorage {
 
     /// The key, creating the key file if there is none. Takes the lock guard, so two first
     /// writers cannot each create a different key.
-    fn key_for_writing(&self, _lock: &DirLock) -> Result<EncryptionKey, StorageError> {
-        if let Some(key) = self.existing_key()? {
+    fn key_for_writing(&self, user: &User, _lock: &DirLock) -> Result<EncryptionKey, StorageError> {
+        if let Some(key) = self.existing_key(user)? {
             return Ok(key);
         }
         let key = EncryptionKey::generate();
@@ -115,26 +171,47 @@ impl EncryptedFileStorage {
     }
 }
 
+/// The refusal of a save whose file a load would reject for its size.
+fn too_large(slot: &str) -> StorageError {
+    StorageError::Unloadable {
+        name: slot.to_owned(),
+        reason: "its encrypted file would exceed the 1 MiB that loading reads",
+    }
+}
+
 impl TokenStorage for EncryptedFileStorage {
     fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError> {
-        let path = self.token_path(slot)?;
-        let lock = self.lock()?;
-        let key = self.key_for_writing(&lock)?;
+        self.token_path(slot)?;
+        // The encrypted file is never smaller than the plaintext: refuse early, before any
+        // directory or key is made.
+        if data.len() as u64 > MAX_FILE_LEN {
+            return Err(too_large(slot));
+        }
+        let user = User::current()?;
+        let lock = self.lock(&user)?;
+        let key = self.key_for_writing(&user, &lock)?;
         let encrypted =
             age::encrypt(&key.identity().to_public(), data).map_err(|_| StorageError::Encrypt)?;
-        if path.is_dir() {
-            return Err(StorageError::NotAFile { path });
+        if encrypted.len() as u64 > MAX_FILE_LEN {
+            return Err(too_large(slot));
         }
         write_atomic(&self.tokens_dir(), &format!("{slot}.json"), &encrypted)
     }
 
     fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError> {
         let path = self.token_path(slot)?;
-        let Some(encrypted) = read_regular(&path, MAX_FILE_LEN)? else {
+        let user = User::current()?;
+        if !self.check_dirs(&user)? {
+            return Ok(None);
+        }
+        let Some((file, _)) = nofollow::open(&path, nofollow::options().read(true), "open")? else {
             return Ok(None);
         };
+        let encrypted = read_at_most(&path, file, MAX_FILE_LEN)?.ok_or_else(|| {
+            StorageError::corrupt(slot, "the file is too large to be a stored token")
+        })?;
         let key = self
-            .existing_key()?
+            .existing_key(&user)?
             .ok_or_else(|| StorageError::MissingKey {
                 path: self.key_path(),
             })?;
@@ -143,21 +220,21 @@ impl TokenStorage for EncryptedFileStorage {
 
     fn delete(&self, slot: &str) -> Result<(), StorageError> {
         self.token_path(slot)?;
-        if !self.dir.exists() {
+        let user = User::current()?;
+        if !self.check_dirs(&user)? {
             return Ok(());
         }
-        let _lock = self.lock()?;
+        let _lock = self.lock(&user)?;
         remove(&self.tokens_dir(), &format!("{slot}.json"))
     }
 
     fn exists(&self, slot: &str) -> Result<bool, StorageError> {
         let path = self.token_path(slot)?;
-        match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_file() => Ok(true),
-            Ok(_) => Err(StorageError::NotAFile { path }),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(StorageError::io("inspect", path, e)),
+        let user = User::current()?;
+        if !self.check_dirs(&user)? {
+            return Ok(false);
         }
+        nofollow::regular_file_at(&path)
     }
 
     fn kind(&self) -> BackendKind {
@@ -192,32 +269,11 @@ pub(crate) fn decrypt(
     Ok(Secret::new(plain))
 }
 
-/// Reads a regular file of at most `max` bytes; `None` when it does not exist.
-fn read_regular(path: &Path, max: u64) -> Result<Option<Vec<u8>>, StorageError> {
-    let meta = match fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(StorageError::io("inspect", path, e)),
-    };
-    if !meta.is_file() {
-        return Err(StorageError::NotAFile { path: path.into() });
-    }
-    let file = match fs::File::open(path) {
-        Ok(file) => file,
-        // Deleted between the two calls: as if it never existed.
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(StorageError::io("open", path, e)),
-    };
+/// The whole of `file` if it holds at most `max` bytes, `None` when it holds more.
+fn read_at_most(path: &Path, file: File, max: u64) -> Result<Option<Vec<u8>>, StorageError> {
     let mut bytes = Vec::new();
     file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| StorageError::io("read", path, e))?;
-    if bytes.len() as u64 > max {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        return Err(StorageError::Corrupt {
-            name: name.unwrap_or_default(),
-            reason: "the file is too large to be a stored token",
-        });
-    }
-    Ok(Some(bytes))
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
 }

@@ -11,6 +11,7 @@
 //! (`auth`, `user_auth`, ...). All calls block.
 
 mod error;
+mod limits;
 mod memory;
 mod name;
 mod store;
@@ -23,8 +24,12 @@ mod file;
 mod key;
 #[cfg(feature = "keyring")]
 mod keyring;
+#[cfg(feature = "encrypted-files")]
+mod nofollow;
+#[cfg(feature = "encrypted-files")]
+mod trust;
 
-pub use error::StorageError;
+pub use error::{Insecurity, StorageError};
 #[cfg(feature = "encrypted-files")]
 pub use file::EncryptedFileStorage;
 #[cfg(feature = "encrypted-files")]

@@ -7,13 +7,22 @@ use super::StorageError;
 const MAX_LEN: usize = 128;
 
 /// Checks an instance id: 1..=128 bytes of ASCII letters, digits, `-`, `_`, `.` and `@`, not
-/// starting with `.` (which also rules out `.` and `..`).
+/// starting with `.` (which also rules out `.` and `..`). Names Windows cannot use as a file
+/// name are refused on every platform, so a token directory can move between hosts: names
+/// ending in `.` or a space, and the reserved device names `CON`, `PRN`, `AUX`, `NUL`,
+/// `COM0`-`COM9` and `LPT0`-`LPT9` in any case and with any extension (`nul.txt`).
+///
+/// # Errors
+/// [`StorageError::InvalidName`] with the reason.
 pub fn validate_instance_id(id: &str) -> Result<(), StorageError> {
     check(id, "instance id")
 }
 
 /// Checks a token slot name (`auth`, `user_auth`, ...) with the same rules as
 /// [`validate_instance_id`].
+///
+/// # Errors
+/// [`StorageError::InvalidName`] with the reason.
 pub fn validate_slot(slot: &str) -> Result<(), StorageError> {
     check(slot, "token slot")
 }
@@ -31,11 +40,28 @@ fn check(name: &str, what: &'static str) -> Result<(), StorageError> {
         // temporary files.
         return fail("it starts with '.'");
     }
+    // Windows silently strips these, so `a.` and `a` would be the same file there.
+    if name.ends_with(['.', ' ']) {
+        return fail("it ends with '.' or a space");
+    }
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@');
     if !name.chars().all(allowed) {
         return fail("only ASCII letters, digits, '-', '_', '.' and '@' are allowed");
     }
+    if is_windows_device(name) {
+        return fail("it is a Windows device name (CON, PRN, AUX, NUL, COM0-9, LPT0-9)");
+    }
     Ok(())
+}
+
+/// True for names Windows maps to a device whatever follows the first `.` (`nul.txt` too).
+fn is_windows_device(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or(name).to_ascii_uppercase();
+    match stem.as_bytes() {
+        b"CON" | b"PRN" | b"AUX" | b"NUL" => true,
+        [b'C', b'O', b'M', digit] | [b'L', b'P', b'T', digit] => digit.is_ascii_digit(),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -51,6 +77,11 @@ mod tests {
             "harmony.prod-1",
             "a@b",
             "x",
+            "console",
+            "com10",
+            "lpt",
+            "nul_",
+            "a.b",
         ] {
             assert!(validate_slot(ok).is_ok(), "{ok}");
         }
@@ -72,6 +103,32 @@ mod tests {
                 ),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn rejects_windows_device_names_and_trailing_dots_everywhere() {
+        for bad in [
+            "CON",
+            "con",
+            "Nul",
+            "nul.txt",
+            "com1.json",
+            "COM0",
+            "lpt9",
+            "LPT1.tar.gz",
+            "prn",
+            "aux.x",
+            "a.",
+            "a..",
+            "a ",
+        ] {
+            for check in [validate_instance_id, validate_slot] {
+                assert!(
+                    matches!(check(bad), Err(StorageError::InvalidName { .. })),
+                    "{bad:?}"
+                );
+            }
         }
     }
 }

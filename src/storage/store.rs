@@ -86,6 +86,7 @@ impl TokenStore {
                     name: slot.to_owned(),
                 })?,
             );
+        super::limits::check_json_depth(slot, json.expose())?;
         self.first_reachable(|backend| backend.write(slot, json.expose()))?;
         Ok(())
     }

@@ -77,3 +77,69 @@ pub fn fixture(name: &str) -> Vec<u8> {
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// Gives `path` mode 0600 (0700 for a directory), as the file backend requires; no-op off Unix.
+pub fn make_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if path.is_dir() { 0o700 } else { 0o600 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// The uid the root-only tests give files they plant as "another user".
+pub const FOREIGN_UID: u32 = 12345;
+
+/// True when this process runs as root (a fresh directory belongs to uid 0).
+#[cfg(unix)]
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(temp_base().path()).expect("stat").uid() == 0
+}
+
+/// Skips (false, with a message) or, under `CI=true`, fails when not root: only root can
+/// `chown` a file to another user.
+#[cfg(unix)]
+pub fn require_root() -> bool {
+    require(is_root(), "root (to chown files to another uid)")
+}
+
+/// Sets `path`'s permission bits to `mode`.
+#[cfg(unix)]
+pub fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// The permission bits of `path` (following links).
+#[cfg(unix)]
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("stat").permissions().mode() & 0o777
+}
+
+/// Gives `path` to [`FOREIGN_UID`] (needs root).
+#[cfg(unix)]
+pub fn chown_foreign(path: &Path) {
+    std::os::unix::fs::chown(path, Some(FOREIGN_UID), Some(FOREIGN_UID)).expect("chown");
+}
+
+/// Every path under `root`, relative and sorted: what a refused call must not have changed.
+pub fn tree(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if std::fs::symlink_metadata(&path).expect("lstat").is_dir() {
+                todo.push(path.clone());
+            }
+            found.push(path.strip_prefix(root).expect("under root").to_path_buf());
+        }
+    }
+    found.sort();
+    found
+}

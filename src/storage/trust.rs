@@ -1,0 +1,165 @@
+//! Whether another local user could change or read what the file backend keeps: the
+//! directories it uses must belong to the current user and be writable by nobody else, and
+//! the key file must belong to the current user with no group or other permission at all.
+//!
+//! Only the directories the backend keeps files in are judged (base, instance, `runbeam/`),
+//! never their parents: a home directory with mode 0755 is fine. A symlinked directory is
+//! judged by what it points to.
+//!
+//! On Windows `std` can read neither owners nor ACLs, so only the directory shape is checked
+//! here; the files inherit the ACL of the user's profile.
+
+use std::fs::{self, Metadata};
+use std::io::ErrorKind;
+use std::path::Path;
+
+use super::{Insecurity, StorageError};
+
+/// The user whose files these must be: the effective uid on Unix.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct User {
+    #[cfg(unix)]
+    uid: u32,
+}
+
+impl User {
+    /// The current user, looked up on every call so a process that drops privileges is
+    /// judged as what it is now.
+    pub(crate) fn current() -> Result<Self, StorageError> {
+        Ok(Self {
+            #[cfg(unix)]
+            uid: uid::effective()?,
+        })
+    }
+
+    /// Checks a directory the backend keeps files in; `Ok(false)` when it does not exist.
+    pub(crate) fn check_dir(&self, dir: &Path) -> Result<bool, StorageError> {
+        let meta = match fs::metadata(dir) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(StorageError::io("inspect", dir, e)),
+        };
+        if !meta.is_dir() {
+            return Err(StorageError::NotAFile { path: dir.into() });
+        }
+        self.check_owner(dir, &meta)?;
+        #[cfg(unix)]
+        {
+            let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777;
+            if mode & 0o022 != 0 {
+                return Err(insecure(dir, Insecurity::WritableByOthers { mode }));
+            }
+        }
+        Ok(true)
+    }
+
+    /// Checks the opened key file's metadata: ours, and no group or other permission bits
+    /// (a key others can read decrypts every token; one others wrote encrypts to them).
+    pub(crate) fn check_key_file(&self, path: &Path, meta: &Metadata) -> Result<(), StorageError> {
+        self.check_owner(path, meta)?;
+        #[cfg(unix)]
+        {
+            let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(insecure(path, Insecurity::KeyExposed { mode }));
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    fn check_owner(&self, path: &Path, meta: &Metadata) -> Result<(), StorageError> {
+        let owner = std::os::unix::fs::MetadataExt::uid(meta);
+        if owner != self.uid {
+            return Err(insecure(
+                path,
+                Insecurity::ForeignOwner {
+                    owner,
+                    expected: self.uid,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// Owners are not visible through `std` on Windows.
+    #[cfg(not(unix))]
+    fn check_owner(&self, _path: &Path, _meta: &Metadata) -> Result<(), StorageError> {
+        Ok(())
+    }
+}
+
+pub(crate) fn insecure(path: &Path, why: Insecurity) -> StorageError {
+    StorageError::InsecurePermissions {
+        path: path.into(),
+        why,
+    }
+}
+
+/// The effective uid without `libc` (this crate forbids `unsafe`).
+#[cfg(unix)]
+pub(crate) mod uid {
+    use std::fs::{self, OpenOptions};
+    use std::io::ErrorKind;
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::StorageError;
+
+    /// The effective uid: from `/proc/self/status` where there is one, otherwise the owner
+    /// of a file this process creates (new files belong to the effective uid).
+    pub(crate) fn effective() -> Result<u32, StorageError> {
+        match from_proc() {
+            Some(uid) => Ok(uid),
+            None => from_new_file(),
+        }
+    }
+
+    /// The second field of the `Uid:` line (real, effective, saved, filesystem).
+    pub(crate) fn from_proc() -> Option<u32> {
+        let status = fs::read_to_string("/proc/self/status").ok()?;
+        let fields = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+        fields.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    pub(crate) fn from_new_file() -> Result<u32, StorageError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir();
+        let mut last = None;
+        // A name someone else took (the temp dir is shared) is just skipped.
+        for _ in 0..8 {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!(".runbeam-uid-{}-{n}-{nanos}", std::process::id()));
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    let owner = file.metadata().map(|m| m.uid());
+                    let _ = fs::remove_file(&path);
+                    return owner
+                        .map_err(|e| StorageError::io("determine the current user from", path, e));
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => last = Some((path, e)),
+                Err(e) => return Err(StorageError::io("determine the current user in", path, e)),
+            }
+        }
+        let (path, e) = last.unwrap_or_else(|| (dir, ErrorKind::AlreadyExists.into()));
+        Err(StorageError::io("determine the current user in", path, e))
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::uid;
+
+    #[test]
+    fn both_ways_of_finding_the_uid_agree() {
+        let from_proc = uid::from_proc();
+        let from_file = uid::from_new_file().unwrap();
+        if cfg!(target_os = "linux") {
+            assert_eq!(from_proc, Some(from_file));
+        }
+        assert_eq!(uid::effective().unwrap(), from_file);
+    }
+}
