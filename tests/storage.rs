@@ -1133,7 +1133,7 @@ fn a_token_too_large_to_load_is_refused_on_save_and_the_old_one_stays() {
     let token_file = base.path().join("inst/runbeam/auth.json");
     let before = fs::read(&token_file).unwrap();
     let mut huge = machine_token("huge");
-    huge.machine_token = runbeam_sdk::Secret::new("x".repeat(5 * 1024 * 1024));
+    huge.machine_token = runbeam_sdk_blocking::Secret::new("x".repeat(5 * 1024 * 1024));
     let err = store.save(&huge).unwrap_err();
     assert!(
         matches!(&err, RunbeamError::Storage(StorageError::Unloadable { name, .. }) if name == "auth"),
@@ -1243,7 +1243,7 @@ mod hostile_local_user {
     use std::os::unix::fs::{symlink, DirBuilderExt};
     use std::path::PathBuf;
 
-    use runbeam_sdk::storage::Insecurity;
+    use runbeam_sdk_blocking::storage::Insecurity;
 
     use super::*;
 
