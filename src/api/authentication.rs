@@ -59,7 +59,7 @@ list_methods!(
 crud_methods!(
     Authentication,
     AuthenticationRequest,
-    "authentication",
+    "an authentication",
     AUTHENTICATIONS_SHOW,
     AUTHENTICATIONS_STORE,
     AUTHENTICATIONS_UPDATE,

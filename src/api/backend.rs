@@ -62,7 +62,7 @@ list_methods!(
 crud_methods!(
     Backend,
     BackendRequest,
-    "backend",
+    "a backend",
     BACKENDS_SHOW,
     BACKENDS_STORE,
     BACKENDS_UPDATE,

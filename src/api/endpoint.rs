@@ -68,7 +68,7 @@ list_methods!(
 crud_methods!(
     Endpoint,
     EndpointRequest,
-    "endpoint",
+    "an endpoint",
     ENDPOINTS_SHOW,
     ENDPOINTS_STORE,
     ENDPOINTS_UPDATE,

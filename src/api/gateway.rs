@@ -104,7 +104,7 @@ list_methods!(
 crud_methods!(
     Gateway,
     GatewayRequest,
-    "gateway",
+    "a gateway",
     GATEWAYS_SHOW,
     GATEWAYS_STORE,
     GATEWAYS_UPDATE,

@@ -56,7 +56,7 @@ list_methods!(
 crud_methods!(
     Middleware,
     MiddlewareRequest,
-    "middleware",
+    "a middleware",
     MIDDLEWARES_SHOW,
     MIDDLEWARES_STORE,
     MIDDLEWARES_UPDATE,

@@ -22,7 +22,7 @@ mod harmony;
 mod login;
 mod middleware;
 mod network;
-pub mod operations;
+pub(crate) mod operations;
 mod paging;
 mod pipeline;
 mod policy;
@@ -41,7 +41,7 @@ pub use harmony::{AuthorizeResponse, AuthorizedBy, GatewayInfo};
 pub use login::{LoginState, LoginSuccess, StartLoginResponse};
 pub use middleware::{Middleware, MiddlewareRequest};
 pub use network::{Network, NetworkHttp, NetworkRequest};
-pub use operations::{Method, Operation, OPERATIONS};
+pub(crate) use operations::Operation;
 pub use paging::{PageIter, PaginatedResponse, PaginationLinks, PaginationMeta, DEFAULT_MAX_PAGES};
 pub use pipeline::{Pipeline, PipelineRequest};
 pub use policy::{Policy, PolicyRequest};
@@ -143,7 +143,7 @@ pub(crate) mod de {
 macro_rules! list_methods {
     ($Res:ty, $plural:literal, $index:ident, $list:ident, $page:ident, $all:ident, $pages:ident) => {
         impl crate::RunbeamClient {
-            #[doc = concat!("Lists ", $plural, " (first page; [`", stringify!($index), "`](crate::api::operations::", stringify!($index), ")).\n\n")]
+            #[doc = concat!("Lists ", $plural, " (the first page).\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api) with the reason."]
             pub fn $list(
                 &self,
@@ -182,19 +182,19 @@ macro_rules! crud_methods {
     ($Res:ty, $Req:ty, $singular:literal, $show:ident, $store:ident, $update:ident, $destroy:ident,
      $get:ident, $create:ident, $upd:ident, $delete:ident) => {
         impl crate::RunbeamClient {
-            #[doc = concat!("Fetches one ", $singular, " by id ([`", stringify!($show), "`](crate::api::operations::", stringify!($show), ")).\n\n")]
+            #[doc = concat!("Fetches ", $singular, " by id.\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api); `is_not_found()` for an unknown id."]
             pub fn $get(&self, token: &str, id: &str) -> Result<$Res, crate::RunbeamError> {
                 self.call_data(&crate::api::operations::$show, token, &[id], None::<&()>)
             }
 
-            #[doc = concat!("Creates a ", $singular, " ([`", stringify!($store), "`](crate::api::operations::", stringify!($store), ")).\n\n")]
+            #[doc = concat!("Creates ", $singular, ".\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api); `validation_errors()` for a 422."]
             pub fn $create(&self, token: &str, request: &$Req) -> Result<$Res, crate::RunbeamError> {
                 self.call_data(&crate::api::operations::$store, token, &[], Some(request))
             }
 
-            #[doc = concat!("Replaces a ", $singular, " ([`", stringify!($update), "`](crate::api::operations::", stringify!($update), ")).\n\n")]
+            #[doc = concat!("Replaces ", $singular, ".\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api)."]
             pub fn $upd(
                 &self,
@@ -205,7 +205,7 @@ macro_rules! crud_methods {
                 self.call_data(&crate::api::operations::$update, token, &[id], Some(request))
             }
 
-            #[doc = concat!("Deletes a ", $singular, " ([`", stringify!($destroy), "`](crate::api::operations::", stringify!($destroy), ")).\n\n")]
+            #[doc = concat!("Deletes ", $singular, ".\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api)."]
             pub fn $delete(
                 &self,

@@ -62,7 +62,7 @@ pub struct NetworkRequest {
 crud_methods!(
     Network,
     NetworkRequest,
-    "network",
+    "a network",
     NETWORKS_SHOW,
     NETWORKS_STORE,
     NETWORKS_UPDATE,

@@ -57,7 +57,8 @@ macro_rules! operations {
                 path: $path,
             };
         )*
-        /// Every operation the client calls, in spec order.
+        /// Every operation the client calls, in spec order; the tests hold it against the spec.
+        #[cfg(test)]
         pub const OPERATIONS: &[Operation] = &[$($konst),*];
     };
 }
@@ -158,6 +159,49 @@ mod tests {
             "/gateway/changes/..%2Fx/failed"
         );
         assert_eq!(GATEWAYS_INDEX.fill_path(&[]), "/gateways");
+    }
+
+    /// Every (method, path, operationId) of the published spec, from the fixture copy.
+    fn spec_operations() -> std::collections::BTreeSet<(String, String, String)> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/runbeam-openapi.json"
+        );
+        let spec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut ops = std::collections::BTreeSet::new();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if ["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                    let id = op["operationId"].as_str().unwrap_or_default().to_string();
+                    ops.insert((method.to_uppercase(), path.clone(), id));
+                }
+            }
+        }
+        ops
+    }
+
+    #[test]
+    fn the_table_is_exactly_the_published_spec() {
+        let spec = spec_operations();
+        assert_eq!(spec.len(), 60, "the fixture is the v1-2 spec");
+        let table: std::collections::BTreeSet<_> = OPERATIONS
+            .iter()
+            .map(|o| {
+                let (method, path, id) = (o.method.as_str(), o.path, o.operation_id);
+                (method.to_string(), path.to_string(), id.to_string())
+            })
+            .collect();
+        let missing: Vec<_> = spec.difference(&table).collect();
+        let extra: Vec<_> = table.difference(&spec).collect();
+        assert!(
+            missing.is_empty(),
+            "spec operations not in the table: {missing:?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "table operations not in the spec: {extra:?}"
+        );
     }
 
     #[test]

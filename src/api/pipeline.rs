@@ -71,7 +71,7 @@ list_methods!(
 crud_methods!(
     Pipeline,
     PipelineRequest,
-    "pipeline",
+    "a pipeline",
     PIPELINES_SHOW,
     PIPELINES_STORE,
     PIPELINES_UPDATE,

@@ -62,7 +62,7 @@ list_methods!(
 crud_methods!(
     Policy,
     PolicyRequest,
-    "policy",
+    "a policy",
     POLICIES_SHOW,
     POLICIES_STORE,
     POLICIES_UPDATE,

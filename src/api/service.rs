@@ -56,7 +56,7 @@ list_methods!(
 crud_methods!(
     Service,
     ServiceRequest,
-    "service",
+    "a service",
     SERVICES_SHOW,
     SERVICES_STORE,
     SERVICES_UPDATE,

@@ -59,7 +59,7 @@ list_methods!(
 crud_methods!(
     Transform,
     TransformRequest,
-    "transform",
+    "a transform",
     TRANSFORMS_SHOW,
     TRANSFORMS_STORE,
     TRANSFORMS_UPDATE,
