@@ -11,8 +11,10 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use common::storage::*;
+use common::switchable::Switchable;
 use runbeam_sdk::storage::{InjectedFailure, StorageError};
 use runbeam_sdk::{
     BackendKind, ConfigError, EncryptedFileStorage, EncryptionKey, MachineToken, MemoryStorage,
@@ -281,6 +283,230 @@ fn instances_are_isolated() {
         fs::read(base.path().join("gateway-b/encryption.key")).unwrap(),
         "each instance has its own key"
     );
+}
+
+// ---------------------------------------------------------------- the newest token wins
+
+/// `machine_token(tag)` with an explicit `issued_at`.
+fn issued(tag: &str, issued_at: &str) -> MachineToken {
+    let mut t = machine_token(tag);
+    t.issued_at = Some(issued_at.to_string());
+    t
+}
+
+const EARLIER: &str = "2026-01-01T00:00:00.000000001+00:00";
+const LATER: &str = "2026-01-01T00:00:00.000000002+00:00";
+
+/// Stores `t` straight into one backend, as a save by another process would have.
+fn put(backend: &dyn TokenStorage, t: &MachineToken) {
+    backend
+        .write("auth", &serde_json::to_vec_pretty(t).unwrap())
+        .unwrap();
+}
+
+/// The gateway id of the machine token `backend` holds, if any.
+fn held(backend: &dyn TokenStorage) -> Option<String> {
+    let bytes = backend.read("auth").unwrap()?;
+    let t: MachineToken = serde_json::from_slice(bytes.expose()).unwrap();
+    Some(t.gateway_id)
+}
+
+fn two_backends() -> (Arc<Switchable>, Arc<Switchable>, TokenStore) {
+    let first = Switchable::new(BackendKind::Keyring);
+    let second = Switchable::new(BackendKind::EncryptedFile);
+    let store = TokenStore::new(first.clone()).with_fallback(second.clone());
+    (first, second, store)
+}
+
+#[test]
+fn a_save_removes_the_slot_from_every_other_backend() {
+    let (a, b, c) = (
+        MemoryStorage::new(),
+        MemoryStorage::new(),
+        MemoryStorage::new(),
+    );
+    let (a, b, c) = (Arc::new(a), Arc::new(b), Arc::new(c));
+    put(&*b, &issued("old-b", EARLIER));
+    put(&*c, &issued("old-c", EARLIER));
+    let store = TokenStore::new(a.clone())
+        .with_fallback(b.clone())
+        .with_fallback(c.clone());
+    store.save(&machine_token("new")).unwrap();
+    assert_eq!(held(&*a).as_deref(), Some("gw-new"));
+    assert_eq!((held(&*b), held(&*c)), (None, None));
+}
+
+#[test]
+fn a_save_that_cannot_remove_an_older_copy_still_succeeds_and_the_newest_wins_later() {
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("old", EARLIER));
+    first.set_off(true);
+    store.save(&issued("new", LATER)).unwrap();
+    assert_eq!(held(&*second).as_deref(), Some("gw-new"));
+    first.set_off(false);
+    assert_eq!(
+        held(&*first).as_deref(),
+        Some("gw-old"),
+        "could not be removed"
+    );
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-new"
+    );
+}
+
+#[test]
+fn a_load_returns_the_newest_copy_whichever_backend_holds_it() {
+    for newest_first in [true, false] {
+        let (first, second, store) = two_backends();
+        let (older, newer) = (issued("older", EARLIER), issued("newer", LATER));
+        if newest_first {
+            put(&*first, &newer);
+            put(&*second, &older);
+        } else {
+            put(&*first, &older);
+            put(&*second, &newer);
+        }
+        let loaded = store.load::<MachineToken>().unwrap().unwrap();
+        assert_eq!(loaded, newer, "newest first: {newest_first}");
+    }
+}
+
+#[test]
+fn a_load_moves_the_newest_to_the_first_backend_and_deletes_older_copies() {
+    // Newest in the fallback: copied to the first backend, and left where it was too (a
+    // process without the first backend still finds it).
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("older", EARLIER));
+    put(&*second, &issued("newer", LATER));
+    store.load::<MachineToken>().unwrap();
+    assert_eq!(held(&*first).as_deref(), Some("gw-newer"));
+    assert_eq!(held(&*second).as_deref(), Some("gw-newer"));
+
+    // Newest in the first backend: the older fallback copy goes.
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("newer", LATER));
+    put(&*second, &issued("older", EARLIER));
+    store.load::<MachineToken>().unwrap();
+    assert_eq!(held(&*first).as_deref(), Some("gw-newer"));
+    assert_eq!(held(&*second), None);
+}
+
+#[test]
+fn a_load_with_the_first_backend_off_moves_nothing_into_it_and_reports_its_copy_later() {
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("newer", LATER));
+    put(&*second, &issued("older", EARLIER));
+    first.set_off(true);
+    // Only the older copy can be seen: it is returned (with a warning), and kept.
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-older"
+    );
+    assert_eq!(held(&*second).as_deref(), Some("gw-older"));
+    first.set_off(false);
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-newer"
+    );
+    assert_eq!(
+        held(&*second),
+        None,
+        "the stale copy is gone once both answer"
+    );
+}
+
+#[test]
+fn a_load_with_no_copy_and_an_unreachable_backend_is_no_storage_access_not_none() {
+    let (first, _second, store) = two_backends();
+    first.set_off(true);
+    assert!(matches!(
+        store.load::<MachineToken>(),
+        Err(RunbeamError::Storage(StorageError::NoStorageAccess { .. }))
+    ));
+}
+
+#[test]
+fn user_tokens_carry_issued_at_so_the_newest_wins() {
+    let mut older = UserToken::new("user-old".to_string(), None, None);
+    older.issued_at = Some(EARLIER.to_string());
+    let newer = UserToken::new("user-new".to_string(), None, None);
+    assert!(newer.issued_at.is_some(), "UserToken::new stamps the token");
+    let (first, second, store) = two_backends();
+    first
+        .write("user_auth", &serde_json::to_vec(&older).unwrap())
+        .unwrap();
+    second
+        .write("user_auth", &serde_json::to_vec(&newer).unwrap())
+        .unwrap();
+    assert_eq!(store.load::<UserToken>().unwrap().unwrap(), newer);
+}
+
+#[test]
+fn differing_copies_without_issued_at_load_from_the_first_backend_and_are_left_alone() {
+    let (first, second, store) = two_backends();
+    first.write("custom", b"[1]").unwrap();
+    second.write("custom", b"[2]").unwrap();
+    assert_eq!(store.load_as::<Vec<u8>>("custom").unwrap().unwrap(), [1]);
+    assert_eq!(second.read("custom").unwrap().unwrap().expose(), b"[2]");
+    assert_eq!(first.read("custom").unwrap().unwrap().expose(), b"[1]");
+}
+
+#[test]
+fn a_newest_copy_that_is_not_the_requested_type_repairs_nothing() {
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("older", EARLIER));
+    second
+        .write("auth", format!(r#"{{"issued_at":"{LATER}"}}"#).as_bytes())
+        .unwrap();
+    assert!(matches!(
+        store.load::<MachineToken>(),
+        Err(RunbeamError::Storage(StorageError::Corrupt { .. }))
+    ));
+    assert_eq!(
+        held(&*first).as_deref(),
+        Some("gw-older"),
+        "not overwritten"
+    );
+}
+
+#[test]
+fn a_clear_that_cannot_reach_a_backend_is_partial_clear_and_clears_the_rest() {
+    let (first, second, store) = two_backends();
+    put(&*first, &machine_token("ring"));
+    put(&*second, &machine_token("file"));
+    first.set_off(true);
+    let err = store.clear::<MachineToken>().unwrap_err();
+    let RunbeamError::Storage(StorageError::PartialClear {
+        name, remaining, ..
+    }) = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        (name.as_str(), remaining.as_slice()),
+        ("auth", &[BackendKind::Keyring][..])
+    );
+    assert!(err.to_string().contains("OS keyring"), "{err}");
+    assert!(
+        !format!("{err} {err:?}").contains("token-"),
+        "no token in the error"
+    );
+    assert_eq!(held(&*second), None, "the reachable backend is cleared");
+    first.set_off(false);
+    assert_eq!(held(&*first).as_deref(), Some("gw-ring"));
+    store.clear::<MachineToken>().unwrap();
+    assert_eq!(held(&*first), None);
+}
+
+#[test]
+fn a_clear_on_a_single_backend_keeps_its_error_kind() {
+    let memory = MemoryStorage::new();
+    memory.fail_next(InjectedFailure::Injected);
+    assert!(matches!(
+        TokenStore::new(memory).clear::<MachineToken>(),
+        Err(RunbeamError::Storage(StorageError::Injected))
+    ));
 }
 
 // ---------------------------------------------------------------- file layout and keys

@@ -8,3 +8,4 @@ pub mod jwt;
 pub mod client;
 #[cfg(feature = "encrypted-files")]
 pub mod storage;
+pub mod switchable;
