@@ -1217,6 +1217,252 @@ mod keyring_tests {
             "cleared from both"
         );
     }
+
+    const CHILD_OP: &str = "RUNBEAM_TEST_CHILD_OP";
+    const CHILD_INSTANCE: &str = "RUNBEAM_TEST_CHILD_INSTANCE";
+
+    /// Child mode: one `save:<tag>` or `load` through `StoreConfig::from_env()` (so
+    /// `RUNBEAM_DISABLE_KEYRING` decides whether it is a process with keyring access), then
+    /// prints `loaded gw-<tag>` / `loaded none` / `saved`.
+    #[test]
+    #[ignore = "child process of the real_secret_service tests"]
+    fn child_store_op() {
+        let op = std::env::var(CHILD_OP).expect("run by the parent test");
+        let instance = std::env::var(CHILD_INSTANCE).unwrap();
+        let store = StoreConfig::from_env().unwrap().open(&instance).unwrap();
+        println!("backends {:?}", store.backends());
+        if let Some(tag) = op.strip_prefix("save:") {
+            store.save(&machine_token(tag)).unwrap();
+            println!("saved");
+        } else {
+            match store.load::<MachineToken>().unwrap() {
+                Some(t) => println!("loaded {}", t.gateway_id),
+                None => println!("loaded none"),
+            }
+        }
+    }
+
+    /// Scenarios against the real Secret Service of a scratch session: the daemon is killed,
+    /// locked and restarted, so `.ci/run` runs them on their own (`--include-ignored`,
+    /// one thread). Each asserts what a process with keyring access and one without
+    /// (`RUNBEAM_DISABLE_KEYRING`) load, and that nothing blocks on a locked keyring.
+    mod real_secret_service {
+        use super::*;
+        use crate::common::secret_service as service;
+        use std::path::PathBuf;
+        use std::time::{Duration, Instant};
+
+        /// No keyring call may wait for a prompt: each step must finish well within this.
+        const BOUND: Duration = Duration::from_secs(20);
+
+        struct Scene {
+            home: tempfile::TempDir,
+            instance: String,
+        }
+
+        impl Scene {
+            /// A scene with the keyring running and unlocked; `None` (skip, fail under
+            /// CI=true) without a controllable Secret Service.
+            fn new(name: &str) -> Option<Self> {
+                if !require(
+                    service::controllable(),
+                    "a scratch-session Secret Service (gnome-keyring) to kill and lock",
+                ) {
+                    return None;
+                }
+                // A fresh daemon each time: known state, whatever the last test left.
+                service::start_unlocked();
+                keyring_backend(name)?;
+                Some(Self {
+                    home: temp_base(),
+                    instance: format!("test-nt-{name}-{}", std::process::id()),
+                })
+            }
+
+            fn base(&self) -> PathBuf {
+                self.home.path().join(".runbeam")
+            }
+
+            fn ring(&self) -> runbeam_sdk::KeyringStorage {
+                runbeam_sdk::KeyringStorage::new(&self.instance).unwrap()
+            }
+
+            fn files(&self) -> EncryptedFileStorage {
+                file_backend(&self.base(), &self.instance)
+            }
+
+            /// This process, which chose the keyring while it answered and keeps using it.
+            fn long_lived(&self) -> TokenStore {
+                TokenStore::new(self.ring()).with_fallback(self.files())
+            }
+
+            /// Runs `op` in a fresh process, with or without keyring access, within BOUND.
+            fn child(&self, keyring: bool, op: &str) -> String {
+                let mut cmd =
+                    super::super::child("keyring_tests::child_store_op", self.home.path());
+                cmd.env(CHILD_OP, op)
+                    .env(CHILD_INSTANCE, &self.instance)
+                    .env("HOME", self.home.path())
+                    .env("USERPROFILE", self.home.path())
+                    .env_remove("RUNBEAM_ENCRYPTION_KEY")
+                    .env_remove("RUNBEAM_MACHINE_TOKEN")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+                if keyring {
+                    cmd.env_remove("RUNBEAM_DISABLE_KEYRING");
+                } else {
+                    cmd.env("RUNBEAM_DISABLE_KEYRING", "1");
+                }
+                let started = Instant::now();
+                let mut process = cmd.spawn().unwrap();
+                while process.try_wait().unwrap().is_none() {
+                    if started.elapsed() > BOUND {
+                        process.kill().unwrap();
+                        panic!("{op} (keyring {keyring}) still running after {BOUND:?}");
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let out = process.wait_with_output().unwrap();
+                assert_child_passed(&out);
+                let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+                let line = stdout
+                    .lines()
+                    .find(|l| l.starts_with("loaded ") || *l == "saved")
+                    .unwrap_or_else(|| panic!("no result in {stdout}"));
+                line.trim_start_matches("loaded ").to_owned()
+            }
+
+            fn load_in(&self, keyring: bool) -> String {
+                self.child(keyring, "load")
+            }
+
+            fn save_in(&self, keyring: bool, tag: &str) {
+                assert_eq!(self.child(keyring, &format!("save:{tag}")), "saved");
+            }
+
+            fn clean_up(&self) {
+                self.long_lived().clear::<MachineToken>().unwrap();
+            }
+        }
+
+        /// Runs `f` in this process and fails when it takes longer than BOUND.
+        fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+            let started = Instant::now();
+            let value = f();
+            assert!(
+                started.elapsed() < BOUND,
+                "{what} took {:?}",
+                started.elapsed()
+            );
+            value
+        }
+
+        fn gateway(store: &TokenStore) -> String {
+            timed("load", || store.load::<MachineToken>())
+                .unwrap()
+                .map_or("none".into(), |t| t.gateway_id)
+        }
+
+        /// The keyring comes back with the copy saved before it went away: every process
+        /// still loads the newer token the files took meanwhile, and the store repairs.
+        fn newest_survives_the_keyring_coming_back(scene: &Scene, this: &TokenStore) {
+            assert_eq!(
+                held(&scene.ring()).as_deref(),
+                Some("gw-1"),
+                "stale copy kept"
+            );
+            assert_eq!(scene.load_in(false), "gw-2");
+            assert_eq!(scene.load_in(true), "gw-2");
+            assert_eq!(held(&scene.ring()).as_deref(), Some("gw-2"), "repaired");
+            assert_eq!(gateway(this), "gw-2");
+            assert_eq!(scene.load_in(false), "gw-2", "the file copy stays");
+        }
+
+        /// While the keyring cannot be used, every process loads the token the files took.
+        fn files_serve_while_the_keyring_is_away(scene: &Scene, this: &TokenStore) {
+            assert_eq!(held(&scene.files()).as_deref(), Some("gw-2"));
+            assert_eq!(gateway(this), "gw-2");
+            assert_eq!(scene.load_in(true), "gw-2");
+            assert_eq!(scene.load_in(false), "gw-2");
+        }
+
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn a_save_while_the_daemon_is_dead_wins_once_it_is_back() {
+            let Some(scene) = Scene::new("killed") else {
+                return;
+            };
+            let this = scene.long_lived();
+            timed("save", || this.save(&machine_token("1"))).unwrap();
+            assert_eq!(held(&scene.files()), None, "the keyring took it");
+            service::kill_daemon();
+            timed("save with the daemon dead", || {
+                this.save(&machine_token("2"))
+            })
+            .unwrap();
+            // The save's keyring call D-Bus-activated a new daemon, locked.
+            assert_eq!(service::is_locked(), Some(true));
+            files_serve_while_the_keyring_is_away(&scene, &this);
+            service::start_unlocked();
+            newest_survives_the_keyring_coming_back(&scene, &this);
+            scene.clean_up();
+        }
+
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn a_save_while_the_collection_is_locked_wins_once_it_is_unlocked() {
+            let Some(scene) = Scene::new("locked") else {
+                return;
+            };
+            let this = scene.long_lived();
+            timed("save", || this.save(&machine_token("1"))).unwrap();
+            service::lock_collection();
+            timed("save while locked", || this.save(&machine_token("2"))).unwrap();
+            files_serve_while_the_keyring_is_away(&scene, &this);
+            service::start_unlocked();
+            newest_survives_the_keyring_coming_back(&scene, &this);
+            scene.clean_up();
+        }
+
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn file_first_then_keyring_never_leaves_the_old_file_token_visible() {
+            let Some(scene) = Scene::new("file-first") else {
+                return;
+            };
+            scene.save_in(false, "1");
+            assert_eq!(held(&scene.files()).as_deref(), Some("gw-1"));
+            scene.save_in(true, "2");
+            assert_eq!(held(&scene.ring()).as_deref(), Some("gw-2"));
+            assert_eq!(held(&scene.files()), None, "the older file copy is removed");
+            assert_eq!(scene.load_in(true), "gw-2");
+            // Without keyring access the newest cannot be seen; the stale one never is.
+            assert_eq!(scene.load_in(false), "none");
+            scene.clean_up();
+        }
+
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn keyring_first_then_file_loads_the_file_token_everywhere() {
+            let Some(scene) = Scene::new("ring-first") else {
+                return;
+            };
+            scene.save_in(true, "1");
+            assert_eq!(held(&scene.files()), None);
+            scene.save_in(false, "2");
+            assert_eq!(
+                held(&scene.ring()).as_deref(),
+                Some("gw-1"),
+                "out of its reach"
+            );
+            assert_eq!(scene.load_in(false), "gw-2");
+            assert_eq!(scene.load_in(true), "gw-2");
+            assert_eq!(held(&scene.ring()).as_deref(), Some("gw-2"), "repaired");
+            assert_eq!(scene.load_in(false), "gw-2");
+            assert_eq!(gateway(&scene.long_lived()), "gw-2");
+            scene.clean_up();
+        }
+    }
 }
 
 // ---------------------------------------------------------------- free functions + environment

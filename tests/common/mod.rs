@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod jwt;
+#[cfg(feature = "keyring")]
+pub mod secret_service;
 // The client helpers need the fake server.
 #[cfg(feature = "testing")]
 pub mod client;
