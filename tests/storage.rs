@@ -417,6 +417,18 @@ fn a_load_with_the_first_backend_off_moves_nothing_into_it_and_reports_its_copy_
 }
 
 #[test]
+fn a_single_copy_in_the_fallback_loads_and_stays_where_it_is() {
+    let (first, second, store) = two_backends();
+    put(&*second, &issued("only", EARLIER));
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-only"
+    );
+    assert_eq!(held(&*first), None, "a load copies nothing that is in step");
+    assert_eq!(held(&*second).as_deref(), Some("gw-only"));
+}
+
+#[test]
 fn a_load_with_no_copy_and_an_unreachable_backend_is_no_storage_access_not_none() {
     let (first, _second, store) = two_backends();
     first.set_off(true);

@@ -175,7 +175,8 @@ impl TokenStore {
         };
         // Decode before repairing: a copy that is not a `T` must not replace anything.
         let value = decode(slot, views[chosen])?;
-        if let Some(home) = first_answer {
+        // One copy is in step by definition: it stays where it is.
+        if let (Some(home), true) = (first_answer, copies.len() > 1) {
             self.repair(slot, &copies, chosen, home);
         }
         Ok(Some(value))

@@ -111,6 +111,22 @@ pub fn start_unlocked() {
     wait_until("the keyring answers unlocked", || {
         is_locked() == Some(false)
     });
+    // Unlocked is not yet ready: the login collection can still be loading for a moment.
+    wait_until("a secret round trip works", stores_secrets);
+}
+
+/// Writes, reads back and deletes a canary entry.
+fn stores_secrets() -> bool {
+    use runbeam_sdk::TokenStorage;
+    let Ok(canary) = runbeam_sdk::KeyringStorage::new("test-canary") else {
+        return false;
+    };
+    let slot = format!("ready_{}", std::process::id());
+    let ok = canary.write(&slot, b"ready").is_ok()
+        && canary
+            .read(&slot)
+            .is_ok_and(|back| back.is_some_and(|b| b.expose() == b"ready"));
+    ok && canary.delete(&slot).is_ok()
 }
 
 /// True when the tools these helpers use are installed and a session bus is set (the
