@@ -197,6 +197,11 @@ pub struct UserToken {
     /// Who the token belongs to, when known.
     #[serde(default)]
     pub user: Option<UserInfo>,
+    /// When the token was stored, RFC 3339 UTC with nanoseconds; `None` in files written by
+    /// upstream, which has no such field (it is omitted from the JSON then). A store holding
+    /// copies in several backends loads the one with the latest `issued_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<String>,
 }
 
 impl TokenSlot for UserToken {
@@ -204,7 +209,7 @@ impl TokenSlot for UserToken {
 }
 
 impl UserToken {
-    /// A user token.
+    /// A user token issued now (sets `issued_at`).
     pub fn new(
         token: impl Into<Secret<String>>,
         expires_at: Option<i64>,
@@ -214,6 +219,7 @@ impl UserToken {
             token: token.into(),
             expires_at,
             user,
+            issued_at: Some(crate::time::format(crate::time::now())),
         }
     }
 

@@ -11,8 +11,10 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use common::storage::*;
+use common::switchable::Switchable;
 use runbeam_sdk_blocking::storage::{InjectedFailure, StorageError};
 use runbeam_sdk_blocking::{
     BackendKind, ConfigError, EncryptedFileStorage, EncryptionKey, MachineToken, MemoryStorage,
@@ -281,6 +283,242 @@ fn instances_are_isolated() {
         fs::read(base.path().join("gateway-b/encryption.key")).unwrap(),
         "each instance has its own key"
     );
+}
+
+// ---------------------------------------------------------------- the newest token wins
+
+/// `machine_token(tag)` with an explicit `issued_at`.
+fn issued(tag: &str, issued_at: &str) -> MachineToken {
+    let mut t = machine_token(tag);
+    t.issued_at = Some(issued_at.to_string());
+    t
+}
+
+const EARLIER: &str = "2026-01-01T00:00:00.000000001+00:00";
+const LATER: &str = "2026-01-01T00:00:00.000000002+00:00";
+
+/// Stores `t` straight into one backend, as a save by another process would have.
+fn put(backend: &dyn TokenStorage, t: &MachineToken) {
+    backend
+        .write("auth", &serde_json::to_vec_pretty(t).unwrap())
+        .unwrap();
+}
+
+/// The gateway id of the machine token `backend` holds, if any.
+fn held(backend: &dyn TokenStorage) -> Option<String> {
+    let bytes = backend.read("auth").unwrap()?;
+    let t: MachineToken = serde_json::from_slice(bytes.expose()).unwrap();
+    Some(t.gateway_id)
+}
+
+fn two_backends() -> (Arc<Switchable>, Arc<Switchable>, TokenStore) {
+    let first = Switchable::new(BackendKind::Keyring);
+    let second = Switchable::new(BackendKind::EncryptedFile);
+    let store = TokenStore::new(first.clone()).with_fallback(second.clone());
+    (first, second, store)
+}
+
+#[test]
+fn a_save_removes_the_slot_from_every_other_backend() {
+    let (a, b, c) = (
+        MemoryStorage::new(),
+        MemoryStorage::new(),
+        MemoryStorage::new(),
+    );
+    let (a, b, c) = (Arc::new(a), Arc::new(b), Arc::new(c));
+    put(&*b, &issued("old-b", EARLIER));
+    put(&*c, &issued("old-c", EARLIER));
+    let store = TokenStore::new(a.clone())
+        .with_fallback(b.clone())
+        .with_fallback(c.clone());
+    store.save(&machine_token("new")).unwrap();
+    assert_eq!(held(&*a).as_deref(), Some("gw-new"));
+    assert_eq!((held(&*b), held(&*c)), (None, None));
+}
+
+#[test]
+fn a_save_that_cannot_remove_an_older_copy_still_succeeds_and_the_newest_wins_later() {
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("old", EARLIER));
+    first.set_off(true);
+    store.save(&issued("new", LATER)).unwrap();
+    assert_eq!(held(&*second).as_deref(), Some("gw-new"));
+    first.set_off(false);
+    assert_eq!(
+        held(&*first).as_deref(),
+        Some("gw-old"),
+        "could not be removed"
+    );
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-new"
+    );
+}
+
+#[test]
+fn a_load_returns_the_newest_copy_whichever_backend_holds_it() {
+    for newest_first in [true, false] {
+        let (first, second, store) = two_backends();
+        let (older, newer) = (issued("older", EARLIER), issued("newer", LATER));
+        if newest_first {
+            put(&*first, &newer);
+            put(&*second, &older);
+        } else {
+            put(&*first, &older);
+            put(&*second, &newer);
+        }
+        let loaded = store.load::<MachineToken>().unwrap().unwrap();
+        assert_eq!(loaded, newer, "newest first: {newest_first}");
+    }
+}
+
+#[test]
+fn a_load_moves_the_newest_to_the_first_backend_and_deletes_older_copies() {
+    // Newest in the fallback: copied to the first backend, and left where it was too (a
+    // process without the first backend still finds it).
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("older", EARLIER));
+    put(&*second, &issued("newer", LATER));
+    store.load::<MachineToken>().unwrap();
+    assert_eq!(held(&*first).as_deref(), Some("gw-newer"));
+    assert_eq!(held(&*second).as_deref(), Some("gw-newer"));
+
+    // Newest in the first backend: the older fallback copy goes.
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("newer", LATER));
+    put(&*second, &issued("older", EARLIER));
+    store.load::<MachineToken>().unwrap();
+    assert_eq!(held(&*first).as_deref(), Some("gw-newer"));
+    assert_eq!(held(&*second), None);
+}
+
+#[test]
+fn a_load_with_the_first_backend_off_moves_nothing_into_it_and_reports_its_copy_later() {
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("newer", LATER));
+    put(&*second, &issued("older", EARLIER));
+    first.set_off(true);
+    // Only the older copy can be seen: it is returned (with a warning), and kept.
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-older"
+    );
+    assert_eq!(held(&*second).as_deref(), Some("gw-older"));
+    first.set_off(false);
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-newer"
+    );
+    assert_eq!(
+        held(&*second),
+        None,
+        "the stale copy is gone once both answer"
+    );
+}
+
+#[test]
+fn a_single_copy_in_the_fallback_loads_and_stays_where_it_is() {
+    let (first, second, store) = two_backends();
+    put(&*second, &issued("only", EARLIER));
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-only"
+    );
+    assert_eq!(held(&*first), None, "a load copies nothing that is in step");
+    assert_eq!(held(&*second).as_deref(), Some("gw-only"));
+}
+
+#[test]
+fn a_load_with_no_copy_and_an_unreachable_backend_is_no_storage_access_not_none() {
+    let (first, _second, store) = two_backends();
+    first.set_off(true);
+    assert!(matches!(
+        store.load::<MachineToken>(),
+        Err(RunbeamError::Storage(StorageError::NoStorageAccess { .. }))
+    ));
+}
+
+#[test]
+fn user_tokens_carry_issued_at_so_the_newest_wins() {
+    let mut older = UserToken::new("user-old".to_string(), None, None);
+    older.issued_at = Some(EARLIER.to_string());
+    let newer = UserToken::new("user-new".to_string(), None, None);
+    assert!(newer.issued_at.is_some(), "UserToken::new stamps the token");
+    let (first, second, store) = two_backends();
+    first
+        .write("user_auth", &serde_json::to_vec(&older).unwrap())
+        .unwrap();
+    second
+        .write("user_auth", &serde_json::to_vec(&newer).unwrap())
+        .unwrap();
+    assert_eq!(store.load::<UserToken>().unwrap().unwrap(), newer);
+}
+
+#[test]
+fn differing_copies_without_issued_at_load_from_the_first_backend_and_are_left_alone() {
+    let (first, second, store) = two_backends();
+    first.write("custom", b"[1]").unwrap();
+    second.write("custom", b"[2]").unwrap();
+    assert_eq!(store.load_as::<Vec<u8>>("custom").unwrap().unwrap(), [1]);
+    assert_eq!(second.read("custom").unwrap().unwrap().expose(), b"[2]");
+    assert_eq!(first.read("custom").unwrap().unwrap().expose(), b"[1]");
+}
+
+#[test]
+fn a_newest_copy_that_is_not_the_requested_type_repairs_nothing() {
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("older", EARLIER));
+    second
+        .write("auth", format!(r#"{{"issued_at":"{LATER}"}}"#).as_bytes())
+        .unwrap();
+    assert!(matches!(
+        store.load::<MachineToken>(),
+        Err(RunbeamError::Storage(StorageError::Corrupt { .. }))
+    ));
+    assert_eq!(
+        held(&*first).as_deref(),
+        Some("gw-older"),
+        "not overwritten"
+    );
+}
+
+#[test]
+fn a_clear_that_cannot_reach_a_backend_is_partial_clear_and_clears_the_rest() {
+    let (first, second, store) = two_backends();
+    put(&*first, &machine_token("ring"));
+    put(&*second, &machine_token("file"));
+    first.set_off(true);
+    let err = store.clear::<MachineToken>().unwrap_err();
+    let RunbeamError::Storage(StorageError::PartialClear {
+        name, remaining, ..
+    }) = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        (name.as_str(), remaining.as_slice()),
+        ("auth", &[BackendKind::Keyring][..])
+    );
+    assert!(err.to_string().contains("OS keyring"), "{err}");
+    assert!(
+        !format!("{err} {err:?}").contains("token-"),
+        "no token in the error"
+    );
+    assert_eq!(held(&*second), None, "the reachable backend is cleared");
+    first.set_off(false);
+    assert_eq!(held(&*first).as_deref(), Some("gw-ring"));
+    store.clear::<MachineToken>().unwrap();
+    assert_eq!(held(&*first), None);
+}
+
+#[test]
+fn a_clear_on_a_single_backend_keeps_its_error_kind() {
+    let memory = MemoryStorage::new();
+    memory.fail_next(InjectedFailure::Injected);
+    assert!(matches!(
+        TokenStore::new(memory).clear::<MachineToken>(),
+        Err(RunbeamError::Storage(StorageError::Injected))
+    ));
 }
 
 // ---------------------------------------------------------------- file layout and keys
@@ -991,6 +1229,252 @@ mod keyring_tests {
             store.load::<MachineToken>().unwrap().is_none(),
             "cleared from both"
         );
+    }
+
+    const CHILD_OP: &str = "RUNBEAM_TEST_CHILD_OP";
+    const CHILD_INSTANCE: &str = "RUNBEAM_TEST_CHILD_INSTANCE";
+
+    /// Child mode: one `save:<tag>` or `load` through `StoreConfig::from_env()` (so
+    /// `RUNBEAM_DISABLE_KEYRING` decides whether it is a process with keyring access), then
+    /// prints `loaded gw-<tag>` / `loaded none` / `saved`.
+    #[test]
+    #[ignore = "child process of the real_secret_service tests"]
+    fn child_store_op() {
+        let op = std::env::var(CHILD_OP).expect("run by the parent test");
+        let instance = std::env::var(CHILD_INSTANCE).unwrap();
+        let store = StoreConfig::from_env().unwrap().open(&instance).unwrap();
+        println!("backends {:?}", store.backends());
+        if let Some(tag) = op.strip_prefix("save:") {
+            store.save(&machine_token(tag)).unwrap();
+            println!("saved");
+        } else {
+            match store.load::<MachineToken>().unwrap() {
+                Some(t) => println!("loaded {}", t.gateway_id),
+                None => println!("loaded none"),
+            }
+        }
+    }
+
+    /// Scenarios against the real Secret Service of a scratch session: the daemon is killed,
+    /// locked and restarted, so `.ci/run` runs them on their own (`--include-ignored`,
+    /// one thread). Each asserts what a process with keyring access and one without
+    /// (`RUNBEAM_DISABLE_KEYRING`) load, and that nothing blocks on a locked keyring.
+    mod real_secret_service {
+        use super::*;
+        use crate::common::secret_service as service;
+        use std::path::PathBuf;
+        use std::time::{Duration, Instant};
+
+        /// No keyring call may wait for a prompt: each step must finish well within this.
+        const BOUND: Duration = Duration::from_secs(20);
+
+        struct Scene {
+            home: tempfile::TempDir,
+            instance: String,
+        }
+
+        impl Scene {
+            /// A scene with the keyring running and unlocked; `None` (skip, fail under
+            /// CI=true) without a controllable Secret Service.
+            fn new(name: &str) -> Option<Self> {
+                if !require(
+                    service::controllable(),
+                    "a scratch-session Secret Service (gnome-keyring) to kill and lock",
+                ) {
+                    return None;
+                }
+                // A fresh daemon each time: known state, whatever the last test left.
+                service::start_unlocked();
+                keyring_backend(name)?;
+                Some(Self {
+                    home: temp_base(),
+                    instance: format!("test-nt-{name}-{}", std::process::id()),
+                })
+            }
+
+            fn base(&self) -> PathBuf {
+                self.home.path().join(".runbeam")
+            }
+
+            fn ring(&self) -> runbeam_sdk_blocking::KeyringStorage {
+                runbeam_sdk_blocking::KeyringStorage::new(&self.instance).unwrap()
+            }
+
+            fn files(&self) -> EncryptedFileStorage {
+                file_backend(&self.base(), &self.instance)
+            }
+
+            /// This process, which chose the keyring while it answered and keeps using it.
+            fn long_lived(&self) -> TokenStore {
+                TokenStore::new(self.ring()).with_fallback(self.files())
+            }
+
+            /// Runs `op` in a fresh process, with or without keyring access, within BOUND.
+            fn child(&self, keyring: bool, op: &str) -> String {
+                let mut cmd =
+                    super::super::child("keyring_tests::child_store_op", self.home.path());
+                cmd.env(CHILD_OP, op)
+                    .env(CHILD_INSTANCE, &self.instance)
+                    .env("HOME", self.home.path())
+                    .env("USERPROFILE", self.home.path())
+                    .env_remove("RUNBEAM_ENCRYPTION_KEY")
+                    .env_remove("RUNBEAM_MACHINE_TOKEN")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+                if keyring {
+                    cmd.env_remove("RUNBEAM_DISABLE_KEYRING");
+                } else {
+                    cmd.env("RUNBEAM_DISABLE_KEYRING", "1");
+                }
+                let started = Instant::now();
+                let mut process = cmd.spawn().unwrap();
+                while process.try_wait().unwrap().is_none() {
+                    if started.elapsed() > BOUND {
+                        process.kill().unwrap();
+                        panic!("{op} (keyring {keyring}) still running after {BOUND:?}");
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let out = process.wait_with_output().unwrap();
+                assert_child_passed(&out);
+                let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+                let line = stdout
+                    .lines()
+                    .find(|l| l.starts_with("loaded ") || *l == "saved")
+                    .unwrap_or_else(|| panic!("no result in {stdout}"));
+                line.trim_start_matches("loaded ").to_owned()
+            }
+
+            fn load_in(&self, keyring: bool) -> String {
+                self.child(keyring, "load")
+            }
+
+            fn save_in(&self, keyring: bool, tag: &str) {
+                assert_eq!(self.child(keyring, &format!("save:{tag}")), "saved");
+            }
+
+            fn clean_up(&self) {
+                self.long_lived().clear::<MachineToken>().unwrap();
+            }
+        }
+
+        /// Runs `f` in this process and fails when it takes longer than BOUND.
+        fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+            let started = Instant::now();
+            let value = f();
+            assert!(
+                started.elapsed() < BOUND,
+                "{what} took {:?}",
+                started.elapsed()
+            );
+            value
+        }
+
+        fn gateway(store: &TokenStore) -> String {
+            timed("load", || store.load::<MachineToken>())
+                .unwrap()
+                .map_or("none".into(), |t| t.gateway_id)
+        }
+
+        /// The keyring comes back with the copy saved before it went away: every process
+        /// still loads the newer token the files took meanwhile, and the store repairs.
+        fn newest_survives_the_keyring_coming_back(scene: &Scene, this: &TokenStore) {
+            assert_eq!(
+                held(&scene.ring()).as_deref(),
+                Some("gw-1"),
+                "stale copy kept"
+            );
+            assert_eq!(scene.load_in(false), "gw-2");
+            assert_eq!(scene.load_in(true), "gw-2");
+            assert_eq!(held(&scene.ring()).as_deref(), Some("gw-2"), "repaired");
+            assert_eq!(gateway(this), "gw-2");
+            assert_eq!(scene.load_in(false), "gw-2", "the file copy stays");
+        }
+
+        /// While the keyring cannot be used, every process loads the token the files took.
+        fn files_serve_while_the_keyring_is_away(scene: &Scene, this: &TokenStore) {
+            assert_eq!(held(&scene.files()).as_deref(), Some("gw-2"));
+            assert_eq!(gateway(this), "gw-2");
+            assert_eq!(scene.load_in(true), "gw-2");
+            assert_eq!(scene.load_in(false), "gw-2");
+        }
+
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn a_save_while_the_daemon_is_dead_wins_once_it_is_back() {
+            let Some(scene) = Scene::new("killed") else {
+                return;
+            };
+            let this = scene.long_lived();
+            timed("save", || this.save(&machine_token("1"))).unwrap();
+            assert_eq!(held(&scene.files()), None, "the keyring took it");
+            service::kill_daemon();
+            timed("save with the daemon dead", || {
+                this.save(&machine_token("2"))
+            })
+            .unwrap();
+            // The save's keyring call D-Bus-activated a new daemon, locked.
+            assert_eq!(service::is_locked(), Some(true));
+            files_serve_while_the_keyring_is_away(&scene, &this);
+            service::start_unlocked();
+            newest_survives_the_keyring_coming_back(&scene, &this);
+            scene.clean_up();
+        }
+
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn a_save_while_the_collection_is_locked_wins_once_it_is_unlocked() {
+            let Some(scene) = Scene::new("locked") else {
+                return;
+            };
+            let this = scene.long_lived();
+            timed("save", || this.save(&machine_token("1"))).unwrap();
+            service::lock_collection();
+            timed("save while locked", || this.save(&machine_token("2"))).unwrap();
+            files_serve_while_the_keyring_is_away(&scene, &this);
+            service::start_unlocked();
+            newest_survives_the_keyring_coming_back(&scene, &this);
+            scene.clean_up();
+        }
+
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn file_first_then_keyring_never_leaves_the_old_file_token_visible() {
+            let Some(scene) = Scene::new("file-first") else {
+                return;
+            };
+            scene.save_in(false, "1");
+            assert_eq!(held(&scene.files()).as_deref(), Some("gw-1"));
+            scene.save_in(true, "2");
+            assert_eq!(held(&scene.ring()).as_deref(), Some("gw-2"));
+            assert_eq!(held(&scene.files()), None, "the older file copy is removed");
+            assert_eq!(scene.load_in(true), "gw-2");
+            // Without keyring access the newest cannot be seen; the stale one never is.
+            assert_eq!(scene.load_in(false), "none");
+            scene.clean_up();
+        }
+
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn keyring_first_then_file_loads_the_file_token_everywhere() {
+            let Some(scene) = Scene::new("ring-first") else {
+                return;
+            };
+            scene.save_in(true, "1");
+            assert_eq!(held(&scene.files()), None);
+            scene.save_in(false, "2");
+            assert_eq!(
+                held(&scene.ring()).as_deref(),
+                Some("gw-1"),
+                "out of its reach"
+            );
+            assert_eq!(scene.load_in(false), "gw-2");
+            assert_eq!(scene.load_in(true), "gw-2");
+            assert_eq!(held(&scene.ring()).as_deref(), Some("gw-2"), "repaired");
+            assert_eq!(scene.load_in(false), "gw-2");
+            assert_eq!(gateway(&scene.long_lived()), "gw-2");
+            scene.clean_up();
+        }
     }
 }
 

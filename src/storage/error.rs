@@ -129,6 +129,24 @@ pub enum StorageError {
     /// A failure injected into a `MemoryStorage` by a test.
     #[error("injected failure")]
     Injected,
+    /// A clear removed the token from the backends it could reach, but not from these: a
+    /// copy may still be stored there. Clear again once they answer.
+    #[error("token {name:?} was not removed from: {}", kinds(.remaining))]
+    PartialClear {
+        /// The token slot, e.g. `"auth"`.
+        name: String,
+        /// The backends the token may remain in, in the store's order.
+        remaining: Vec<super::BackendKind>,
+        /// Why the first of them failed.
+        #[source]
+        source: Box<StorageError>,
+    },
+}
+
+/// `OS keyring, encrypted files` for an error message.
+fn kinds(kinds: &[super::BackendKind]) -> String {
+    let names: Vec<String> = kinds.iter().map(ToString::to_string).collect();
+    names.join(", ")
 }
 
 impl StorageError {

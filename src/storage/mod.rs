@@ -14,6 +14,7 @@ mod error;
 mod limits;
 mod memory;
 mod name;
+mod newest;
 mod store;
 
 #[cfg(feature = "encrypted-files")]
@@ -55,6 +56,17 @@ pub enum BackendKind {
     Memory,
     /// A backend defined outside this crate.
     Other,
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Keyring => "OS keyring",
+            Self::EncryptedFile => "encrypted files",
+            Self::Memory => "memory storage",
+            Self::Other => "other backend",
+        })
+    }
 }
 
 /// A place to keep token bytes, bound to one instance id.

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::name::{validate_instance_id, validate_slot};
+use super::newest::newest;
 use super::{BackendKind, StorageError, TokenStorage};
 use crate::error::RunbeamError;
 use crate::secret::Secret;
@@ -14,10 +15,28 @@ use crate::token::TokenSlot;
 
 /// Where and how tokens of one instance are kept.
 ///
-/// Saves go to the first backend (or the next one when it answers
-/// [`StorageError::NoStorageAccess`]); loads try each backend in order and return the first
-/// hit; clears remove from all of them. Build one directly over any [`TokenStorage`], or let
-/// [`StoreConfig::open`] choose.
+/// One slot holds one token, whatever backend it is in:
+///
+/// - A save goes to the first backend (or the next one when it answers
+///   [`StorageError::NoStorageAccess`]), then removes the slot from every other backend, so
+///   an older copy cannot come back later. A backend that cannot be reached for that removal
+///   does not fail the save (the new token is stored); a `log::warn!` line says so, and the
+///   next load sorts it out.
+/// - A load reads every backend. When several hold a copy, the newest by `issued_at` wins
+///   (the earlier backend on a tie), and the store repairs itself: the newest is written to
+///   the first backend that answered and the older copies are deleted (a copy equal to the
+///   newest is left in place, so a process that cannot use the first backend, e.g. one
+///   without keyring access, still finds it). Values without `issued_at` (any type given to
+///   [`save_as`](Self::save_as)) cannot be ordered: when such copies differ, the first
+///   backend's copy is returned, nothing is repaired and a warning is logged.
+/// - A backend that cannot be reached during a load may hold a newer copy: the load returns
+///   the newest copy it could read and logs a warning (the next load with that backend back
+///   repairs it). When no reachable backend holds a copy, the load fails with
+///   [`StorageError::NoStorageAccess`] rather than answer "no token".
+/// - A clear removes the slot from every backend it can reach and fails with
+///   [`StorageError::PartialClear`] naming the ones it could not.
+///
+/// Build one directly over any [`TokenStorage`], or let [`StoreConfig::open`] choose.
 pub struct TokenStore {
     backends: Vec<Box<dyn TokenStorage>>,
 }
@@ -68,6 +87,9 @@ impl TokenStore {
     }
 
     /// Removes the token in `T`'s slot from every backend.
+    ///
+    /// # Errors
+    /// As [`clear_slot`](Self::clear_slot).
     pub fn clear<T: TokenSlot>(&self) -> Result<(), RunbeamError> {
         self.clear_slot(T::SLOT)
     }
@@ -87,41 +109,122 @@ impl TokenStore {
                 })?,
             );
         super::limits::check_json_depth(slot, json.expose())?;
-        self.first_reachable(|backend| backend.write(slot, json.expose()))?;
+        let written = self.first_reachable(|backend| backend.write(slot, json.expose()))?;
+        for (at, backend) in self.backends.iter().enumerate() {
+            if at == written {
+                continue;
+            }
+            if let Err(e) = backend.delete(slot) {
+                log::warn!(
+                    "token {slot:?} was saved to the {}, but an older copy may remain in the {}: {e}",
+                    self.backends[written].kind(),
+                    backend.kind(),
+                );
+            }
+        }
         Ok(())
     }
 
-    /// Loads the value in `slot` from the first backend that has one.
+    /// Loads the value in `slot`: the newest copy when several backends hold one (see the
+    /// type's documentation for the rules and the repair that follows).
+    ///
+    /// # Errors
+    /// [`StorageError::NoStorageAccess`] when no backend that answered holds a copy but some
+    /// backend could not be reached; any other backend error as it is; and
+    /// [`StorageError::Corrupt`] when the chosen copy is not valid JSON for `T`.
     pub fn load_as<T: DeserializeOwned>(&self, slot: &str) -> Result<Option<T>, RunbeamError> {
         validate_slot(slot)?;
+        let mut copies = Vec::new();
         let mut unreachable = None;
-        for backend in &self.backends {
+        let mut first_answer = None;
+        for (at, backend) in self.backends.iter().enumerate() {
             match backend.read(slot) {
-                Ok(Some(bytes)) => return Ok(Some(decode(slot, bytes.expose())?)),
-                Ok(None) => {}
-                // A keyring locked since selection: look in the next backend.
-                Err(e @ StorageError::NoStorageAccess { .. }) => unreachable = Some(e),
+                Ok(copy) => {
+                    first_answer.get_or_insert(at);
+                    if let Some(bytes) = copy {
+                        copies.push((at, bytes));
+                    }
+                }
+                // A keyring locked since selection: look in the other backends.
+                Err(e @ StorageError::NoStorageAccess { .. }) => {
+                    log::warn!(
+                        "token {slot:?}: the {} cannot be accessed and may hold a newer copy",
+                        backend.kind()
+                    );
+                    unreachable.get_or_insert(e);
+                }
                 Err(e) => return Err(e.into()),
             }
         }
-        match unreachable {
-            Some(e) => Err(e.into()),
-            None => Ok(None),
+        if copies.is_empty() {
+            return match unreachable {
+                Some(e) => Err(e.into()),
+                None => Ok(None),
+            };
+        }
+        let views: Vec<&[u8]> = copies
+            .iter()
+            .map(|(_, bytes)| &bytes.expose()[..])
+            .collect();
+        let Some(chosen) = newest(&views) else {
+            log::warn!(
+                "token {slot:?} differs between backends and has no issued_at; \
+                 using the copy in the {}",
+                self.backends[copies[0].0].kind()
+            );
+            return Ok(Some(decode(slot, views[0])?));
+        };
+        // Decode before repairing: a copy that is not a `T` must not replace anything.
+        let value = decode(slot, views[chosen])?;
+        // One copy is in step by definition: it stays where it is.
+        if let (Some(home), true) = (first_answer, copies.len() > 1) {
+            self.repair(slot, &copies, chosen, home);
+        }
+        Ok(Some(value))
+    }
+
+    /// Makes the backends agree on the newest copy `copies[chosen]`: writes it to `home`
+    /// (the first backend that answered) unless it is there already, then deletes every copy
+    /// that differs from it. Best effort: a failure is logged and the load still succeeds.
+    fn repair(&self, slot: &str, copies: &[(usize, Secret<Vec<u8>>)], chosen: usize, home: usize) {
+        let newest = copies[chosen].1.expose();
+        let home_copy = copies.iter().find(|(at, _)| *at == home);
+        let mut rewritten = false;
+        if home_copy.is_none_or(|(_, bytes)| bytes.expose() != newest) {
+            match self.backends[home].write(slot, newest) {
+                Ok(()) => rewritten = true,
+                Err(e) => log::warn!(
+                    "token {slot:?}: could not move the newest copy to the {}: {e}",
+                    self.backends[home].kind()
+                ),
+            }
+        }
+        for (at, bytes) in copies {
+            if bytes.expose() == newest || (*at == home && rewritten) {
+                continue;
+            }
+            if let Err(e) = self.backends[*at].delete(slot) {
+                log::warn!(
+                    "token {slot:?}: could not delete an older copy from the {}: {e}",
+                    self.backends[*at].kind()
+                );
+            }
         }
     }
 
-    /// Runs `op` on the first backend that is reachable: a backend answering
-    /// [`StorageError::NoStorageAccess`] (e.g. a keyring locked after selection) passes the
-    /// call to the next one; any other error stops.
+    /// Runs `op` on the first backend that is reachable and returns its position: a backend
+    /// answering [`StorageError::NoStorageAccess`] (e.g. a keyring locked after selection)
+    /// passes the call to the next one; any other error stops.
     fn first_reachable(
         &self,
         op: impl Fn(&dyn TokenStorage) -> Result<(), StorageError>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<usize, StorageError> {
         let mut last = None;
-        for backend in &self.backends {
+        for (at, backend) in self.backends.iter().enumerate() {
             match op(&**backend) {
                 Err(e @ StorageError::NoStorageAccess { .. }) => last = Some(e),
-                other => return other,
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(at),
             }
         }
         // Invariant: there is at least one backend, so the loop ran and set `last`.
@@ -131,12 +234,30 @@ impl TokenStore {
     }
 
     /// Removes `slot` from every backend; a missing entry is not an error.
+    ///
+    /// # Errors
+    /// With one backend, its error. With several, the slot is still removed from every
+    /// backend that answers, and [`StorageError::PartialClear`] names those that did not.
     pub fn clear_slot(&self, slot: &str) -> Result<(), RunbeamError> {
         validate_slot(slot)?;
+        let mut remaining = Vec::new();
+        let mut first_error = None;
         for backend in &self.backends {
-            backend.delete(slot)?;
+            if let Err(e) = backend.delete(slot) {
+                remaining.push(backend.kind());
+                first_error.get_or_insert(e);
+            }
         }
-        Ok(())
+        match first_error {
+            None => Ok(()),
+            Some(e) if self.backends.len() == 1 => Err(e.into()),
+            Some(e) => Err(StorageError::PartialClear {
+                name: slot.to_owned(),
+                remaining,
+                source: Box::new(e),
+            }
+            .into()),
+        }
     }
 }
 

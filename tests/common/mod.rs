@@ -4,8 +4,11 @@
 
 pub mod hostile;
 pub mod jwt;
+#[cfg(feature = "keyring")]
+pub mod secret_service;
 // The client helpers need the fake server.
 #[cfg(feature = "testing")]
 pub mod client;
 #[cfg(feature = "encrypted-files")]
 pub mod storage;
+pub mod switchable;
