@@ -7,9 +7,10 @@
 //! Against the real service, replace the fake server with `RunbeamClient::new(url)` and a token
 //! from your Runbeam account settings.
 
+use runbeam_sdk_blocking::api::BearerToken;
 use runbeam_sdk_blocking::api::{GatewayRequest, TokenKind};
 use runbeam_sdk_blocking::testing::FakeRunbeam;
-use runbeam_sdk_blocking::{BearerToken, RunbeamClient};
+use runbeam_sdk_blocking::RunbeamClient;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = FakeRunbeam::start()?;

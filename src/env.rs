@@ -1,15 +1,5 @@
-//! Every environment variable the SDK reads, in one place.
-//!
-//! | variable | read by | meaning |
-//! |---|---|---|
-//! | `RUNBEAM_API_URL` | [`validate_jwt_token`](crate::validate_jwt_token) | its origin is a trusted JWT issuer |
-//! | `RUNBEAM_TRUSTED_ISSUERS` | [`validate_jwt_token`](crate::validate_jwt_token) | comma-separated trusted issuers (origins, or exact URLs with a path) |
-//! | `RUNBEAM_ENCRYPTION_KEY` | encrypted file storage | age X25519 identity: `AGE-SECRET-KEY-1…`, its base64, or `age-keygen` output |
-//! | `RUNBEAM_DISABLE_KEYRING` | automatic storage selection | any value (even empty): never use the OS keyring |
-//! | `RUNBEAM_MACHINE_TOKEN` | headless pre-provisioning | machine token JSON (`issued_at` optional) |
-//! | `HOME` (`USERPROFILE` on Windows) | file storage | default directory `~/.runbeam/<instance>/` |
-//!
-//! A variable that is set but not valid Unicode is an error, never silently ignored.
+//! Every environment variable the SDK reads, in one place (the table is in the crate docs,
+//! section "Environment").
 
 use std::path::PathBuf;
 
@@ -21,6 +11,7 @@ pub const API_URL: &str = "RUNBEAM_API_URL";
 /// `RUNBEAM_TRUSTED_ISSUERS`.
 pub const TRUSTED_ISSUERS: &str = "RUNBEAM_TRUSTED_ISSUERS";
 /// `RUNBEAM_ENCRYPTION_KEY`.
+#[cfg(feature = "encrypted-files")]
 pub const ENCRYPTION_KEY: &str = "RUNBEAM_ENCRYPTION_KEY";
 /// `RUNBEAM_DISABLE_KEYRING`.
 pub const DISABLE_KEYRING: &str = "RUNBEAM_DISABLE_KEYRING";

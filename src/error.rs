@@ -20,9 +20,7 @@
 //!
 //! No error message ever contains a token, a signature or key material.
 
-pub use crate::api::ApiError;
-pub use crate::jwt::JwtError;
-pub use crate::storage::StorageError;
+use crate::{ApiError, JwtError, StorageError};
 
 /// Every error the SDK returns.
 #[derive(Debug, thiserror::Error)]

@@ -42,7 +42,7 @@
 //! bearer token first (a user JWT, a Sanctum `{id}|{token}` or a machine token, sent as is) and
 //! returns `Result<_, RunbeamError>`. One keep-alive agent is shared by all clones; timeouts and
 //! a response size cap are on by default; redirects are never followed, so a token cannot leak
-//! to another origin. See [`client`] for the base-URL rule, paging, retries and device login.
+//! to another origin. See [`RunbeamClient`] for the base-URL rule, paging, retries and device login.
 //!
 //! ## Verifying JWTs
 //!
@@ -67,6 +67,21 @@
 //! never on text. No error, `Debug` or log line contains a token or key: secrets travel in
 //! [`Secret`], whose `Debug` prints `[redacted]`.
 //!
+//! ## Environment
+//!
+//! Every environment variable the SDK reads is read in one place:
+//!
+//! | variable | read by | meaning |
+//! |---|---|---|
+//! | `RUNBEAM_API_URL` | [`validate_jwt_token`] | its origin is a trusted JWT issuer |
+//! | `RUNBEAM_TRUSTED_ISSUERS` | [`validate_jwt_token`] | comma-separated trusted issuers (origins, or exact URLs with a path) |
+//! | `RUNBEAM_ENCRYPTION_KEY` | encrypted file storage | age X25519 identity: `AGE-SECRET-KEY-1…`, its base64, or `age-keygen` output |
+//! | `RUNBEAM_DISABLE_KEYRING` | automatic storage selection | any value (even empty): never use the OS keyring |
+//! | `RUNBEAM_MACHINE_TOKEN` | headless pre-provisioning | machine token JSON (`issued_at` optional) |
+//! | `HOME` (`USERPROFILE` on Windows) | file storage | default directory `~/.runbeam/<instance>/` |
+//!
+//! A variable that is set but not valid Unicode is an error, never silently ignored.
+//!
 //! ## Features
 //!
 //! | feature | default | what it adds |
@@ -89,40 +104,45 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
-pub mod client;
-pub mod env;
-pub mod error;
+mod client;
+mod env;
+mod error;
+#[cfg(fuzzing)]
+pub mod fuzzing;
+#[cfg(all(test, not(fuzzing)))]
+mod fuzzing;
 mod http;
 mod identity;
 pub mod jwt;
-pub mod origin;
-pub mod secret;
+mod origin;
+mod secret;
 pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;
-pub mod token;
+mod token;
 
-pub use api::{AuthorizeResponse, BearerToken, GatewayInfo, PaginatedResponse};
-pub use client::{BaseUrlError, RetryPolicy, RunbeamClient, RunbeamClientBuilder};
-pub use error::{ApiError, ConfigError, JwtError, RunbeamError, StorageError};
-pub use identity::{TeamInfo, UserInfo};
-pub use secret::Secret;
-
-// issue 2: the JWT verifier.
-pub use jwt::{
-    extract_bearer_token, validate_jwt_token, validate_jwt_token_with_options, Audience, JwtClaims,
-    JwtValidationOptions, JwtValidator,
+pub use api::error::ApiError;
+pub use client::{RetryPolicy, RunbeamClient, RunbeamClientBuilder};
+pub use error::{ConfigError, RunbeamError};
+pub use jwt::claims::JwtClaims;
+pub use jwt::error::JwtError;
+pub use jwt::options::JwtValidationOptions;
+pub use jwt::validator::{
+    extract_bearer_token, validate_jwt_token, validate_jwt_token_with_options, JwtValidator,
 };
-// Token storage (issue 4).
+pub use origin::OriginError;
+pub use secret::Secret;
 #[cfg(feature = "keyring")]
 pub use storage::KeyringStorage;
-pub use storage::{BackendKind, MemoryStorage, StoreConfig, TokenStorage, TokenStore};
+pub use storage::{
+    BackendKind, MemoryStorage, StorageError, StoreConfig, TokenStorage, TokenStore,
+};
 #[cfg(feature = "encrypted-files")]
 pub use storage::{EncryptedFileStorage, EncryptionKey};
 pub use token::{
     clear_token, clear_token_as, load_token, load_token_as, provision_machine_token, save_token,
-    save_token_as, MachineToken, TokenSlot, UserToken,
+    save_token_as, MachineToken, TokenSlot, UserToken, RENEWAL_WINDOW,
 };
 #[cfg(feature = "encrypted-files")]
 pub use token::{load_token_with_key, save_token_with_key};

@@ -82,16 +82,19 @@ impl Origin {
     }
 
     /// The scheme.
+    #[cfg(test)]
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }
 
     /// The host, lower-cased; IPv6 literals keep their brackets.
+    #[cfg(test)]
     pub fn host(&self) -> &str {
         &self.host
     }
 
     /// The port, with the scheme's default filled in.
+    #[cfg(test)]
     pub fn port(&self) -> u16 {
         self.port
     }

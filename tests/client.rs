@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use common::client::{assert_sent, client, path_matches, server};
 use runbeam_sdk_blocking::api::{
-    ApiError, AuthenticationRequest, BackendRequest, EndpointRequest, GatewayRequest, LoginState,
+    AuthenticationRequest, BackendRequest, EndpointRequest, GatewayRequest, LoginState,
     MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest, ServiceRequest,
     TransformRequest,
 };
+use runbeam_sdk_blocking::api::{TeamInfo, UserInfo};
 use runbeam_sdk_blocking::testing::{FakeRunbeam, Scripted};
-use runbeam_sdk_blocking::{
-    ConfigError, MachineToken, RetryPolicy, RunbeamClient, RunbeamError, TeamInfo, UserInfo,
-};
+use runbeam_sdk_blocking::ApiError;
+use runbeam_sdk_blocking::{ConfigError, MachineToken, RetryPolicy, RunbeamClient, RunbeamError};
 use serde_json::{json, Value};
 
 fn api(err: RunbeamError) -> ApiError {

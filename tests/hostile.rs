@@ -9,7 +9,8 @@ use std::error::Error as _;
 use std::time::{Duration, Instant};
 
 use common::hostile::{json, page_of, Hostile, Reply};
-use runbeam_sdk_blocking::api::{ApiError, GatewayRequest, DEFAULT_MAX_PAGES};
+use runbeam_sdk_blocking::api::{GatewayRequest, DEFAULT_MAX_PAGES};
+use runbeam_sdk_blocking::ApiError;
 use runbeam_sdk_blocking::{RetryPolicy, RunbeamClient, RunbeamError};
 
 /// A Sanctum token; servers below echo it, or its secret half, back.

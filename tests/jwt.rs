@@ -11,8 +11,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::jwt::*;
 use runbeam_sdk_blocking::jwt::{
-    parse_jwks, JwtError, KeyPolicy, UnverifiedToken, VerifyingKey, MAX_CACHED_TOKEN_BYTES,
+    parse_jwks, KeyPolicy, UnverifiedToken, VerifyingKey, MAX_CACHED_TOKEN_BYTES,
 };
+use runbeam_sdk_blocking::JwtError;
 use runbeam_sdk_blocking::{
     validate_jwt_token, ConfigError, JwtClaims, JwtValidationOptions, JwtValidator, RunbeamError,
 };

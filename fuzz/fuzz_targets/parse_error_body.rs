@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = runbeam_sdk_blocking::api::ErrorBody::parse(data);
+    runbeam_sdk_blocking::fuzzing::parse_error_body(data);
 });

@@ -162,8 +162,8 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     /// Parses an error body; anything unparsable gives an empty body (the status still tells
-    /// the caller what happened). Pure: called by the client and by tests.
-    pub fn parse(bytes: &[u8]) -> ErrorBody {
+    /// the caller what happened). Pure: called by the client, tests and the fuzz target.
+    pub(crate) fn parse(bytes: &[u8]) -> ErrorBody {
         serde_json::from_slice(bytes).unwrap_or_default()
     }
 

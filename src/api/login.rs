@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::de;
-use super::{ops, ApiError};
+use super::ops;
 use crate::client::Call;
 use crate::identity::UserInfo;
+use crate::ApiError;
 use crate::{RunbeamClient, RunbeamError, Secret};
 
 /// The answer to [`RunbeamClient::start_login`].

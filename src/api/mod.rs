@@ -3,7 +3,7 @@
 //! One file per resource family holds its serde types beside the [`RunbeamClient`] methods
 //! that use them. Shared here: [`PaginatedResponse`], paging, path-segment encoding and the
 //! generic request helpers the families call. The method ↔ operation mapping lives in one
-//! table, [`OPERATIONS`].
+//! internal table, checked against the published spec by the tests.
 //!
 //! Response types are lenient on purpose: unknown fields are ignored, most fields are
 //! optional, and ids are accepted as JSON strings or numbers (and kept as strings), because
@@ -16,7 +16,7 @@ mod backend;
 mod bearer;
 mod changes;
 mod endpoint;
-mod error;
+pub(crate) mod error;
 mod gateway;
 mod harmony;
 mod login;
@@ -30,12 +30,14 @@ mod server_text;
 mod service;
 mod transform;
 
+pub use crate::client::BaseUrlError;
+pub use crate::identity::{TeamInfo, UserInfo};
 pub use authentication::{Authentication, AuthenticationRequest};
 pub use backend::{Backend, BackendRequest};
 pub use bearer::{BearerToken, BearerTokenError, TokenKind};
 pub use changes::{AcknowledgeChangesResponse, BaseUrlResponse, Change, ChangeStatusResponse};
 pub use endpoint::{Endpoint, EndpointRequest};
-pub use error::{ApiError, ErrorBody};
+pub use error::ErrorBody;
 pub use gateway::{Gateway, GatewayRequest};
 pub use harmony::{AuthorizeResponse, AuthorizedBy, GatewayInfo};
 pub use login::{LoginState, LoginSuccess, StartLoginResponse};
@@ -50,7 +52,7 @@ pub use transform::{Transform, TransformOptions, TransformRequest};
 
 pub(crate) use error::excerpt;
 use operations as ops;
-#[cfg(test)]
+#[cfg(any(test, fuzzing))]
 pub(crate) use paging::following_page;
 pub(crate) use server_text::Redaction;
 
@@ -89,7 +91,8 @@ pub(crate) fn encode_segment_into(segment: &str, out: &mut String) {
 /// Percent-encodes one path segment: everything but RFC 3986 unreserved characters is
 /// escaped, and a segment made only of dots is escaped whole, so an id can never change the
 /// path, add a query or a fragment.
-pub fn encode_path_segment(segment: &str) -> String {
+#[cfg(test)]
+fn encode_path_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     encode_segment_into(segment, &mut out);
     out

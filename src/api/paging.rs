@@ -5,7 +5,8 @@ use std::collections::HashSet;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{de, ApiError, Operation};
+use super::{de, Operation};
+use crate::ApiError;
 use crate::{RunbeamClient, RunbeamError};
 
 /// Most pages a [`PageIter`] fetches unless told otherwise.

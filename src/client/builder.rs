@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Inner, RetryPolicy, RunbeamClient};
-use crate::api::ApiError;
 use crate::http::{self, Timeouts};
 use crate::origin::{parse_url, Origin, OriginError};
+use crate::ApiError;
 use crate::RunbeamError;
 
 /// Why a base URL was refused.
@@ -32,7 +32,7 @@ pub enum BaseUrlError {
 ///
 /// The one rule: the URL is an origin (`https://runbeam.io`) optionally followed by `/api`,
 /// with or without a trailing slash. Anything else is refused. Pure.
-pub fn normalize_base_url(url: &str) -> Result<String, BaseUrlError> {
+pub(crate) fn normalize_base_url(url: &str) -> Result<String, BaseUrlError> {
     let parsed = parse_url(url.trim())?;
     match parsed.rest {
         "" | "/" | "/api" | "/api/" => Ok(format!("{}/api", parsed.origin)),
@@ -147,7 +147,7 @@ impl RunbeamClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`ApiError::InvalidBaseUrl`] when the URL breaks the rule of [`normalize_base_url`], or
+    /// [`ApiError::InvalidBaseUrl`] when the URL is not an origin optionally followed by `/api`, or
     /// is plain `http` to a host that is not loopback (see
     /// [`dangerous_allow_plain_http`](Self::dangerous_allow_plain_http)).
     pub fn build(self) -> Result<RunbeamClient, RunbeamError> {

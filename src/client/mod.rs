@@ -15,10 +15,15 @@ use std::time::{Duration, Instant};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use builder::{normalize_base_url, BaseUrlError, RunbeamClientBuilder};
+#[cfg(any(test, fuzzing))]
+pub(crate) use builder::normalize_base_url;
+pub use builder::{BaseUrlError, RunbeamClientBuilder};
+#[cfg(any(test, fuzzing))]
+pub(crate) use retry::parse_retry_after;
 pub use retry::RetryPolicy;
 
-use crate::api::{excerpt, ApiError, Envelope, ErrorBody, Operation, PaginatedResponse, Redaction};
+use crate::api::{excerpt, Envelope, ErrorBody, Operation, PaginatedResponse, Redaction};
+use crate::ApiError;
 use crate::RunbeamError;
 
 /// A blocking client for the Runbeam Cloud API.
@@ -167,7 +172,7 @@ impl RawResponse {
 
 impl RunbeamClient {
     /// A client for the API at `url`: an origin (`https://runbeam.io`) or the origin plus
-    /// `/api`, trailing slash optional (see [`normalize_base_url`]). Default options: 10 s
+    /// `/api`, trailing slash optional. Default options: 10 s
     /// connect timeout, 30 s per request, 10 MiB body cap, no retries.
     ///
     /// Never fails: a bad URL is reported as [`ApiError::InvalidBaseUrl`] by the first call.

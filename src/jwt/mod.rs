@@ -1,6 +1,6 @@
 //! RS256 JWT verification with a JWKS cache.
 //!
-//! Trust is a constructor argument: a [`JwtValidator`] cannot be built without trusted
+//! Trust is a constructor argument: a [`JwtValidator`](crate::JwtValidator) cannot be built without trusted
 //! issuers or a JWKS URI, and keys are only ever fetched from configured places.
 //!
 //! ```no_run
@@ -22,8 +22,8 @@
 //!    JSON objects without duplicate members, `alg` exactly `RS256`, no `crit`/`b64`, a
 //!    well-formed `kid` if any. `jku`, `x5u`, `jwk` and `x5c` are never read. A token without
 //!    `kid` is refused next, unless
-//!    [`dangerous_allow_missing_kid_if_single_key`](JwtValidationOptions::dangerous_allow_missing_kid_if_single_key)
-//!    is set. With [`with_expected_typ`](JwtValidationOptions::with_expected_typ), the header
+//!    [`dangerous_allow_missing_kid_if_single_key`](crate::JwtValidationOptions::dangerous_allow_missing_kid_if_single_key)
+//!    is set. With [`with_expected_typ`](crate::JwtValidationOptions::with_expected_typ), the header
 //!    `typ` must be that media type.
 //! 2. The unverified `iss` is matched against the trusted issuers by parsed origin (or exactly,
 //!    for an issuer configured with a path). An untrusted issuer stops here, before any I/O.
@@ -35,28 +35,23 @@
 //! 5. Claims from the verified payload: `exp` (required), `nbf`, `iat`, leeway, `sub`,
 //!    audience and required claims.
 //!
-//! With [`with_verified_token_cache`](JwtValidationOptions::with_verified_token_cache), the
+//! With [`with_verified_token_cache`](crate::JwtValidationOptions::with_verified_token_cache), the
 //! exact bytes of a token accepted before skip steps 1, 2 and 4: step 3 must still hand out
 //! the very key that verified it, and the dates of step 5 are checked again.
 
-mod claims;
-mod error;
+pub(crate) mod claims;
+pub(crate) mod error;
 mod fetch;
 mod json;
 mod jwks;
-mod options;
+pub(crate) mod options;
 mod rs256;
 mod unverified;
-mod validator;
+pub(crate) mod validator;
 mod verified;
 
-pub use claims::{Audience, JwtClaims};
-pub use error::JwtError;
+pub use claims::Audience;
 pub use jwks::{parse_jwks, parse_jwks_with_policy, JwkSet, MAX_JWKS_KEYS};
-pub use options::JwtValidationOptions;
 pub use rs256::{KeyPolicy, VerifyingKey, DEFAULT_MAX_KEY_BITS, MAX_KEY_BITS_LIMIT, MIN_KEY_BITS};
 pub use unverified::{UnverifiedToken, DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT};
-pub use validator::{
-    extract_bearer_token, validate_jwt_token, validate_jwt_token_with_options, JwtValidator,
-};
 pub use verified::{MAX_CACHED_TOKENS_LIMIT, MAX_CACHED_TOKEN_BYTES};

@@ -11,7 +11,7 @@ const MAX_LEEWAY_SECONDS: u64 = 300;
 /// Smallest refresh cooldown any option allows, in seconds.
 const MIN_COOLDOWN_SECONDS: u64 = 5;
 
-/// What a [`JwtValidator`](super::JwtValidator) trusts and checks. Build with
+/// What a [`JwtValidator`](crate::JwtValidator) trusts and checks. Build with
 /// [`JwtValidationOptions::new`] and the `with_*` setters; all defaults are listed in
 /// [`Default`].
 ///
@@ -127,8 +127,8 @@ impl JwtValidationOptions {
     /// more, and a token whose key was removed is rejected. Failures are never cached; tokens
     /// over 4 KiB are never cached; when full, an arbitrary entry makes room.
     ///
-    /// The cache belongs to a [`JwtValidator`](super::JwtValidator): keep one and reuse it.
-    /// [`validate_jwt_token_with_options`](super::validate_jwt_token_with_options) builds a
+    /// The cache belongs to a [`JwtValidator`](crate::JwtValidator): keep one and reuse it.
+    /// [`validate_jwt_token_with_options`](crate::validate_jwt_token_with_options) builds a
     /// validator per call, so there this option saves nothing.
     pub fn with_verified_token_cache(mut self, max_entries: usize) -> Self {
         self.verified_token_cache = max_entries.min(MAX_CACHED_TOKENS_LIMIT);
@@ -178,7 +178,7 @@ impl JwtValidationOptions {
 
     /// Accept a token whose header has no `kid` when the key set has exactly one usable key,
     /// and verify it with that key. With no usable key or several, the token is still
-    /// rejected with [`JwtError::MissingKid`](super::JwtError::MissingKid). Tokens that carry
+    /// rejected with [`JwtError::MissingKid`](crate::JwtError::MissingKid). Tokens that carry
     /// a `kid` are unaffected: a `kid` must still be a string of 1..=256 bytes naming a key,
     /// and an unknown one never falls back to the single key.
     ///

@@ -18,7 +18,7 @@ const STANDARD_EXPONENT: u64 = 65_537;
 
 /// Which RSA public keys are acceptable. Checked once, when a key set is loaded. The
 /// default is 2048..=4096 bits with e = 65537; a validator builds its policy from
-/// [`JwtValidationOptions`](super::JwtValidationOptions), and [`parse_jwks_with_policy`]
+/// [`JwtValidationOptions`](crate::JwtValidationOptions), and [`parse_jwks_with_policy`]
 /// callers build one with the methods below.
 ///
 /// [`parse_jwks_with_policy`]: super::parse_jwks_with_policy

@@ -1,0 +1,182 @@
+//! Entry points of the fuzz targets in `fuzz/`: each feeds untrusted bytes to one pure parser
+//! and says whether they parsed. Public only in fuzz builds (`--cfg fuzzing`, which cargo-fuzz
+//! sets); the tests below replay every checked-in seed through the same functions in a plain
+//! `cargo test`, so a regression on any input the fuzzers found interesting fails there too.
+
+use std::time::Duration;
+
+/// The compact-JWS parser (`jwt::unverified`).
+pub fn parse_token(data: &[u8]) -> bool {
+    std::str::from_utf8(data).is_ok_and(|text| crate::jwt::UnverifiedToken::parse(text).is_ok())
+}
+
+/// The JWKS parser, with the default key policy.
+pub fn parse_jwks(data: &[u8]) -> bool {
+    crate::jwt::parse_jwks(data).is_ok()
+}
+
+/// The stored machine-token decoder (JSON shape, RFC 3339 expiry). Its only error is
+/// [`StorageError::Corrupt`](crate::StorageError::Corrupt).
+pub fn stored_token(data: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    match crate::MachineToken::from_json(text) {
+        Ok(token) => {
+            let _ = (
+                token.expires_at_unix(),
+                token.is_expired(),
+                token.needs_renewal(),
+            );
+            true
+        }
+        Err(e) => {
+            assert!(
+                matches!(e, crate::StorageError::Corrupt { .. }),
+                "decoding failed with {e:?}"
+            );
+            false
+        }
+    }
+}
+
+/// The Laravel error-body parser; `true` when a message was found.
+pub fn parse_error_body(data: &[u8]) -> bool {
+    crate::api::ErrorBody::parse(data).message.is_some()
+}
+
+/// The base-URL rule; `true` when `data` is a usable base URL (which then ends in `/api`).
+pub fn normalize_base_url(data: &[u8]) -> bool {
+    let base = std::str::from_utf8(data)
+        .ok()
+        .and_then(|text| crate::client::normalize_base_url(text).ok());
+    if let Some(base) = &base {
+        assert!(base.ends_with("/api"), "{base}");
+    }
+    base.is_some()
+}
+
+/// Numbers a server sends: the text as a `Retry-After` header and as a page of a list (meta
+/// numbers, `links.next`). Whatever it is, no arithmetic panics and no wait exceeds the
+/// retry budget; `true` when the page parsed.
+pub fn server_numbers(data: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(data);
+    let policy = crate::RetryPolicy::new();
+    let retry_after = crate::client::parse_retry_after(&text, crate::time::now().0);
+    for waited in [Duration::ZERO, Duration::MAX] {
+        if let Some(wait) = policy.wait(1, retry_after, waited) {
+            assert!(wait <= Duration::from_secs(10));
+        }
+    }
+    match serde_json::from_slice::<crate::api::PaginatedResponse<serde_json::Value>>(data) {
+        Ok(page) => {
+            let current = page.meta.as_ref().and_then(|m| m.current_page).unwrap_or(1);
+            if let Some(next) = crate::api::following_page(current, &page) {
+                assert!(next > current);
+            }
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Seed names state the outcome: `accept_*` must parse; `reject_*` must be refused by the
+    //! parser itself, except for `parse_token`, whose `reject_*` seeds are well-formed tokens
+    //! that the *validator* refuses (named after the test that uses them).
+
+    use std::path::PathBuf;
+
+    /// Every seed of one target as (file name, bytes), sorted by name.
+    fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/seeds")
+            .join(target);
+        let mut seeds: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(path).unwrap())
+            })
+            .collect();
+        seeds.sort();
+        seeds
+    }
+
+    /// Whether a target's `reject_*` seeds must fail to parse.
+    #[derive(PartialEq)]
+    enum Rejects {
+        RefusedByParser,
+        RefusedLater,
+    }
+
+    /// Runs `target` over every seed and checks the outcome its name states.
+    fn replay(target: &str, min_seeds: usize, rejects: Rejects, parses: fn(&[u8]) -> bool) {
+        let seeds = seeds(target);
+        assert!(
+            seeds.len() >= min_seeds,
+            "{target}: only {} seeds",
+            seeds.len()
+        );
+        for (name, data) in &seeds {
+            let parsed = parses(data);
+            if name.starts_with("accept_") {
+                assert!(parsed, "{target}/{name} should parse");
+            } else if name.starts_with("reject_") && rejects == Rejects::RefusedByParser {
+                assert!(!parsed, "{target}/{name} should be refused");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_token_seeds_replay() {
+        replay("parse_token", 10, Rejects::RefusedLater, super::parse_token);
+    }
+
+    #[test]
+    fn parse_jwks_seeds_replay() {
+        replay("parse_jwks", 5, Rejects::RefusedByParser, super::parse_jwks);
+    }
+
+    #[test]
+    fn stored_token_seeds_replay() {
+        replay(
+            "stored_token",
+            10,
+            Rejects::RefusedByParser,
+            super::stored_token,
+        );
+    }
+
+    #[test]
+    fn parse_error_body_seeds_replay() {
+        replay(
+            "parse_error_body",
+            5,
+            Rejects::RefusedByParser,
+            super::parse_error_body,
+        );
+    }
+
+    #[test]
+    fn normalize_base_url_seeds_replay() {
+        replay(
+            "normalize_base_url",
+            6,
+            Rejects::RefusedByParser,
+            super::normalize_base_url,
+        );
+    }
+
+    #[test]
+    fn server_numbers_seeds_replay() {
+        replay(
+            "server_numbers",
+            6,
+            Rejects::RefusedByParser,
+            super::server_numbers,
+        );
+    }
+}
