@@ -23,6 +23,8 @@ mod file;
 mod key;
 #[cfg(feature = "keyring")]
 mod keyring;
+#[cfg(feature = "encrypted-files")]
+mod replace;
 
 pub use error::StorageError;
 #[cfg(feature = "encrypted-files")]
