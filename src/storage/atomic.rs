@@ -57,7 +57,7 @@ pub(crate) fn write_atomic(dir: &Path, file_name: &str, data: &[u8]) -> Result<(
         file.sync_all()
             .map_err(|e| StorageError::io("sync", &temp, e))?;
         drop(file);
-        fs::rename(&temp, &target).map_err(|e| StorageError::io("rename", &target, e))
+        super::replace::replace(&temp, &target).map_err(|e| StorageError::io("rename", &target, e))
     })();
     if result.is_err() {
         // Best effort: a leftover temp file is removed by the next write anyway.

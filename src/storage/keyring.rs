@@ -77,6 +77,17 @@ fn get(account: &str) -> Result<Option<Vec<u8>>, StorageError> {
     }
 }
 
+/// Reads an upstream account. Upstream stored its JSON with `set_password`, which the Windows
+/// store keeps as UTF-16LE (the others as UTF-8), so it is read back as a password, not as raw
+/// bytes.
+fn get_legacy(account: &str) -> Result<Option<Vec<u8>>, StorageError> {
+    match entry(account)?.get_password() {
+        Ok(text) => Ok(Some(text.into_bytes())),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(map_error(e)),
+    }
+}
+
 fn remove(account: &str) -> Result<(), StorageError> {
     match entry(account)?.delete_credential() {
         Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
@@ -96,7 +107,7 @@ impl TokenStorage for KeyringStorage {
             return Ok(Some(Secret::new(bytes)));
         }
         let legacy = format!("runbeam/{slot}.json");
-        let Some(bytes) = get(&legacy)? else {
+        let Some(bytes) = get_legacy(&legacy)? else {
             return Ok(None);
         };
         // Migrate: copy first, then remove the old entry, so a failure loses nothing.
@@ -113,7 +124,7 @@ impl TokenStorage for KeyringStorage {
 
     fn exists(&self, slot: &str) -> Result<bool, StorageError> {
         let account = self.account(slot)?;
-        Ok(get(&account)?.is_some() || get(&format!("runbeam/{slot}.json"))?.is_some())
+        Ok(get(&account)?.is_some() || get_legacy(&format!("runbeam/{slot}.json"))?.is_some())
     }
 
     fn kind(&self) -> BackendKind {

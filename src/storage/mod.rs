@@ -28,6 +28,8 @@ mod keyring;
 #[cfg(feature = "encrypted-files")]
 mod nofollow;
 #[cfg(feature = "encrypted-files")]
+mod replace;
+#[cfg(feature = "encrypted-files")]
 mod trust;
 
 pub use error::{Insecurity, StorageError};
