@@ -100,6 +100,8 @@
 //! required for key fetches except on loopback. Stored tokens are encrypted or in the OS
 //! keyring, never world-readable, and never lost to a torn write.
 
+// docs.rs builds show which feature each gated item needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Tests may unwrap: a panic there is a test failure with a location.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
