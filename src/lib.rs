@@ -106,6 +106,16 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
+
+// Every README code block compiles (and the runnable ones run) as a doctest.
+#[cfg(all(
+    doctest,
+    feature = "testing",
+    feature = "keyring",
+    feature = "encrypted-files"
+))]
+#[doc = include_str!("../README.md")]
+mod readme {}
 mod client;
 mod env;
 mod error;

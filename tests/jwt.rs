@@ -736,7 +736,7 @@ fn caps_token_size_before_decoding() {
         "{err:?}"
     );
     assert_eq!(server.requests(), 0);
-    let roomy = JwtValidator::new(options(&server).with_max_token_bytes(1 << 20)).unwrap();
+    let roomy = JwtValidator::new(options(&server).with_max_token_bytes(1 << 16)).unwrap();
     roomy.validate_at(&big, NOW).unwrap();
     let huge = "a".repeat(70_000);
     assert!(matches!(
@@ -778,7 +778,7 @@ fn parser_exposes_only_unverified_views() {
 // ---------------------------------------------------------------- claims and time
 
 #[test]
-fn time_claims_use_the_leeway_which_is_capped_at_300_seconds() {
+fn time_claims_use_the_leeway_which_is_at_most_300_seconds() {
     let (signer, server) = main_server();
     let at = |v: &JwtValidator, c: Value| v.validate_at(&signer.token(&claims_with(c)), NOW);
     let default = validator(&server);
@@ -804,11 +804,82 @@ fn time_claims_use_the_leeway_which_is_capped_at_300_seconds() {
         rejection(at(&strict, json!({"nbf": NOW + 1}))),
         JwtError::NotYetValid
     ));
-    let capped = JwtValidator::new(options(&server).with_leeway_seconds(100_000)).unwrap();
-    at(&capped, json!({"exp": NOW - 299})).unwrap();
+    let widest = JwtValidator::new(options(&server).with_leeway(Duration::from_secs(300))).unwrap();
+    at(&widest, json!({"exp": NOW - 299})).unwrap();
     assert!(matches!(
-        rejection(at(&capped, json!({"exp": NOW - 301}))),
+        rejection(at(&widest, json!({"exp": NOW - 301}))),
         JwtError::Expired
+    ));
+}
+
+#[test]
+fn options_out_of_range_are_refused_by_new_not_clamped() {
+    let (_, server) = main_server();
+    let refused = |options: JwtValidationOptions| match JwtValidator::new(options) {
+        Err(RunbeamError::Config(ConfigError::InvalidOption { option, .. })) => option,
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("accepted"),
+    };
+    assert_eq!(refused(options(&server).with_leeway_seconds(301)), "leeway");
+    assert_eq!(
+        refused(options(&server).with_jwks_refresh_cooldown(Duration::from_secs(4))),
+        "jwks_refresh_cooldown"
+    );
+    assert_eq!(
+        refused(options(&server).with_max_token_bytes(0)),
+        "max_token_bytes"
+    );
+    assert_eq!(
+        refused(options(&server).with_max_token_bytes(65_537)),
+        "max_token_bytes"
+    );
+    assert_eq!(
+        refused(options(&server).with_max_key_bits(1024)),
+        "max_key_bits"
+    );
+    assert_eq!(
+        refused(options(&server).with_max_key_bits(8193)),
+        "max_key_bits"
+    );
+    assert_eq!(
+        refused(options(&server).with_verified_token_cache(10_001)),
+        "verified_token_cache"
+    );
+    // The edges themselves are fine, and the Duration and number forms agree.
+    for ok in [
+        options(&server).with_leeway_seconds(300),
+        options(&server).with_jwks_refresh_cooldown_seconds(5),
+        options(&server).with_max_token_bytes(65_536),
+        options(&server).with_max_key_bits(8192),
+        options(&server).with_verified_token_cache(10_000),
+    ] {
+        JwtValidator::new(ok).unwrap();
+    }
+    assert_eq!(
+        options(&server).with_jwks_cache_duration_hours(2),
+        options(&server).with_jwks_cache_duration(Duration::from_secs(7200))
+    );
+}
+
+#[test]
+fn a_trusted_issuer_given_as_origin_slash_api_trusts_the_origin_like_runbeam_api_url() {
+    let (signer, server) = main_server();
+    let iss = format!("{}/api/cli/check-login/abc", server.origin());
+    let token = signer.token(&claims_with(json!({ "iss": iss })));
+    for issuer in [
+        format!("{}/api", server.origin()),
+        format!("{}/api/", server.origin()),
+    ] {
+        let v = JwtValidator::new(JwtValidationOptions::new().with_trusted_issuers(vec![issuer]))
+            .unwrap();
+        v.validate_at(&token, NOW).unwrap();
+    }
+    let exact = format!("{}/api/other", server.origin());
+    let v =
+        JwtValidator::new(JwtValidationOptions::new().with_trusted_issuers(vec![exact])).unwrap();
+    assert!(matches!(
+        rejection(v.validate_at(&token, NOW)),
+        JwtError::UntrustedIssuer(_)
     ));
 }
 

@@ -89,6 +89,10 @@ fn conformance_boxed_trait_object() {
 
 #[cfg(feature = "keyring")]
 #[test]
+#[cfg_attr(
+    not(windows),
+    ignore = "needs a Secret Service; CI runs this with --ignored in a gnome-keyring session"
+)]
 fn conformance_keyring_against_a_real_secret_service() {
     if let Some(k) = keyring_backend("conformance") {
         round_trip(k);
@@ -915,10 +919,7 @@ fn age_cli_or_skip() -> Option<std::path::PathBuf> {
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "needs an age.exe, which CI does not install for Wine"
-)]
+#[ignore = "needs the age CLI; CI installs it and runs this with --ignored (not for Wine: no age.exe)"]
 fn the_age_cli_decrypts_our_files_with_our_key() {
     let Some(age) = age_cli_or_skip() else { return };
     let base = temp_base();
@@ -947,10 +948,7 @@ fn the_age_cli_decrypts_our_files_with_our_key() {
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "needs an age.exe, which CI does not install for Wine"
-)]
+#[ignore = "needs the age CLI; CI installs it and runs this with --ignored (not for Wine: no age.exe)"]
 fn a_file_the_age_cli_encrypts_to_our_public_key_loads() {
     let Some(age) = age_cli_or_skip() else { return };
     let base = temp_base();
@@ -1191,6 +1189,10 @@ mod keyring_tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(windows),
+        ignore = "needs a Secret Service; CI runs this with --ignored in a gnome-keyring session"
+    )]
     fn keyring_names_include_the_instance() {
         let (Some(a), Some(b)) = (keyring_backend("iso-a"), keyring_backend("iso-b")) else {
             return;
@@ -1206,6 +1208,10 @@ mod keyring_tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(windows),
+        ignore = "needs a Secret Service; CI runs this with --ignored in a gnome-keyring session"
+    )]
     fn keyring_reads_the_upstream_account_and_migrates_it() {
         let Some(k) = keyring_backend("legacy") else {
             return;
@@ -1229,6 +1235,10 @@ mod keyring_tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(windows),
+        ignore = "needs a Secret Service; CI runs this with --ignored in a gnome-keyring session"
+    )]
     fn automatic_selection_prefers_a_working_keyring_and_keeps_files_as_fallback() {
         if keyring_backend("auto").is_none() {
             return;

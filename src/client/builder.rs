@@ -126,14 +126,14 @@ impl RunbeamClientBuilder {
     }
 
     /// Allows a plain `http://` base URL for a host that is not loopback (a local development
-    /// server such as `http://runbeam.lndo.site`). Defaults to `false`: such a URL is
+    /// server such as `http://runbeam.lndo.site`). Defaults to off: such a URL is
     /// [`BaseUrlError::InsecureScheme`].
     ///
     /// # Security
     /// Every request carries a bearer token; over plain HTTP anyone on the path can read and
     /// reuse it. Never enable this for a production API.
-    pub fn dangerous_allow_plain_http(mut self, allow: bool) -> Self {
-        self.allow_plain_http = allow;
+    pub fn dangerous_allow_plain_http(mut self) -> Self {
+        self.allow_plain_http = true;
         self
     }
 
@@ -281,7 +281,7 @@ mod tests {
             Some(BaseUrlError::InsecureScheme)
         );
         assert_eq!(
-            build_error(RunbeamClientBuilder::new(remote.into()).dangerous_allow_plain_http(true)),
+            build_error(RunbeamClientBuilder::new(remote.into()).dangerous_allow_plain_http()),
             None
         );
         for ok in [

@@ -2,18 +2,20 @@
 
 use std::time::Duration;
 
-use super::rs256::{KeyPolicy, DEFAULT_MAX_KEY_BITS};
+use super::rs256::{KeyPolicy, DEFAULT_MAX_KEY_BITS, MAX_KEY_BITS_LIMIT, MIN_KEY_BITS};
 use super::unverified::{DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT};
 use super::verified::MAX_CACHED_TOKENS_LIMIT;
+use crate::ConfigError;
 
-/// Largest leeway any option allows, in seconds.
-const MAX_LEEWAY_SECONDS: u64 = 300;
-/// Smallest refresh cooldown any option allows, in seconds.
-const MIN_COOLDOWN_SECONDS: u64 = 5;
+/// Largest leeway any option allows.
+const MAX_LEEWAY: Duration = Duration::from_secs(300);
+/// Smallest refresh cooldown any option allows.
+const MIN_COOLDOWN: Duration = Duration::from_secs(5);
 
 /// What a [`JwtValidator`](crate::JwtValidator) trusts and checks. Build with
 /// [`JwtValidationOptions::new`] and the `with_*` setters; all defaults are listed in
-/// [`Default`].
+/// [`Default`]. A value out of its range is not clamped: [`JwtValidator::new`](crate::JwtValidator::new)
+/// refuses it with [`ConfigError::InvalidOption`].
 ///
 /// ```
 /// use runbeam_sdk_blocking::JwtValidationOptions;
@@ -30,7 +32,7 @@ pub struct JwtValidationOptions {
     pub(crate) jwks_uri: Option<String>,
     pub(crate) audience: Vec<String>,
     pub(crate) required_claims: Vec<String>,
-    pub(crate) leeway_seconds: u64,
+    pub(crate) leeway: Duration,
     pub(crate) jwks_cache_duration: Duration,
     pub(crate) refresh_cooldown: Duration,
     pub(crate) max_stale: Duration,
@@ -52,7 +54,7 @@ impl Default for JwtValidationOptions {
             jwks_uri: None,
             audience: Vec::new(),
             required_claims: Vec::new(),
-            leeway_seconds: 60,
+            leeway: Duration::from_secs(60),
             jwks_cache_duration: Duration::from_secs(24 * 3600),
             refresh_cooldown: Duration::from_secs(30),
             max_stale: Duration::from_secs(24 * 3600),
@@ -116,7 +118,7 @@ impl JwtValidationOptions {
         self
     }
 
-    /// Remember up to `max_entries` (at most 10,000) successfully validated tokens, so that
+    /// Remember up to `max_entries` (at most 10,000; more is a [`ConfigError`]) successfully validated tokens, so that
     /// validating the very same token again skips the RSA verify (about 40 µs → a few µs).
     /// Defaults to 0: off.
     ///
@@ -131,38 +133,55 @@ impl JwtValidationOptions {
     /// [`validate_jwt_token_with_options`](crate::validate_jwt_token_with_options) builds a
     /// validator per call, so there this option saves nothing.
     pub fn with_verified_token_cache(mut self, max_entries: usize) -> Self {
-        self.verified_token_cache = max_entries.min(MAX_CACHED_TOKENS_LIMIT);
+        self.verified_token_cache = max_entries;
         self
     }
 
-    /// Clock-skew allowance for `exp`, `nbf` and `iat`, capped at 300 s. Defaults to 60 s.
-    pub fn with_leeway_seconds(mut self, seconds: u64) -> Self {
-        self.leeway_seconds = seconds.min(MAX_LEEWAY_SECONDS);
+    /// Clock-skew allowance for `exp`, `nbf` and `iat`, at most 300 s (whole seconds count).
+    /// Defaults to 60 s.
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
         self
+    }
+
+    /// [`with_leeway`](Self::with_leeway) in seconds. Defaults to 60.
+    pub fn with_leeway_seconds(self, seconds: u64) -> Self {
+        self.with_leeway(Duration::from_secs(seconds))
     }
 
     /// How long a fetched key set is used before it is fetched again. Defaults to 24 h.
-    pub fn with_jwks_cache_duration_hours(mut self, hours: u64) -> Self {
-        self.jwks_cache_duration = Duration::from_secs(hours.saturating_mul(3600));
+    pub fn with_jwks_cache_duration(mut self, ttl: Duration) -> Self {
+        self.jwks_cache_duration = ttl;
         self
+    }
+
+    /// [`with_jwks_cache_duration`](Self::with_jwks_cache_duration) in hours. Defaults to 24.
+    pub fn with_jwks_cache_duration_hours(self, hours: u64) -> Self {
+        self.with_jwks_cache_duration(Duration::from_secs(hours.saturating_mul(3600)))
     }
 
     /// Minimum time between two fetches of one JWKS URL (refreshes for an unknown `kid`,
     /// retries after a failure); at least 5 s. Defaults to 30 s.
-    pub fn with_jwks_refresh_cooldown_seconds(mut self, seconds: u64) -> Self {
-        self.refresh_cooldown = Duration::from_secs(seconds.max(MIN_COOLDOWN_SECONDS));
+    pub fn with_jwks_refresh_cooldown(mut self, cooldown: Duration) -> Self {
+        self.refresh_cooldown = cooldown;
         self
     }
 
-    /// Largest token accepted, in bytes, capped at 64 KiB. Defaults to 16 KiB.
+    /// [`with_jwks_refresh_cooldown`](Self::with_jwks_refresh_cooldown) in seconds. Defaults
+    /// to 30.
+    pub fn with_jwks_refresh_cooldown_seconds(self, seconds: u64) -> Self {
+        self.with_jwks_refresh_cooldown(Duration::from_secs(seconds))
+    }
+
+    /// Largest token accepted, in bytes, 1..=64 KiB. Defaults to 16 KiB.
     pub fn with_max_token_bytes(mut self, bytes: usize) -> Self {
-        self.max_token_bytes = bytes.min(MAX_TOKEN_BYTES_LIMIT);
+        self.max_token_bytes = bytes;
         self
     }
 
     /// Largest RSA modulus accepted, in bits, within 2048..=8192. Defaults to 4096.
     pub fn with_max_key_bits(mut self, bits: usize) -> Self {
-        self.key_policy = self.key_policy.with_max_bits(bits);
+        self.key_policy.max_bits = bits;
         self
     }
 
@@ -193,5 +212,33 @@ impl JwtValidationOptions {
     pub fn dangerous_allow_missing_kid_if_single_key(mut self) -> Self {
         self.allow_missing_kid_if_single_key = true;
         self
+    }
+
+    /// The first option out of its range, as the error [`JwtValidator::new`] returns.
+    ///
+    /// [`JwtValidator::new`]: crate::JwtValidator::new
+    pub(crate) fn check_ranges(&self) -> Result<(), ConfigError> {
+        let invalid = |option, reason: &str| {
+            Err(ConfigError::InvalidOption {
+                option,
+                reason: reason.to_owned(),
+            })
+        };
+        if self.leeway > MAX_LEEWAY {
+            return invalid("leeway", "at most 300 s");
+        }
+        if self.refresh_cooldown < MIN_COOLDOWN {
+            return invalid("jwks_refresh_cooldown", "at least 5 s");
+        }
+        if self.max_token_bytes == 0 || self.max_token_bytes > MAX_TOKEN_BYTES_LIMIT {
+            return invalid("max_token_bytes", "1..=65536 bytes");
+        }
+        if !(MIN_KEY_BITS..=MAX_KEY_BITS_LIMIT).contains(&self.key_policy.max_bits) {
+            return invalid("max_key_bits", "2048..=8192 bits");
+        }
+        if self.verified_token_cache > MAX_CACHED_TOKENS_LIMIT {
+            return invalid("verified_token_cache", "at most 10,000 entries");
+        }
+        Ok(())
     }
 }

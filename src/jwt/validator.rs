@@ -99,6 +99,7 @@ impl JwtValidator {
         cache: Arc<JwksCache>,
         agents: FetchAgents,
     ) -> Result<Self, RunbeamError> {
+        options.check_ranges()?;
         if options.trusted_issuers.is_empty() && options.jwks_uri.is_none() {
             return Err(ConfigError::InvalidOption {
                 option: "trusted_issuers",
@@ -129,7 +130,7 @@ impl JwtValidator {
             jwks_uri,
             audience: options.audience.clone(),
             required_claims: options.required_claims.clone(),
-            leeway: options.leeway_seconds,
+            leeway: options.leeway.as_secs(),
             max_token_bytes: options.max_token_bytes,
             key_policy: options.key_policy,
             allow_missing_kid_if_single_key: options.allow_missing_kid_if_single_key,
@@ -302,7 +303,8 @@ fn secure_origin(url: &str, option: &'static str) -> Result<Origin, RunbeamError
 fn trusted_issuer(issuer: &str, policy: &KeyPolicy) -> Result<TrustedIssuer, RunbeamError> {
     let origin = secure_origin(issuer, "trusted_issuers")?;
     let rest = parse_url(issuer).map_err(ConfigError::from)?.rest;
-    let exact = (!rest.is_empty() && rest != "/").then(|| issuer.to_owned());
+    // `<origin>/api` names the same issuer as `RUNBEAM_API_URL=<origin>/api`: the origin.
+    let exact = (!matches!(rest, "" | "/" | "/api" | "/api/")).then(|| issuer.to_owned());
     let keys = KeySource::new(format!("{origin}{WELL_KNOWN_JWKS_PATH}"), policy);
     Ok(TrustedIssuer {
         origin,
