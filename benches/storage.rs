@@ -11,7 +11,8 @@ mod common;
 
 use std::hint::black_box;
 
-use runbeam_sdk_blocking::{EncryptionKey, MachineToken, MemoryStorage, StoreConfig, TokenStore};
+use runbeam_sdk_blocking::storage::{MemoryStorage, StoreConfig, TokenStore};
+use runbeam_sdk_blocking::{EncryptionKey, MachineToken};
 
 fn token() -> MachineToken {
     MachineToken::new(
@@ -56,8 +57,11 @@ fn main() {
     #[cfg(feature = "keyring")]
     if runbeam_sdk_blocking::storage::keyring_available() {
         let ring = TokenStore::new(
-            runbeam_sdk_blocking::KeyringStorage::new(&format!("bench-{}", std::process::id()))
-                .expect("keyring"),
+            runbeam_sdk_blocking::storage::KeyringStorage::new(&format!(
+                "bench-{}",
+                std::process::id()
+            ))
+            .expect("keyring"),
         );
         let ring_rt = common::per_call(20, || round_trip(&ring, &t));
         common::report("OS keyring save+load", ring_rt, baseline);

@@ -14,7 +14,8 @@
 //! Without the variables set, it provisions a sample token into a temporary directory
 //! instead, so it runs anywhere and never touches `~/.runbeam`.
 
-use runbeam_sdk_blocking::{EncryptionKey, MachineToken, RunbeamError, StoreConfig};
+use runbeam_sdk_blocking::storage::StoreConfig;
+use runbeam_sdk_blocking::{EncryptionKey, MachineToken, RunbeamError};
 
 fn main() -> Result<(), RunbeamError> {
     let instance = std::env::args()

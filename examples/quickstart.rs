@@ -17,9 +17,10 @@
 use std::time::Duration;
 
 use runbeam_sdk_blocking::api::{TeamInfo, UserInfo};
+use runbeam_sdk_blocking::storage::StoreConfig;
 use runbeam_sdk_blocking::testing::FakeRunbeam;
 use runbeam_sdk_blocking::{
-    load_token, save_token, validate_jwt_token, MachineToken, RunbeamClient, StoreConfig,
+    load_token, save_token, validate_jwt_token, MachineToken, RunbeamClient,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -57,7 +57,7 @@
 //! [`UserToken`] (slot `user_auth`) per instance id, in the OS keyring when one answers a real
 //! round trip, otherwise in age-encrypted files under `~/.runbeam/<instance>/` (0600 files,
 //! atomic writes, directories and key file refused when another user owns or can change
-//! them). [`StoreConfig`] and [`TokenStore`] give explicit control; every backend
+//! them). [`storage::StoreConfig`] and [`storage::TokenStore`] give explicit control; every backend
 //! implements [`TokenStorage`]. See [`storage`].
 //!
 //! ## Errors
@@ -90,7 +90,7 @@
 //! | `encrypted-files` | yes | `EncryptedFileStorage` (age X25519) |
 //! | `testing` | no | `testing::FakeRunbeam`, a fake Runbeam server on 127.0.0.1 for your tests |
 //!
-//! With `--no-default-features` the crate is the client, the verifier and [`MemoryStorage`].
+//! With `--no-default-features` the crate is the client, the verifier and [`storage::MemoryStorage`].
 //!
 //! ## Security model
 //!
@@ -145,16 +145,14 @@ pub use jwt::validator::{
 };
 pub use origin::OriginError;
 pub use secret::Secret;
-#[cfg(feature = "keyring")]
-pub use storage::KeyringStorage;
-pub use storage::{
-    BackendKind, MemoryStorage, StorageError, StoreConfig, TokenStorage, TokenStore,
-};
-#[cfg(feature = "encrypted-files")]
-pub use storage::{EncryptedFileStorage, EncryptionKey};
-pub use token::{
+pub use storage::backend::TokenStorage;
+pub use storage::error::StorageError;
+pub use storage::functions::{
     clear_token, clear_token_as, load_token, load_token_as, provision_machine_token, save_token,
-    save_token_as, MachineToken, TokenSlot, UserToken, RENEWAL_WINDOW,
+    save_token_as,
 };
 #[cfg(feature = "encrypted-files")]
-pub use token::{load_token_with_key, save_token_with_key};
+pub use storage::functions::{load_token_with_key, save_token_with_key};
+#[cfg(feature = "encrypted-files")]
+pub use storage::key::EncryptionKey;
+pub use token::{MachineToken, UserToken};

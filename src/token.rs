@@ -1,31 +1,5 @@
-//! Stored tokens: [`MachineToken`], [`UserToken`], the [`TokenSlot`] trait naming where each
-//! lives, and the free functions [`save_token`], [`load_token`], [`clear_token`].
-//!
-//! The free functions are thin wrappers: each builds a [`TokenStore`] from the environment
-//! ([`StoreConfig::from_env`]) for the given instance. Build a [`StoreConfig`] yourself to
-//! pick the directory, key or backend explicitly (tests do, so they never touch the real
-//! home).
-//!
-//! ```no_run
-//! use runbeam_sdk_blocking::{clear_token, load_token, save_token, MachineToken};
-//!
-//! # fn main() -> Result<(), runbeam_sdk_blocking::RunbeamError> {
-//! let token = MachineToken::new(
-//!     "…".to_string(), "2030-01-01T00:00:00Z", "01J…", "gateway-123", vec![],
-//! );
-//! save_token("my-gateway", &token)?;
-//! let loaded: Option<MachineToken> = load_token("my-gateway")?;
-//! if loaded.as_ref().is_some_and(MachineToken::needs_renewal) {
-//!     // less than 24 h left: call authorize_gateway again and save the new token
-//! }
-//! clear_token::<MachineToken>("my-gateway")?;
-//! # Ok(()) }
-//! ```
-//!
-//! With `--no-default-features` no persistent backend exists: the free functions return
-//! [`StorageError::NoBackend`] instead of silently keeping tokens in memory (upstream's
-//! mock-keyring bug lost tokens exactly that way). Use `TokenStore::new(MemoryStorage::new())`
-//! when memory is what you want.
+//! Stored tokens: [`MachineToken`], [`UserToken`] and the [`TokenSlot`] trait naming where
+//! each lives. The functions that store them are in `storage::functions`.
 
 use std::time::Duration;
 
@@ -35,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ConfigError, RunbeamError};
 use crate::identity::UserInfo;
 use crate::secret::Secret;
-use crate::storage::{StorageError, StoreConfig, TokenStore};
+use crate::storage::StorageError;
 
 /// A token type with a fixed storage slot, so `save_token(instance, &token)` and
 /// `load_token::<T>(instance)` need no slot argument.
@@ -44,11 +18,6 @@ pub trait TokenSlot: Serialize + DeserializeOwned {
     /// `<base>/<instance>/runbeam/{SLOT}.json`.
     const SLOT: &'static str;
 }
-
-/// How long before `expires_at` [`MachineToken::needs_renewal`] starts returning true:
-/// 24 hours, so a daily job renews in time and a host that was down for a few hours still
-/// finds a usable token.
-pub const RENEWAL_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A gateway's machine token, as returned by `authorize_gateway` and stored in slot `auth`.
 ///
@@ -79,6 +48,11 @@ impl TokenSlot for MachineToken {
 }
 
 impl MachineToken {
+    /// How long before `expires_at` [`needs_renewal`](Self::needs_renewal) starts returning
+    /// true: 24 hours, so a daily job renews in time and a host that was down for a few hours
+    /// still finds a usable token.
+    pub const RENEWAL_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+
     /// A machine token issued now (sets `issued_at`). Arguments match the fields of the API
     /// client's `AuthorizeResponse`.
     ///
@@ -179,10 +153,10 @@ impl MachineToken {
         }
     }
 
-    /// True inside the [`RENEWAL_WINDOW`] (24 h before expiry) or after it: time to call
+    /// True inside the [`RENEWAL_WINDOW`](Self::RENEWAL_WINDOW) (24 h before expiry) or after it: time to call
     /// `authorize_gateway` again and save the new token.
     pub fn needs_renewal(&self) -> bool {
-        self.expires_within(RENEWAL_WINDOW)
+        self.expires_within(Self::RENEWAL_WINDOW)
     }
 }
 
@@ -239,127 +213,6 @@ impl UserToken {
         let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
         self.expires_at
             .is_some_and(|expiry| expiry < crate::time::now().0.saturating_add(window))
-    }
-}
-
-fn store(instance_id: &str) -> Result<TokenStore, RunbeamError> {
-    Ok(StoreConfig::from_env()?.open(instance_id)?)
-}
-
-/// Saves `token` for `instance_id` in its slot, in the automatically chosen backend (OS
-/// keyring when it answers, else encrypted files). Blocks.
-pub fn save_token<T: TokenSlot>(instance_id: &str, token: &T) -> Result<(), RunbeamError> {
-    store(instance_id)?.save(token)
-}
-
-/// Loads the token of type `T` for `instance_id` from the keyring or the files; `None` when
-/// neither has one. Never creates a key.
-pub fn load_token<T: TokenSlot>(instance_id: &str) -> Result<Option<T>, RunbeamError> {
-    store(instance_id)?.load()
-}
-
-/// Removes the token of type `T` for `instance_id` from the keyring and the files.
-pub fn clear_token<T: TokenSlot>(instance_id: &str) -> Result<(), RunbeamError> {
-    store(instance_id)?.clear::<T>()
-}
-
-/// Saves any serialisable value in an explicit slot (e.g. `"custom"`).
-pub fn save_token_as<T: Serialize + ?Sized>(
-    instance_id: &str,
-    slot: &str,
-    value: &T,
-) -> Result<(), RunbeamError> {
-    store(instance_id)?.save_as(slot, value)
-}
-
-/// Loads a value saved with [`save_token_as`].
-pub fn load_token_as<T: DeserializeOwned>(
-    instance_id: &str,
-    slot: &str,
-) -> Result<Option<T>, RunbeamError> {
-    store(instance_id)?.load_as(slot)
-}
-
-/// Removes a value saved with [`save_token_as`].
-pub fn clear_token_as(instance_id: &str, slot: &str) -> Result<(), RunbeamError> {
-    store(instance_id)?.clear_slot(slot)
-}
-
-#[cfg(feature = "encrypted-files")]
-fn keyed_store(instance_id: &str, encryption_key: &str) -> Result<TokenStore, RunbeamError> {
-    let key = crate::storage::EncryptionKey::parse(encryption_key)?;
-    let base = crate::env::home_dir()
-        .map(|home| home.join(".runbeam"))
-        .ok_or(StorageError::NoBackend {
-            reason: "no home directory (HOME) for encrypted files",
-        })?;
-    Ok(StoreConfig::in_dir(base).with_key(key).open(instance_id)?)
-}
-
-/// Saves a machine token to the encrypted file of `instance_id`, encrypted with
-/// `encryption_key` (any form [`EncryptionKey::parse`](crate::storage::EncryptionKey::parse)
-/// accepts). Always the file, never the keyring: giving a key asks for the file backend
-/// (upstream ignored the key when a keyring existed). Read it back with
-/// [`load_token_with_key`].
-#[cfg(feature = "encrypted-files")]
-pub fn save_token_with_key(
-    instance_id: &str,
-    token: &MachineToken,
-    encryption_key: &str,
-) -> Result<(), RunbeamError> {
-    keyed_store(instance_id, encryption_key)?.save(token)
-}
-
-/// Loads a machine token saved with [`save_token_with_key`] using the same key.
-#[cfg(feature = "encrypted-files")]
-pub fn load_token_with_key(
-    instance_id: &str,
-    encryption_key: &str,
-) -> Result<Option<MachineToken>, RunbeamError> {
-    keyed_store(instance_id, encryption_key)?.load()
-}
-
-/// Headless pre-provisioning: when `RUNBEAM_MACHINE_TOKEN` holds a machine token's JSON,
-/// checks it has not expired, stores it for `instance_id` (backend and key as
-/// [`StoreConfig::from_env`] picks them — set `RUNBEAM_ENCRYPTION_KEY` so it survives
-/// restarts on a host without a keyring) and returns it. `Ok(None)` when the variable is unset.
-///
-/// # Errors
-/// [`ConfigError::InvalidEnv`] when the JSON is malformed or the token has expired.
-pub fn provision_machine_token(instance_id: &str) -> Result<Option<MachineToken>, RunbeamError> {
-    store(instance_id)?.provision_from_env()
-}
-
-impl TokenStore {
-    /// [`provision_machine_token`] into this store: reads `RUNBEAM_MACHINE_TOKEN`.
-    pub fn provision_from_env(&self) -> Result<Option<MachineToken>, RunbeamError> {
-        match crate::env::machine_token()? {
-            Some(json) => self.provision_from_json(json.expose()).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// [`provision_machine_token`] with the JSON given directly (errors still name
-    /// `RUNBEAM_MACHINE_TOKEN`, where this JSON normally comes from).
-    pub fn provision_from_json(&self, json: &str) -> Result<MachineToken, RunbeamError> {
-        let invalid = |reason: String| ConfigError::InvalidEnv {
-            name: crate::env::MACHINE_TOKEN,
-            reason,
-        };
-        let mut token = MachineToken::from_json(json)
-            .map_err(|_| invalid("not a machine token JSON object".into()))?;
-        if token.expires_at_unix().is_none() {
-            return Err(invalid("expires_at is not an RFC 3339 timestamp".into()).into());
-        }
-        if token.is_expired() {
-            return Err(invalid(format!("the token expired at {}", token.expires_at)).into());
-        }
-        // Older readers require issued_at; record when it was provisioned.
-        token
-            .issued_at
-            .get_or_insert_with(|| crate::time::format(crate::time::now()));
-        self.save(&token)?;
-        Ok(token)
     }
 }
 
@@ -451,19 +304,5 @@ mod tests {
     fn user_token_without_expiry_never_expires_here() {
         assert!(UserToken::new("t".to_string(), None, None).is_valid());
         assert!(UserToken::new("t".to_string(), Some(1), None).is_expired());
-    }
-}
-
-#[cfg(all(test, not(any(feature = "keyring", feature = "encrypted-files"))))]
-mod no_backend_tests {
-    use super::*;
-
-    #[test]
-    fn without_persistent_backends_the_free_functions_say_so() {
-        let err = load_token::<MachineToken>("inst").unwrap_err();
-        assert!(
-            matches!(err, RunbeamError::Storage(StorageError::NoBackend { .. })),
-            "{err:?}"
-        );
     }
 }

@@ -1237,7 +1237,9 @@ fn logs_of_a_whole_flow_tell_what_happened_and_never_a_secret() {
         Scripted::status(401, format!(r#"{{"message":"bad {sanctum}"}}"#)),
     );
     client.list_gateways(sanctum).unwrap_err();
-    let store = runbeam_sdk_blocking::TokenStore::new(runbeam_sdk_blocking::MemoryStorage::new());
+    let store = runbeam_sdk_blocking::storage::TokenStore::new(
+        runbeam_sdk_blocking::storage::MemoryStorage::new(),
+    );
     store.save(&MachineToken::from(authorized)).unwrap();
     store.load::<MachineToken>().unwrap().unwrap();
 

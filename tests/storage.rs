@@ -15,10 +15,12 @@ use std::sync::Arc;
 
 use common::storage::*;
 use common::switchable::Switchable;
-use runbeam_sdk_blocking::storage::{InjectedFailure, StorageError};
+use runbeam_sdk_blocking::storage::{
+    BackendKind, EncryptedFileStorage, MemoryStorage, StoreConfig, TokenStore,
+};
+use runbeam_sdk_blocking::StorageError;
 use runbeam_sdk_blocking::{
-    BackendKind, ConfigError, EncryptedFileStorage, EncryptionKey, MachineToken, MemoryStorage,
-    RunbeamError, StoreConfig, TokenStorage, TokenStore, UserToken,
+    ConfigError, EncryptionKey, MachineToken, RunbeamError, TokenStorage, UserToken,
 };
 
 // ---------------------------------------------------------------- conformance suite
@@ -105,14 +107,14 @@ fn conformance_keyring_against_a_real_secret_service() {
 fn memory_injected_failure_fails_exactly_one_call() {
     let m = MemoryStorage::new();
     m.write("auth", b"x").unwrap();
-    m.fail_next(InjectedFailure::NoAccess);
+    m.fail_next(no_access());
     assert!(matches!(
         m.read("auth"),
         Err(StorageError::NoStorageAccess { .. })
     ));
     assert_eq!(m.read("auth").unwrap().unwrap().expose(), b"x");
-    m.fail_next(InjectedFailure::Injected);
-    assert!(matches!(m.write("auth", b"y"), Err(StorageError::Injected)));
+    m.fail_next(injected());
+    assert!(matches!(m.write("auth", b"y"), Err(StorageError::Encrypt)));
     assert_eq!(m.read("auth").unwrap().unwrap().expose(), b"x");
 }
 
@@ -196,11 +198,11 @@ fn store_loads_from_the_fallback_and_clears_every_backend() {
 #[test]
 fn a_failing_backend_error_keeps_its_kind() {
     let memory = MemoryStorage::new();
-    memory.fail_next(InjectedFailure::Injected);
+    memory.fail_next(injected());
     let store = TokenStore::new(memory);
     assert!(matches!(
         store.save(&machine_token("x")),
-        Err(RunbeamError::Storage(StorageError::Injected))
+        Err(RunbeamError::Storage(StorageError::Encrypt))
     ));
     store.save(&machine_token("x")).unwrap();
 }
@@ -210,20 +212,20 @@ fn an_unreachable_primary_passes_saves_and_loads_to_the_fallback() {
     let primary = std::sync::Arc::new(MemoryStorage::new());
     let fallback = std::sync::Arc::new(MemoryStorage::new());
     let store = TokenStore::new(primary.clone()).with_fallback(fallback.clone());
-    primary.fail_next(InjectedFailure::NoAccess);
+    primary.fail_next(no_access());
     store.save(&machine_token("1")).unwrap();
     assert!(!primary.exists("auth").unwrap());
     assert!(fallback.exists("auth").unwrap());
-    primary.fail_next(InjectedFailure::NoAccess);
+    primary.fail_next(no_access());
     assert_eq!(
         store.load::<MachineToken>().unwrap().unwrap().gateway_id,
         "gw-1"
     );
     // Any other failure is not a reason to write elsewhere.
-    primary.fail_next(InjectedFailure::Injected);
+    primary.fail_next(injected());
     assert!(matches!(
         store.save(&machine_token("2")),
-        Err(RunbeamError::Storage(StorageError::Injected))
+        Err(RunbeamError::Storage(StorageError::Encrypt))
     ));
 }
 
@@ -251,10 +253,10 @@ fn store_config_in_dir_uses_encrypted_files_and_says_so() {
         assert!(
             matches!(
                 StoreConfig::in_dir(base.path()).open(bad),
-                Err(StorageError::InvalidName {
+                Err(RunbeamError::Storage(StorageError::InvalidName {
                     what: "instance id",
                     ..
-                })
+                }))
             ),
             "{bad:?}"
         );
@@ -518,10 +520,10 @@ fn a_clear_that_cannot_reach_a_backend_is_partial_clear_and_clears_the_rest() {
 #[test]
 fn a_clear_on_a_single_backend_keeps_its_error_kind() {
     let memory = MemoryStorage::new();
-    memory.fail_next(InjectedFailure::Injected);
+    memory.fail_next(injected());
     assert!(matches!(
         TokenStore::new(memory).clear::<MachineToken>(),
-        Err(RunbeamError::Storage(StorageError::Injected))
+        Err(RunbeamError::Storage(StorageError::Encrypt))
     ));
 }
 
@@ -1164,13 +1166,15 @@ mod keyring_tests {
 
     /// A keyring backend for a unique instance, when a real keyring answers; skips otherwise
     /// (fails under CI=true).
-    pub(super) fn keyring_backend(test: &str) -> Option<runbeam_sdk_blocking::KeyringStorage> {
+    pub(super) fn keyring_backend(
+        test: &str,
+    ) -> Option<runbeam_sdk_blocking::storage::KeyringStorage> {
         let available = runbeam_sdk_blocking::storage::keyring_available();
         if !require(available, "a real OS keyring (Secret Service)") {
             return None;
         }
         let instance = format!("test-{test}-{}", std::process::id());
-        Some(runbeam_sdk_blocking::KeyringStorage::new(&instance).unwrap())
+        Some(runbeam_sdk_blocking::storage::KeyringStorage::new(&instance).unwrap())
     }
 
     /// Deletes the named `runbeam` keyring accounts when dropped, so a test that fails
@@ -1335,8 +1339,8 @@ mod keyring_tests {
                 self.home.path().join(".runbeam")
             }
 
-            fn ring(&self) -> runbeam_sdk_blocking::KeyringStorage {
-                runbeam_sdk_blocking::KeyringStorage::new(&self.instance).unwrap()
+            fn ring(&self) -> runbeam_sdk_blocking::storage::KeyringStorage {
+                runbeam_sdk_blocking::storage::KeyringStorage::new(&self.instance).unwrap()
             }
 
             fn files(&self) -> EncryptedFileStorage {
@@ -1734,10 +1738,10 @@ fn non_portable_instance_ids_and_slots_are_refused() {
         assert!(
             matches!(
                 StoreConfig::in_dir(base.path()).open(bad),
-                Err(StorageError::InvalidName {
+                Err(RunbeamError::Storage(StorageError::InvalidName {
                     what: "instance id",
                     ..
-                })
+                }))
             ),
             "{bad:?}"
         );

@@ -15,8 +15,8 @@ pub enum StorageError {
     /// Automatic selection falls back to the next backend on this error.
     #[error("the {backend} cannot be accessed")]
     NoStorageAccess {
-        /// Which backend, e.g. `"OS keyring"`.
-        backend: &'static str,
+        /// Which backend.
+        backend: super::BackendKind,
         /// The platform's reason, when it gave one.
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -24,8 +24,8 @@ pub enum StorageError {
     /// The backend answered but the operation failed for a platform reason.
     #[error("the {backend} failed")]
     Platform {
-        /// Which backend, e.g. `"OS keyring"`.
-        backend: &'static str,
+        /// Which backend.
+        backend: super::BackendKind,
         /// The platform's error.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
@@ -126,9 +126,6 @@ pub enum StorageError {
         /// Why.
         reason: &'static str,
     },
-    /// A failure injected into a `MemoryStorage` by a test.
-    #[error("injected failure")]
-    Injected,
     /// A clear removed the token from the backends it could reach, but not from these: a
     /// copy may still be stored there. Clear again once they answer.
     #[error("token {name:?} was not removed from: {}", kinds(.remaining))]

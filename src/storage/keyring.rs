@@ -10,7 +10,7 @@ use crate::secret::Secret;
 
 /// The keyring service name, shared with upstream.
 pub const SERVICE: &str = "runbeam";
-const BACKEND: &str = "OS keyring";
+const BACKEND: BackendKind = BackendKind::Keyring;
 
 /// Tokens in the OS keyring: service `runbeam`, account `{instance}/runbeam/{slot}.json`.
 ///

@@ -8,8 +8,8 @@ use crate::secret::Secret;
 
 /// Tokens in a `Mutex<HashMap>`; gone when the value is dropped.
 ///
-/// [`fail_next`](Self::fail_next) makes the next call fail once, so tests can check how
-/// callers handle a failing backend.
+/// [`fail_next`](Self::fail_next) makes the next call fail once with any [`StorageError`], so
+/// tests can check how callers handle a failing backend.
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
     state: Mutex<State>,
@@ -18,17 +18,7 @@ pub struct MemoryStorage {
 #[derive(Debug, Default)]
 struct State {
     entries: HashMap<String, Secret<Vec<u8>>>,
-    fail_next: Option<InjectedFailure>,
-}
-
-/// What the next call of a [`MemoryStorage`] fails with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum InjectedFailure {
-    /// [`StorageError::NoStorageAccess`], as a locked keyring would.
-    NoAccess,
-    /// [`StorageError::Injected`].
-    Injected,
+    fail_next: Option<StorageError>,
 }
 
 impl MemoryStorage {
@@ -37,9 +27,11 @@ impl MemoryStorage {
         Self::default()
     }
 
-    /// Makes the next call (any method) fail with `failure`; later calls work again.
-    pub fn fail_next(&self, failure: InjectedFailure) {
-        self.lock().fail_next = Some(failure);
+    /// Makes the next call (any method) fail with `error`; later calls work again. For
+    /// example `StorageError::NoStorageAccess { backend: BackendKind::Memory, source: None }`
+    /// acts like a locked keyring.
+    pub fn fail_next(&self, error: StorageError) {
+        self.lock().fail_next = Some(error);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -53,11 +45,7 @@ impl MemoryStorage {
         let mut state = self.lock();
         match state.fail_next.take() {
             None => Ok(state),
-            Some(InjectedFailure::NoAccess) => Err(StorageError::NoStorageAccess {
-                backend: "memory storage",
-                source: None,
-            }),
-            Some(InjectedFailure::Injected) => Err(StorageError::Injected),
+            Some(error) => Err(error),
         }
     }
 }

@@ -10,7 +10,9 @@
 //! Every backend value is bound to one instance id; trait methods take the token *slot*
 //! (`auth`, `user_auth`, ...). All calls block.
 
-mod error;
+pub(crate) mod backend;
+pub(crate) mod error;
+pub(crate) mod functions;
 mod limits;
 mod memory;
 mod name;
@@ -22,7 +24,7 @@ mod atomic;
 #[cfg(feature = "encrypted-files")]
 mod file;
 #[cfg(feature = "encrypted-files")]
-mod key;
+pub(crate) mod key;
 #[cfg(feature = "keyring")]
 mod keyring;
 #[cfg(feature = "encrypted-files")]
@@ -32,19 +34,20 @@ mod replace;
 #[cfg(feature = "encrypted-files")]
 mod trust;
 
-pub use error::{Insecurity, StorageError};
+pub use crate::token::TokenSlot;
+pub(crate) use backend::TokenStorage;
+pub use error::Insecurity;
+pub(crate) use error::StorageError;
 #[cfg(feature = "encrypted-files")]
 pub use file::EncryptedFileStorage;
 #[cfg(feature = "encrypted-files")]
-pub use key::EncryptionKey;
+pub(crate) use key::EncryptionKey;
 #[cfg(feature = "keyring")]
 pub use keyring::{keyring_available, KeyringStorage};
-pub use memory::{InjectedFailure, MemoryStorage};
+pub use memory::MemoryStorage;
 pub use name::{validate_instance_id, validate_slot};
 pub(crate) use store::decode;
 pub use store::{StoreConfig, TokenStore};
-
-use crate::secret::Secret;
 
 /// Which kind of backend a [`TokenStorage`] is; see [`TokenStore::backend`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,69 +71,6 @@ impl std::fmt::Display for BackendKind {
             Self::Memory => "memory storage",
             Self::Other => "other backend",
         })
-    }
-}
-
-/// A place to keep token bytes, bound to one instance id.
-///
-/// Blocking, `Send + Sync` and object-safe, so callers may hold a `Box<dyn TokenStorage>`
-/// and share it between threads. `slot` names one entry (`auth`, `user_auth`, ...); backends
-/// validate it with [`validate_slot`].
-pub trait TokenStorage: Send + Sync {
-    /// Stores `data` under `slot`, replacing any previous value. Either the old or the new
-    /// value is stored afterwards, never a mix.
-    fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError>;
-
-    /// The value stored under `slot`, or `None` when there is none.
-    fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError>;
-
-    /// Removes `slot`. Removing a missing entry is not an error.
-    fn delete(&self, slot: &str) -> Result<(), StorageError>;
-
-    /// True when something is stored under `slot` (without decrypting it).
-    fn exists(&self, slot: &str) -> Result<bool, StorageError>;
-
-    /// What kind of backend this is. Defaults to [`BackendKind::Other`].
-    fn kind(&self) -> BackendKind {
-        BackendKind::Other
-    }
-}
-
-/// Forwards to the inner storage, so a caller can keep a handle to a backend it gave a store.
-impl<S: TokenStorage + ?Sized> TokenStorage for std::sync::Arc<S> {
-    fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError> {
-        (**self).write(slot, data)
-    }
-    fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError> {
-        (**self).read(slot)
-    }
-    fn delete(&self, slot: &str) -> Result<(), StorageError> {
-        (**self).delete(slot)
-    }
-    fn exists(&self, slot: &str) -> Result<bool, StorageError> {
-        (**self).exists(slot)
-    }
-    fn kind(&self) -> BackendKind {
-        (**self).kind()
-    }
-}
-
-/// Forwards to the boxed storage.
-impl<S: TokenStorage + ?Sized> TokenStorage for Box<S> {
-    fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError> {
-        (**self).write(slot, data)
-    }
-    fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError> {
-        (**self).read(slot)
-    }
-    fn delete(&self, slot: &str) -> Result<(), StorageError> {
-        (**self).delete(slot)
-    }
-    fn exists(&self, slot: &str) -> Result<bool, StorageError> {
-        (**self).exists(slot)
-    }
-    fn kind(&self) -> BackendKind {
-        (**self).kind()
     }
 }
 

@@ -336,7 +336,7 @@ impl StoreConfig {
     /// [`StorageError::InvalidName`] for a bad instance id; [`StorageError::NoBackend`] when
     /// no compiled-in backend can be used (e.g. `--no-default-features`, or keyring only and
     /// it does not answer).
-    pub fn open(&self, instance_id: &str) -> Result<TokenStore, StorageError> {
+    pub fn open(&self, instance_id: &str) -> Result<TokenStore, RunbeamError> {
         validate_instance_id(instance_id)?;
         // Without persistent backends nothing is pushed below.
         #[cfg_attr(
@@ -364,7 +364,8 @@ impl StoreConfig {
                 } else {
                     "built without the `keyring` and `encrypted-files` features"
                 },
-            });
+            }
+            .into());
         }
         Ok(TokenStore { backends })
     }

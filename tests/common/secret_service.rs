@@ -118,7 +118,7 @@ pub fn start_unlocked() {
 /// Writes, reads back and deletes a canary entry.
 fn stores_secrets() -> bool {
     use runbeam_sdk_blocking::TokenStorage;
-    let Ok(canary) = runbeam_sdk_blocking::KeyringStorage::new("test-canary") else {
+    let Ok(canary) = runbeam_sdk_blocking::storage::KeyringStorage::new("test-canary") else {
         return false;
     };
     let slot = format!("ready_{}", std::process::id());

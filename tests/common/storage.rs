@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use runbeam_sdk_blocking::{
-    EncryptedFileStorage, EncryptionKey, MachineToken, StoreConfig, TokenStore,
-};
+use runbeam_sdk_blocking::storage::{EncryptedFileStorage, StoreConfig, TokenStore};
+use runbeam_sdk_blocking::{EncryptionKey, MachineToken};
 
 /// A fresh temp dir standing in for the home `~/.runbeam` directory.
 pub fn temp_base() -> tempfile::TempDir {
@@ -142,4 +141,18 @@ pub fn tree(root: &Path) -> Vec<PathBuf> {
     }
     found.sort();
     found
+}
+
+/// The error a locked keyring gives, for `MemoryStorage::fail_next`.
+pub fn no_access() -> runbeam_sdk_blocking::StorageError {
+    runbeam_sdk_blocking::StorageError::NoStorageAccess {
+        backend: runbeam_sdk_blocking::storage::BackendKind::Memory,
+        source: None,
+    }
+}
+
+/// A failure that is not "no access" (stands for any other backend error), for
+/// `MemoryStorage::fail_next`.
+pub fn injected() -> runbeam_sdk_blocking::StorageError {
+    runbeam_sdk_blocking::StorageError::Encrypt
 }

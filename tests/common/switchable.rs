@@ -4,8 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use runbeam_sdk_blocking::storage::StorageError;
-use runbeam_sdk_blocking::{BackendKind, MemoryStorage, Secret, TokenStorage};
+use runbeam_sdk_blocking::storage::{BackendKind, MemoryStorage};
+use runbeam_sdk_blocking::StorageError;
+use runbeam_sdk_blocking::{Secret, TokenStorage};
 
 /// Memory storage that reports `kind` and can be switched off.
 pub struct Switchable {
@@ -32,7 +33,7 @@ impl Switchable {
     fn on(&self) -> Result<&MemoryStorage, StorageError> {
         if self.off.load(Ordering::SeqCst) {
             return Err(StorageError::NoStorageAccess {
-                backend: "switched-off test backend",
+                backend: runbeam_sdk_blocking::storage::BackendKind::Other,
                 source: None,
             });
         }
