@@ -105,6 +105,9 @@
 // Tests may unwrap: a panic there is a test failure with a location.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+// Declared first, so RunbeamClient's docs open with `new`, `builder` and the base URL.
+mod client;
+
 pub mod api;
 
 // Every README code block compiles (and the runnable ones run) as a doctest.
@@ -116,7 +119,6 @@ pub mod api;
 ))]
 #[doc = include_str!("../README.md")]
 mod readme {}
-mod client;
 mod env;
 mod error;
 #[cfg(fuzzing)]

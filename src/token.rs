@@ -117,6 +117,9 @@ impl MachineToken {
 
     /// Parses a token from JSON such as `RUNBEAM_MACHINE_TOKEN` (`issued_at` optional). The
     /// error never quotes the input.
+    ///
+    /// # Errors
+    /// [`StorageError::Corrupt`] when it is not a machine token's JSON.
     pub fn from_json(json: &str) -> Result<Self, StorageError> {
         crate::storage::decode(Self::SLOT, json.as_bytes())
     }

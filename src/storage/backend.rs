@@ -11,15 +11,28 @@ use crate::secret::Secret;
 pub trait TokenStorage: Send + Sync {
     /// Stores `data` under `slot`, replacing any previous value. Either the old or the new
     /// value is stored afterwards, never a mix.
+    ///
+    /// # Errors
+    /// [`StorageError::NoStorageAccess`] when the backend cannot be reached (a caller may try
+    /// another), or the backend's reason.
     fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError>;
 
     /// The value stored under `slot`, or `None` when there is none.
+    ///
+    /// # Errors
+    /// As [`write`](Self::write); [`StorageError::Corrupt`] and the like for a stored value that cannot be read.
     fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError>;
 
     /// Removes `slot`. Removing a missing entry is not an error.
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
     fn delete(&self, slot: &str) -> Result<(), StorageError>;
 
     /// True when something is stored under `slot` (without decrypting it).
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
     fn exists(&self, slot: &str) -> Result<bool, StorageError>;
 
     /// What kind of backend this is. Defaults to [`BackendKind::Other`].

@@ -176,7 +176,10 @@ mod no_backend_tests {
     fn without_persistent_backends_the_free_functions_say_so() {
         let err = load_token::<MachineToken>("inst").unwrap_err();
         assert!(
-            matches!(err, RunbeamError::Storage(crate::StorageError::NoBackend { .. })),
+            matches!(
+                err,
+                RunbeamError::Storage(crate::StorageError::NoBackend { .. })
+            ),
             "{err:?}"
         );
     }

@@ -29,6 +29,9 @@ impl EncryptionKey {
     ///   `encryption.key` format, and what `age-keygen | base64 -w0` prints.
     ///
     /// Surrounding whitespace is ignored.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidKey`] saying why (never quoting the key).
     pub fn parse(text: &str) -> Result<Self, StorageError> {
         Self::parse_from(text, "argument")
     }

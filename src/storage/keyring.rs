@@ -24,6 +24,9 @@ pub struct KeyringStorage {
 
 impl KeyringStorage {
     /// Keyring storage for `instance_id`. Contacts the keyring only when used.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`] for an instance id that is not allowed.
     pub fn new(instance_id: &str) -> Result<Self, StorageError> {
         validate_instance_id(instance_id)?;
         Ok(Self {

@@ -77,11 +77,17 @@ impl TokenStore {
     }
 
     /// Saves `token` in its slot ([`TokenSlot::SLOT`]).
+    ///
+    /// # Errors
+    /// As [`save_as`](Self::save_as).
     pub fn save<T: TokenSlot>(&self, token: &T) -> Result<(), RunbeamError> {
         self.save_as(T::SLOT, token)
     }
 
     /// Loads the token in `T`'s slot; `None` when no backend has one.
+    ///
+    /// # Errors
+    /// As [`load_as`](Self::load_as).
     pub fn load<T: TokenSlot>(&self) -> Result<Option<T>, RunbeamError> {
         self.load_as(T::SLOT)
     }
@@ -95,6 +101,10 @@ impl TokenStore {
     }
 
     /// Saves any serialisable value as pretty-printed JSON (the upstream format) in `slot`.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidName`], [`StorageError::Encode`], [`StorageError::Unloadable`],
+    /// or the backend's error when no backend can store it.
     pub fn save_as<T: Serialize + ?Sized>(
         &self,
         slot: &str,
@@ -296,6 +306,10 @@ impl StoreConfig {
     /// The defaults from the environment: keyring on unless `RUNBEAM_DISABLE_KEYRING` is set,
     /// files under `~/.runbeam`, key from `RUNBEAM_ENCRYPTION_KEY` when set (an invalid value
     /// is an error, never ignored).
+    ///
+    /// # Errors
+    /// [`RunbeamError::Config`] when a variable is set but unusable (a `RUNBEAM_ENCRYPTION_KEY`
+    /// that does not parse, a value that is not Unicode).
     pub fn from_env() -> Result<Self, RunbeamError> {
         let config = Self {
             base_dir: crate::env::home_dir().map(|home| home.join(".runbeam")),
