@@ -515,8 +515,8 @@ fn an_unknown_host_is_a_connect_error() {
         .connect_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let err = client.list_gateways(TOKEN).unwrap_err();
-    assert!(matches!(api(err), ApiError::Connect(_)));
+    let err = api(client.list_gateways(TOKEN).unwrap_err());
+    assert!(matches!(err, ApiError::Connect(_)), "{err:?}");
 }
 
 // ---------------------------------------------------------------- the key-set fetch

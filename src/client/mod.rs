@@ -443,15 +443,21 @@ fn map_transport(error: ureq::Error) -> ApiError {
 }
 
 /// Failures that mean no connection was ever made: refused, unreachable, or a name that did
-/// not resolve (std reports resolver failures with this text and no error kind of their own).
+/// not resolve. std gives resolver failures no error kind of their own: on Unix they carry
+/// this text, on Windows the WinSock codes WSAHOST_NOT_FOUND ..= WSANO_DATA.
 fn is_connect_failure(io: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
-    matches!(
-        io.kind(),
-        ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable
-    ) || io
-        .to_string()
-        .starts_with("failed to lookup address information")
+    let unresolved = if cfg!(windows) {
+        matches!(io.raw_os_error(), Some(11001..=11004))
+    } else {
+        io.to_string()
+            .starts_with("failed to lookup address information")
+    };
+    unresolved
+        || matches!(
+            io.kind(),
+            ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable
+        )
 }
 
 /// Failures of a connection that was made: the peer closed or reset it mid-exchange.
