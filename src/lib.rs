@@ -4,6 +4,12 @@
 //! verifier with a JWKS cache, and secure token storage (OS keyring or age-encrypted files).
 //! No async runtime: every call blocks the calling thread and returns.
 //!
+//! It is a port of the async [`runbeam-sdk`](https://crates.io/crates/runbeam-sdk) crate,
+//! called *upstream* throughout these docs: upstream's token files and keyring entries load
+//! here, and its quick start compiles with `.await` and `#[tokio::main]` dropped when this
+//! crate is renamed in `Cargo.toml`:
+//! `runbeam-sdk = { package = "runbeam-sdk-blocking", version = "0.1" }`.
+//!
 //! ## Quick start
 //!
 //! Validate a user's JWT, authorize a gateway, keep its machine token safe:
@@ -66,6 +72,11 @@
 //! [`StorageError`], [`ConfigError`]) say *why* something failed, so callers match on kinds,
 //! never on text. No error, `Debug` or log line contains a token or key: secrets travel in
 //! [`Secret`], whose `Debug` prints `[redacted]`.
+//!
+//! `ureq` is a public dependency: its `Error` is the `source()` of transport failures
+//! ([`ApiError::Connect`], [`ApiError::ConnectionLost`], [`ApiError::Transport`],
+//! [`JwtError::JwksFetch`]) and [`RunbeamClientBuilder::agent`] takes a `ureq::Agent`, so a
+//! breaking ureq release is a breaking release of this crate.
 //!
 //! ## Environment
 //!
