@@ -98,9 +98,15 @@ pub(crate) fn open(
     let file = match options.open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        // The error for a refused link differs by OS (ELOOP, EMLINK, ...): look instead.
-        Err(_) if is_link(path) => return Err(insecure(path, Insecurity::Link)),
-        Err(e) => return Err(StorageError::io(op, path, e)),
+        // The error for a refused link differs by OS (ELOOP, EMLINK, ...), and so does the
+        // one for a directory (EISDIR, or "access denied" on Windows): look instead.
+        Err(e) => {
+            return Err(match fs::symlink_metadata(path) {
+                Ok(meta) if is_link_meta(&meta) => insecure(path, Insecurity::Link),
+                Ok(meta) if !meta.is_file() => StorageError::NotAFile { path: path.into() },
+                _ => StorageError::io(op, path, e),
+            })
+        }
     };
     let meta = file
         .metadata()
@@ -125,10 +131,6 @@ pub(crate) fn regular_file_at(path: &Path) -> Result<bool, StorageError> {
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
         Err(e) => Err(StorageError::io("inspect", path, e)),
     }
-}
-
-fn is_link(path: &Path) -> bool {
-    fs::symlink_metadata(path).is_ok_and(|meta| is_link_meta(&meta))
 }
 
 fn is_link_meta(meta: &Metadata) -> bool {
