@@ -813,6 +813,74 @@ fn time_claims_use_the_leeway_which_is_at_most_300_seconds() {
 }
 
 #[test]
+fn max_age_rejects_tokens_issued_too_long_ago_and_tokens_without_iat() {
+    let (signer, server) = main_server();
+    let v = JwtValidator::new(
+        options(&server)
+            .with_leeway_seconds(10)
+            .with_max_age(Duration::from_secs(600)),
+    )
+    .unwrap();
+    let token = signer.token(&claims_with(json!({"iat": NOW, "exp": NOW + 7200})));
+    v.validate_at(&token, NOW + 600).unwrap();
+    v.validate_at(&token, NOW + 610).unwrap();
+    assert!(matches!(
+        rejection(v.validate_at(&token, NOW + 611)),
+        JwtError::TooOld
+    ));
+    let no_iat = signer.token(&claims_with(json!({"iat": null})));
+    assert!(matches!(
+        rejection(v.validate_at(&no_iat, NOW)),
+        JwtError::MissingClaim(name) if name == "iat"
+    ));
+    // Without the option, age and a missing iat do not matter.
+    validator(&server).validate_at(&no_iat, NOW).unwrap();
+    validator(&server).validate_at(&token, NOW + 3600).unwrap();
+}
+
+#[test]
+fn min_remaining_rejects_tokens_about_to_expire_without_leeway() {
+    let (signer, server) = main_server();
+    let v =
+        JwtValidator::new(options(&server).with_min_remaining(Duration::from_secs(300))).unwrap();
+    let token = signer.token(&claims_with(json!({"exp": NOW + 1000})));
+    v.validate_at(&token, NOW + 700).unwrap();
+    assert!(matches!(
+        rejection(v.validate_at(&token, NOW + 701)),
+        JwtError::ExpiresTooSoon
+    ));
+    // Past exp the older, more precise reason wins.
+    assert!(matches!(
+        rejection(v.validate_at(&token, NOW + 1100)),
+        JwtError::Expired
+    ));
+    validator(&server).validate_at(&token, NOW + 990).unwrap();
+}
+
+#[test]
+fn a_verified_token_cache_hit_still_applies_max_age_and_min_remaining() {
+    let (signer, server) = main_server();
+    let token = signer.token(&claims_with(json!({"iat": NOW, "exp": NOW + 1000})));
+    let cached = |policy: JwtValidationOptions| {
+        let v = JwtValidator::new(policy.with_verified_token_cache(10).with_leeway_seconds(0));
+        let v = v.unwrap();
+        v.validate_at(&token, NOW).unwrap();
+        assert_eq!(v.cached_token_count(), 1);
+        v
+    };
+    let old = cached(options(&server).with_max_age(Duration::from_secs(100)));
+    assert!(matches!(
+        rejection(old.validate_at(&token, NOW + 101)),
+        JwtError::TooOld
+    ));
+    let soon = cached(options(&server).with_min_remaining(Duration::from_secs(100)));
+    assert!(matches!(
+        rejection(soon.validate_at(&token, NOW + 901)),
+        JwtError::ExpiresTooSoon
+    ));
+}
+
+#[test]
 fn options_out_of_range_are_refused_by_new_not_clamped() {
     let (_, server) = main_server();
     let refused = |options: JwtValidationOptions| match JwtValidator::new(options) {

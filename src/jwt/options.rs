@@ -33,6 +33,8 @@ pub struct JwtValidationOptions {
     pub(crate) audience: Vec<String>,
     pub(crate) required_claims: Vec<String>,
     pub(crate) leeway: Duration,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) min_remaining: Option<Duration>,
     pub(crate) jwks_cache_duration: Duration,
     pub(crate) refresh_cooldown: Duration,
     pub(crate) max_stale: Duration,
@@ -45,7 +47,7 @@ pub struct JwtValidationOptions {
 
 impl Default for JwtValidationOptions {
     /// No trusted issuer, no JWKS URI (a validator needs one of them), no audience check, no
-    /// required custom claims, 60 s leeway, 24 h JWKS cache, 30 s refresh cooldown, stale keys
+    /// required custom claims, 60 s leeway, no max age, no minimum remaining lifetime, 24 h JWKS cache, 30 s refresh cooldown, stale keys
     /// usable 24 h past the TTL when refreshing fails, 16 KiB tokens, RSA 2048..=4096 bits
     /// with e = 65537, `kid` required, header `typ` not checked, no verified-token cache.
     fn default() -> Self {
@@ -55,6 +57,8 @@ impl Default for JwtValidationOptions {
             audience: Vec::new(),
             required_claims: Vec::new(),
             leeway: Duration::from_secs(60),
+            max_age: None,
+            min_remaining: None,
             jwks_cache_duration: Duration::from_secs(24 * 3600),
             refresh_cooldown: Duration::from_secs(30),
             max_stale: Duration::from_secs(24 * 3600),
@@ -141,6 +145,26 @@ impl JwtValidationOptions {
     /// Defaults to 60 s.
     pub fn with_leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
+        self
+    }
+
+    /// Reject tokens issued more than `max_age` ago: `iat` is then required (a token without
+    /// it is rejected with [`JwtError::MissingClaim`](crate::JwtError::MissingClaim)`("iat")`,
+    /// since its age is unknown), and `iat + max_age + leeway` must not be before now, else
+    /// [`JwtError::TooOld`](crate::JwtError::TooOld). Whole seconds count. Defaults to none
+    /// (any age while `exp` holds).
+    pub fn with_max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// Reject tokens that expire within `min_remaining` of now, so that a token handed on to
+    /// a slow job does not expire halfway: `exp` must be at least `now + min_remaining`, else
+    /// [`JwtError::ExpiresTooSoon`](crate::JwtError::ExpiresTooSoon). Measured on this
+    /// clock without leeway (the leeway only ever widens validity). Whole seconds count.
+    /// Defaults to none.
+    pub fn with_min_remaining(mut self, min_remaining: Duration) -> Self {
+        self.min_remaining = Some(min_remaining);
         self
     }
 

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use super::claims::{check_claims, recheck_times, ClaimRules, JwtClaims};
+use super::claims::{check_claims, recheck_times, ClaimRules, JwtClaims, TimeRules};
 use super::error::{escape_untrusted, JwtError};
 use super::fetch::{fetch_jwks, FetchAgents, FETCH_TIMEOUTS};
 use super::jwks::{CachePolicy, JwksCache, KeySelector};
@@ -62,7 +62,7 @@ pub struct JwtValidator {
     jwks_uri: Option<KeySource>,
     audience: Vec<String>,
     required_claims: Vec<String>,
-    leeway: u64,
+    times: TimeRules,
     max_token_bytes: usize,
     key_policy: KeyPolicy,
     allow_missing_kid_if_single_key: bool,
@@ -130,7 +130,11 @@ impl JwtValidator {
             jwks_uri,
             audience: options.audience.clone(),
             required_claims: options.required_claims.clone(),
-            leeway: options.leeway.as_secs(),
+            times: TimeRules {
+                leeway: options.leeway.as_secs(),
+                max_age: options.max_age.map(|age| age.as_secs()),
+                min_remaining: options.min_remaining.map(|left| left.as_secs()),
+            },
             max_token_bytes: options.max_token_bytes,
             key_policy: options.key_policy,
             allow_missing_kid_if_single_key: options.allow_missing_kid_if_single_key,
@@ -202,7 +206,7 @@ impl JwtValidator {
         let current = self.key_for(&hit.claims.iss, hit.kid.as_deref());
         match current {
             Ok(key) if Arc::ptr_eq(&key, &hit.key) => {
-                Some(recheck_times(&hit.claims, now, self.leeway))
+                Some(recheck_times(&hit.claims, now, &self.times))
             }
             Ok(_) => None,
             Err(err) => Some(Err(err)),
@@ -227,7 +231,7 @@ impl JwtValidator {
         key.verify(token.signing_input(), token.signature())?;
         let kid = token.unverified_kid().map(str::to_owned);
         let rules = ClaimRules {
-            leeway: self.leeway,
+            times: self.times,
             audience: &self.audience,
             required: &self.required_claims,
         };
