@@ -1536,3 +1536,120 @@ fn validate_jwt_token_with_options_uses_the_given_trust() {
         JwtError::MissingClaim(_)
     ));
 }
+
+// ---------------------------------------------------------------- static keys (no network)
+
+/// A validator trusting the counting server's origin, so any fetch would be seen there.
+fn static_validator(server: &JwksServer, json: &str) -> Result<JwtValidator, RunbeamError> {
+    JwtValidator::new(
+        JwtValidationOptions::new()
+            .with_trusted_issuers(vec![server.origin().into()])
+            .with_jwks_json(json),
+    )
+}
+
+fn server_token(signer: &Signer, server: &JwksServer) -> String {
+    let iss = format!("{}/api/cli/x", server.origin());
+    signer.token(&claims_with(json!({ "iss": iss })))
+}
+
+#[test]
+fn a_static_key_set_validates_without_any_request() {
+    let (signer, server) = main_server();
+    let v = static_validator(&server, &jwks(&[signer.jwk()])).unwrap();
+    v.validate_at(&server_token(&signer, &server), NOW).unwrap();
+    let unknown = server_token(&Signer::main().with_kid("elsewhere"), &server);
+    assert!(matches!(
+        rejection(v.validate_at(&unknown, NOW)),
+        JwtError::UnknownKey(_)
+    ));
+    let forged = server_token(&Signer::other().with_kid(&signer.kid), &server);
+    assert!(matches!(
+        rejection(v.validate_at(&forged, NOW)),
+        JwtError::BadSignature
+    ));
+    // Trust is still checked first.
+    let foreign = signer.token(&claims_with(json!({"iss": "https://evil.example"})));
+    assert!(matches!(
+        rejection(v.validate_at(&foreign, NOW)),
+        JwtError::UntrustedIssuer(_)
+    ));
+    assert_eq!(server.requests(), 0);
+}
+
+#[test]
+fn a_static_key_set_alone_is_a_trust_anchor_and_keeps_the_kid_rules() {
+    let signer = Signer::main();
+    let set = jwks(&[signer.jwk(), signer.jwk()]);
+    let v = JwtValidator::new(JwtValidationOptions::new().with_jwks_json(set)).unwrap_err();
+    // Two keys under one kid leave no usable key at all.
+    assert!(matches!(
+        v,
+        RunbeamError::Config(ConfigError::InvalidOption {
+            option: "jwks_json",
+            ..
+        })
+    ));
+    let both = jwks(&[signer.jwk(), Signer::other().jwk()]);
+    let v = JwtValidator::new(JwtValidationOptions::new().with_jwks_json(both.clone())).unwrap();
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    let kidless = kidless_token(&signer);
+    assert!(matches!(
+        rejection(v.validate_at(&kidless, NOW)),
+        JwtError::MissingKid
+    ));
+    let opted = JwtValidationOptions::new()
+        .with_jwks_json(jwks(&[signer.jwk()]))
+        .dangerous_allow_missing_kid_if_single_key();
+    JwtValidator::new(opted)
+        .unwrap()
+        .validate_at(&kidless, NOW)
+        .unwrap();
+    let opted_two = JwtValidationOptions::new()
+        .with_jwks_json(both)
+        .dangerous_allow_missing_kid_if_single_key();
+    assert!(matches!(
+        rejection(
+            JwtValidator::new(opted_two)
+                .unwrap()
+                .validate_at(&kidless, NOW)
+        ),
+        JwtError::MissingKid
+    ));
+}
+
+#[test]
+fn a_bad_static_key_set_is_refused_by_new() {
+    let (signer, server) = main_server();
+    let refused = |json: &str| match static_validator(&server, json) {
+        Err(RunbeamError::Config(ConfigError::InvalidOption { option, reason })) => {
+            (option, reason)
+        }
+        other => panic!("{other:?}"),
+    };
+    for bad in [
+        "",
+        "not json",
+        "[]",
+        r#"{"keys":{}}"#,
+        r#"{"keys":[],"keys":[]}"#,
+    ] {
+        assert_eq!(refused(bad).0, "jwks_json", "{bad}");
+    }
+    // The key policy applies: e = 3 is refused by default.
+    let mut odd = signer.jwk();
+    odd["e"] = json!("Aw");
+    let (_, reason) = refused(&jwks(&[odd]));
+    assert!(reason.contains("no usable key"), "{reason}");
+    let both = JwtValidationOptions::new()
+        .with_jwks_uri(server.jwks_url())
+        .with_jwks_json(jwks(&[signer.jwk()]));
+    assert!(matches!(
+        JwtValidator::new(both),
+        Err(RunbeamError::Config(ConfigError::InvalidOption {
+            option: "jwks_json",
+            ..
+        }))
+    ));
+    assert_eq!(server.requests(), 0);
+}

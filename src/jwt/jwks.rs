@@ -74,7 +74,7 @@ impl JwkSet {
     }
 
     /// The key `selector` asks for.
-    fn select(&self, selector: KeySelector<'_>) -> Result<&Arc<VerifyingKey>, JwtError> {
+    pub(crate) fn select(&self, selector: KeySelector<'_>) -> Result<&Arc<VerifyingKey>, JwtError> {
         match selector {
             KeySelector::Kid(kid) => self.get(kid),
             KeySelector::OnlyKey => self.only_key().ok_or(JwtError::MissingKid),

@@ -30,6 +30,7 @@ const MIN_COOLDOWN: Duration = Duration::from_secs(5);
 pub struct JwtValidationOptions {
     pub(crate) trusted_issuers: Vec<String>,
     pub(crate) jwks_uri: Option<String>,
+    pub(crate) jwks_json: Option<String>,
     pub(crate) audience: Vec<String>,
     pub(crate) required_claims: Vec<String>,
     pub(crate) leeway: Duration,
@@ -46,7 +47,7 @@ pub struct JwtValidationOptions {
 }
 
 impl Default for JwtValidationOptions {
-    /// No trusted issuer, no JWKS URI (a validator needs one of them), no audience check, no
+    /// No trusted issuer, no JWKS URI, no static key set (a validator needs one of them), no audience check, no
     /// required custom claims, 60 s leeway, no max age, no minimum remaining lifetime, 24 h JWKS cache, 30 s refresh cooldown, stale keys
     /// usable 24 h past the TTL when refreshing fails, 16 KiB tokens, RSA 2048..=4096 bits
     /// with e = 65537, `kid` required, header `typ` not checked, no verified-token cache.
@@ -54,6 +55,7 @@ impl Default for JwtValidationOptions {
         Self {
             trusted_issuers: Vec::new(),
             jwks_uri: None,
+            jwks_json: None,
             audience: Vec::new(),
             required_claims: Vec::new(),
             leeway: Duration::from_secs(60),
@@ -95,6 +97,38 @@ impl JwtValidationOptions {
     /// trusted issuer's well-known path.
     pub fn with_jwks_uri(mut self, uri: String) -> Self {
         self.jwks_uri = Some(uri);
+        self
+    }
+
+    /// A fixed key set, given as JWKS JSON: the validator then never fetches keys, for
+    /// air-gapped hosts, CI without network, and deployments that pin their issuer's keys.
+    ///
+    /// The set is parsed once by [`JwtValidator::new`](crate::JwtValidator::new) with the
+    /// same key policy and `kid` rules as a fetched one (unfit keys skipped, a `kid` shared by
+    /// two keys unusable, an unknown `kid` rejected with
+    /// [`JwtError::UnknownKey`](crate::JwtError::UnknownKey)); invalid JSON, or a set without
+    /// a usable key, is a [`ConfigError::InvalidOption`] there. It serves every trusted
+    /// issuer; without trusted issuers, any `iss` signed by these keys is accepted (as with
+    /// [`with_jwks_uri`](Self::with_jwks_uri) alone). Cannot be combined with a JWKS URI.
+    /// Rotating keys means building a new validator. Defaults to none.
+    ///
+    /// ```
+    /// use runbeam_sdk_blocking::{JwtValidationOptions, JwtValidator};
+    ///
+    /// # fn main() -> Result<(), runbeam_sdk_blocking::RunbeamError> {
+    /// let pinned = r#"{"keys":[{"kty":"RSA","kid":"2011-04-29","use":"sig","alg":"RS256","e":"AQAB",
+    ///   "n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}]}"#;
+    /// let validator = JwtValidator::new(
+    ///     JwtValidationOptions::new()
+    ///         .with_trusted_issuers(vec!["https://api.runbeam.io".into()])
+    ///         .with_jwks_json(pinned),
+    /// )?;
+    /// # let _ = validator;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_jwks_json(mut self, json: impl Into<String>) -> Self {
+        self.jwks_json = Some(json.into());
         self
     }
 

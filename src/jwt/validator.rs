@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use super::claims::{check_claims, recheck_times, ClaimRules, JwtClaims, TimeRules};
 use super::error::{escape_untrusted, JwtError};
 use super::fetch::{fetch_jwks, FetchAgents, FETCH_TIMEOUTS};
-use super::jwks::{CachePolicy, JwksCache, KeySelector};
+use super::jwks::{parse_jwks_with_policy, CachePolicy, JwkSet, JwksCache, KeySelector};
 use super::options::JwtValidationOptions;
 use super::rs256::{KeyPolicy, VerifyingKey};
 use super::unverified::{normalize_typ, UnverifiedToken};
@@ -46,7 +46,24 @@ struct TrustedIssuer {
     origin: Origin,
     /// `Some` when configured with a path: then `iss` must equal it exactly.
     exact: Option<String>,
-    keys: KeySource,
+    keys: Keys,
+}
+
+/// The keys a token is checked against: a set fetched from a URL, or one given in the
+/// options (never fetched).
+#[derive(Clone)]
+enum Keys {
+    Remote(KeySource),
+    Static(Arc<JwkSet>),
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Remote(source) => f.write_str(&source.url),
+            Self::Static(set) => write!(f, "static ({} keys)", set.len()),
+        }
+    }
 }
 
 /// Verifies RS256 JWTs from configured issuers. Cheap to share: `Send + Sync`, and every
@@ -59,7 +76,8 @@ struct TrustedIssuer {
 /// needing the same set wait for one fetch).
 pub struct JwtValidator {
     issuers: Vec<TrustedIssuer>,
-    jwks_uri: Option<KeySource>,
+    /// The JWKS URI or the static key set, when configured: every issuer's keys.
+    keys: Option<Keys>,
     audience: Vec<String>,
     required_claims: Vec<String>,
     times: TimeRules,
@@ -79,7 +97,7 @@ impl fmt::Debug for JwtValidator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtValidator")
             .field("issuers", &self.issuers.len())
-            .field("jwks_uri", &self.jwks_uri)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -100,20 +118,30 @@ impl JwtValidator {
         agents: FetchAgents,
     ) -> Result<Self, RunbeamError> {
         options.check_ranges()?;
-        if options.trusted_issuers.is_empty() && options.jwks_uri.is_none() {
-            return Err(ConfigError::InvalidOption {
-                option: "trusted_issuers",
-                reason: "a validator needs trusted issuers or a JWKS URI".into(),
-            }
-            .into());
-        }
-        let jwks_uri = match &options.jwks_uri {
-            Some(uri) => {
-                secure_origin(uri, "jwks_uri")?;
-                Some(KeySource::new(uri.clone(), &options.key_policy))
-            }
-            None => None,
+        let invalid = |option, reason: &str| {
+            RunbeamError::from(ConfigError::InvalidOption {
+                option,
+                reason: reason.into(),
+            })
         };
+        let keys = match (&options.jwks_uri, &options.jwks_json) {
+            (Some(_), Some(_)) => return Err(invalid("jwks_json", "conflicts with jwks_uri")),
+            (Some(uri), None) => {
+                secure_origin(uri, "jwks_uri")?;
+                Some(Keys::Remote(KeySource::new(
+                    uri.clone(),
+                    &options.key_policy,
+                )))
+            }
+            (None, Some(json)) => Some(Keys::Static(static_keys(json, &options.key_policy)?)),
+            (None, None) => None,
+        };
+        if options.trusted_issuers.is_empty() && keys.is_none() {
+            return Err(invalid(
+                "trusted_issuers",
+                "a validator needs trusted issuers, a JWKS URI or a static key set",
+            ));
+        }
         if options.key_policy.any_odd_exponent {
             log::warn!("JWT validator: dangerous_allow_any_odd_exponent is on (RSA e other than 65537 accepted)");
         }
@@ -127,7 +155,7 @@ impl JwtValidator {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             issuers,
-            jwks_uri,
+            keys,
             audience: options.audience.clone(),
             required_claims: options.required_claims.clone(),
             times: TimeRules {
@@ -245,12 +273,17 @@ impl JwtValidator {
         self.key_from(self.key_source_for(iss)?, selector)
     }
 
-    /// The key `selector` names in `source`'s set: cached, or fetched as the cache rules say.
+    /// The key `selector` names in `keys`: from the static set, or from the cache of the
+    /// fetched set, fetched as the cache rules say.
     fn key_from(
         &self,
-        source: &KeySource,
+        keys: &Keys,
         selector: KeySelector<'_>,
     ) -> Result<Arc<VerifyingKey>, JwtError> {
+        let source = match keys {
+            Keys::Static(set) => return set.select(selector).cloned(),
+            Keys::Remote(source) => source,
+        };
         self.cache
             .key(&source.cache_key, selector, &self.cache_policy, || {
                 fetch_jwks(
@@ -275,10 +308,10 @@ impl JwtValidator {
     }
 
     /// Where the keys for `iss` come from; an error, before any I/O, when `iss` is untrusted.
-    fn key_source_for(&self, iss: &str) -> Result<&KeySource, JwtError> {
-        if let (true, Some(source)) = (self.issuers.is_empty(), &self.jwks_uri) {
-            // Only a JWKS URI is configured: those keys are the trust anchor.
-            return Ok(source);
+    fn key_source_for(&self, iss: &str) -> Result<&Keys, JwtError> {
+        if let (true, Some(keys)) = (self.issuers.is_empty(), &self.keys) {
+            // Only a JWKS URI or a static set is configured: those keys are the trust anchor.
+            return Ok(keys);
         }
         let origin = parse_url(iss).ok().map(|parsed| parsed.origin);
         let matched = self.issuers.iter().find(|trusted| match &trusted.exact {
@@ -286,7 +319,7 @@ impl JwtValidator {
             None => origin.as_ref() == Some(&trusted.origin),
         });
         match matched {
-            Some(trusted) => Ok(self.jwks_uri.as_ref().unwrap_or(&trusted.keys)),
+            Some(trusted) => Ok(self.keys.as_ref().unwrap_or(&trusted.keys)),
             None => Err(JwtError::UntrustedIssuer(escape_untrusted(iss))),
         }
     }
@@ -309,12 +342,34 @@ fn trusted_issuer(issuer: &str, policy: &KeyPolicy) -> Result<TrustedIssuer, Run
     let rest = parse_url(issuer).map_err(ConfigError::from)?.rest;
     // `<origin>/api` names the same issuer as `RUNBEAM_API_URL=<origin>/api`: the origin.
     let exact = (!matches!(rest, "" | "/" | "/api" | "/api/")).then(|| issuer.to_owned());
-    let keys = KeySource::new(format!("{origin}{WELL_KNOWN_JWKS_PATH}"), policy);
+    let keys = Keys::Remote(KeySource::new(
+        format!("{origin}{WELL_KNOWN_JWKS_PATH}"),
+        policy,
+    ));
     Ok(TrustedIssuer {
         origin,
         exact,
         keys,
     })
+}
+
+/// A static key set, parsed and filtered by the key policy once, here. A set without a
+/// usable key would reject every token, so it is refused now rather than token by token.
+fn static_keys(json: &str, policy: &KeyPolicy) -> Result<Arc<JwkSet>, RunbeamError> {
+    let invalid = |reason: String| ConfigError::InvalidOption {
+        option: "jwks_json",
+        reason,
+    };
+    let set =
+        parse_jwks_with_policy(json.as_bytes(), policy).map_err(|err| invalid(err.to_string()))?;
+    if set.is_empty() {
+        let skipped = set.skipped();
+        return Err(invalid(format!(
+            "no usable key ({skipped} skipped by the key policy)"
+        ))
+        .into());
+    }
+    Ok(Arc::new(set))
 }
 
 fn default_cache() -> Arc<JwksCache> {
