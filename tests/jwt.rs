@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::jwt::*;
 use runbeam_sdk_blocking::jwt::{
-    parse_jwks, KeyPolicy, UnverifiedToken, VerifyingKey, MAX_CACHED_TOKEN_BYTES,
+    parse_jwks, KeyPolicy, UnverifiedToken, ValidatorStats, VerifyingKey, MAX_CACHED_TOKEN_BYTES,
 };
 use runbeam_sdk_blocking::JwtError;
 use runbeam_sdk_blocking::{
@@ -1652,4 +1652,53 @@ fn a_bad_static_key_set_is_refused_by_new() {
         }))
     ));
     assert_eq!(server.requests(), 0);
+}
+
+// ---------------------------------------------------------------- stats
+
+#[test]
+fn stats_count_fetches_cache_hits_and_rejections_by_kind() {
+    let (signer, server) = main_server();
+    let v = caching_validator(&server, 10);
+    assert_eq!(v.stats(), ValidatorStats::default());
+    let token = signer.token(&claims());
+    v.validate_at(&token, NOW).unwrap();
+    v.validate_at(&token, NOW).unwrap();
+    let other = signer.token(&claims_with(json!({"sub": "user-2"})));
+    v.validate_at(&other, NOW).unwrap();
+    let _ = v.validate_at(&token, NOW + 7200);
+    let _ = v.validate_at(&Signer::other().with_kid(&signer.kid).token(&claims()), NOW);
+    let _ = v.validate_at("not.a.token", NOW);
+    let _ = v.validate_at(
+        &signer.token(&claims_with(json!({"iss": "https://evil.example"}))),
+        NOW,
+    );
+    let stats = v.stats();
+    assert_eq!(stats.fetches, 1, "{stats:?}");
+    assert_eq!(stats.fetch_failures, 0);
+    assert_eq!(stats.accepted, 3);
+    assert_eq!(stats.token_cache_hits, 1);
+    // Every lookup after the first fetch was served from memory: the repeat's key recheck,
+    // the second token, the expired repeat and the forged token.
+    assert_eq!(stats.key_cache_hits, 4);
+    assert_eq!(stats.rejected_time, 1);
+    assert_eq!(stats.rejected_signature, 1);
+    assert_eq!(stats.rejected_malformed, 1);
+    assert_eq!(stats.rejected_issuer, 1);
+    assert_eq!(server.requests() as u64, stats.fetches);
+}
+
+#[test]
+fn stats_count_failed_fetches_and_unknown_kids() {
+    let (signer, server) = main_server();
+    server.set_reply(500, String::new());
+    let v = validator(&server);
+    let _ = v.validate_at(&signer.token(&claims()), NOW);
+    let stats = v.stats();
+    assert_eq!((stats.fetches, stats.fetch_failures), (1, 1));
+    assert_eq!(stats.rejected_unavailable, 1);
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    let _ = v.validate_at(&signer.with_kid("nope").token(&claims()), NOW);
+    assert_eq!(v.stats().rejected_key, 1);
 }

@@ -9,6 +9,7 @@ use super::fetch::{fetch_jwks, FetchAgents, FETCH_TIMEOUTS};
 use super::jwks::{parse_jwks_with_policy, CachePolicy, JwkSet, JwksCache, KeySelector};
 use super::options::JwtValidationOptions;
 use super::rs256::{KeyPolicy, VerifyingKey};
+use super::stats::{bump, Counters, ValidatorStats};
 use super::unverified::{normalize_typ, UnverifiedToken};
 use super::verified::{Verified, VerifiedTokens};
 use crate::error::{ConfigError, RunbeamError};
@@ -91,6 +92,7 @@ pub struct JwtValidator {
     agents: FetchAgents,
     /// `Some` with `with_verified_token_cache`.
     verified: Option<VerifiedTokens>,
+    counters: Counters,
 }
 
 impl fmt::Debug for JwtValidator {
@@ -176,6 +178,7 @@ impl JwtValidator {
             cache,
             agents,
             verified: VerifiedTokens::new(options.verified_token_cache),
+            counters: Counters::default(),
         })
     }
 
@@ -193,7 +196,15 @@ impl JwtValidator {
     /// # Errors
     /// As [`JwtValidator::validate`].
     pub fn validate_at(&self, token: &str, now_unix: u64) -> Result<JwtClaims, RunbeamError> {
-        Ok(self.check(token, now_unix)?)
+        let result = self.check(token, now_unix);
+        self.counters.outcome(&result);
+        Ok(result?)
+    }
+
+    /// Counters since this validator was built: fetches, `304`s, cache hits, acceptances
+    /// and rejections by kind. Cheap (a few atomic loads); for metrics.
+    pub fn stats(&self) -> ValidatorStats {
+        self.counters.snapshot()
     }
 
     /// How many tokens the verified-token cache holds now; 0 when it is off
@@ -213,7 +224,10 @@ impl JwtValidator {
         };
         if let Some(hit) = cache.get(&digest) {
             match self.recheck(&hit, now) {
-                Some(Ok(())) => return Ok(hit.claims.clone()),
+                Some(Ok(())) => {
+                    bump(&self.counters.token_cache_hits);
+                    return Ok(hit.claims.clone());
+                }
                 Some(Err(err)) => {
                     cache.remove(&digest);
                     return Err(err);
@@ -284,14 +298,26 @@ impl JwtValidator {
             Keys::Static(set) => return set.select(selector).cloned(),
             Keys::Remote(source) => source,
         };
-        self.cache
+        let mut fetched = false;
+        let key = self
+            .cache
             .key(&source.cache_key, selector, &self.cache_policy, || {
-                fetch_jwks(
+                fetched = true;
+                bump(&self.counters.fetches);
+                let result = fetch_jwks(
                     self.agents.get(source.direct),
                     &source.url,
                     &self.key_policy,
-                )
-            })
+                );
+                if result.is_err() {
+                    bump(&self.counters.fetch_failures);
+                }
+                result
+            });
+        if key.is_ok() && !fetched {
+            bump(&self.counters.key_cache_hits);
+        }
+        key
     }
 
     /// With an expected `typ`, the header's must be that media type. A header check, so it
