@@ -1702,3 +1702,110 @@ fn stats_count_failed_fetches_and_unknown_kids() {
     let _ = v.validate_at(&signer.with_kid("nope").token(&claims()), NOW);
     assert_eq!(v.stats().rejected_key, 1);
 }
+
+// ---------------------------------------------------------------- HTTP caching
+
+/// Past the shortest refresh cooldown, so that a set past its TTL is fetched again.
+const PAST_COOLDOWN: Duration = Duration::from_millis(5100);
+
+fn http_cached(server: &JwksServer, min: u64) -> JwtValidator {
+    JwtValidator::new(
+        options(server)
+            .with_jwks_refresh_cooldown_seconds(5)
+            .with_jwks_min_cache_duration(Duration::from_secs(min))
+            .with_verified_token_cache(10),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_servers_max_age_shortens_the_ttl_but_never_below_the_minimum() {
+    let signer = Signer::main();
+    let start = |cache_control: Option<&str>| {
+        let server = JwksServer::start(jwks(&[signer.jwk()]));
+        if let Some(value) = cache_control {
+            server.add_header("Cache-Control", value);
+        }
+        server
+    };
+    let short = start(Some("public, max-age=1"));
+    let floored = start(Some("max-age=1"));
+    let no_cache = start(Some("no-cache"));
+    let silent = start(None);
+    let validators = [
+        http_cached(&short, 1),
+        http_cached(&floored, 300),
+        http_cached(&no_cache, 300),
+        http_cached(&silent, 1),
+    ];
+    let token = signer.token(&claims());
+    for v in &validators {
+        v.validate_at(&token, NOW).unwrap();
+    }
+    std::thread::sleep(PAST_COOLDOWN);
+    for v in &validators {
+        v.validate_at(&token, NOW).unwrap();
+    }
+    assert_eq!(short.requests(), 2, "max-age=1 expired the set");
+    assert_eq!(floored.requests(), 1, "the 300 s minimum held");
+    assert_eq!(no_cache.requests(), 1, "no-cache is max-age=0, floored");
+    assert_eq!(silent.requests(), 1, "without max-age the 24 h TTL holds");
+}
+
+#[test]
+fn no_store_keeps_a_set_only_for_the_minimum_and_sends_no_validators() {
+    let (signer, server) = main_server();
+    server.add_header("Cache-Control", "no-store, max-age=86400");
+    server.set_etag("\"v1\"");
+    let v = http_cached(&server, 1);
+    let token = signer.token(&claims());
+    v.validate_at(&token, NOW).unwrap();
+    std::thread::sleep(PAST_COOLDOWN);
+    v.validate_at(&token, NOW).unwrap();
+    assert_eq!(server.requests(), 2);
+    assert_eq!(server.conditionals(), vec![Conditional::default(); 2]);
+    assert_eq!(v.stats().not_modified, 0);
+}
+
+#[test]
+fn a_stale_set_is_revalidated_and_a_304_keeps_it_without_reparsing() {
+    let signer = Signer::main();
+    let by_etag = JwksServer::start(jwks(&[signer.jwk()]));
+    by_etag.set_etag("\"v1\"");
+    let by_date = JwksServer::start(jwks(&[signer.jwk()]));
+    by_date.set_last_modified("Tue, 01 Dec 2026 10:00:00 GMT");
+    for server in [&by_etag, &by_date] {
+        server.add_header("Cache-Control", "max-age=1");
+    }
+    let token = signer.token(&claims());
+    let validators = [http_cached(&by_etag, 1), http_cached(&by_date, 1)];
+    for v in &validators {
+        v.validate_at(&token, NOW).unwrap();
+    }
+    std::thread::sleep(PAST_COOLDOWN);
+    for v in &validators {
+        v.validate_at(&token, NOW).unwrap();
+        let stats = v.stats();
+        assert_eq!((stats.fetches, stats.not_modified), (2, 1), "{stats:?}");
+        // The verified token was served from its cache: the 304 kept the very same key.
+        assert_eq!(stats.token_cache_hits, 1, "{stats:?}");
+    }
+    let asked = |server: &JwksServer| server.conditionals()[1].clone();
+    assert_eq!(asked(&by_etag).if_none_match.as_deref(), Some("\"v1\""));
+    assert_eq!(
+        asked(&by_date).if_modified_since.as_deref(),
+        Some("Tue, 01 Dec 2026 10:00:00 GMT")
+    );
+    assert_eq!(by_etag.conditionals()[0], Conditional::default());
+}
+
+#[test]
+fn a_304_to_an_unconditional_request_is_a_status_error() {
+    let (signer, server) = main_server();
+    server.set_reply(304, String::new());
+    let err = rejection(validator(&server).validate_at(&signer.token(&claims()), NOW));
+    assert!(
+        matches!(err, JwtError::JwksStatus { status: 304, .. }),
+        "{err:?}"
+    );
+}

@@ -42,6 +42,7 @@
 pub(crate) mod claims;
 pub(crate) mod error;
 mod fetch;
+mod freshness;
 mod json;
 mod jwks;
 pub(crate) mod options;

@@ -37,6 +37,7 @@ pub struct JwtValidationOptions {
     pub(crate) max_age: Option<Duration>,
     pub(crate) min_remaining: Option<Duration>,
     pub(crate) jwks_cache_duration: Duration,
+    pub(crate) jwks_min_cache_duration: Duration,
     pub(crate) refresh_cooldown: Duration,
     pub(crate) max_stale: Duration,
     pub(crate) max_token_bytes: usize,
@@ -48,7 +49,8 @@ pub struct JwtValidationOptions {
 
 impl Default for JwtValidationOptions {
     /// No trusted issuer, no JWKS URI, no static key set (a validator needs one of them), no audience check, no
-    /// required custom claims, 60 s leeway, no max age, no minimum remaining lifetime, 24 h JWKS cache, 30 s refresh cooldown, stale keys
+    /// required custom claims, 60 s leeway, no max age, no minimum remaining lifetime, 24 h JWKS cache
+    /// (a server's `max-age` honoured within 5 min..=24 h), 30 s refresh cooldown, stale keys
     /// usable 24 h past the TTL when refreshing fails, 16 KiB tokens, RSA 2048..=4096 bits
     /// with e = 65537, `kid` required, header `typ` not checked, no verified-token cache.
     fn default() -> Self {
@@ -62,6 +64,7 @@ impl Default for JwtValidationOptions {
             max_age: None,
             min_remaining: None,
             jwks_cache_duration: Duration::from_secs(24 * 3600),
+            jwks_min_cache_duration: Duration::from_secs(300),
             refresh_cooldown: Duration::from_secs(30),
             max_stale: Duration::from_secs(24 * 3600),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
@@ -207,9 +210,23 @@ impl JwtValidationOptions {
         self.with_leeway(Duration::from_secs(seconds))
     }
 
-    /// How long a fetched key set is used before it is fetched again. Defaults to 24 h.
+    /// How long a fetched key set is used before it is fetched again, at most: a server's
+    /// `Cache-Control: max-age` shortens it (down to
+    /// [`with_jwks_min_cache_duration`](Self::with_jwks_min_cache_duration)); without one
+    /// this is the time. Once it has passed, the set is revalidated with `If-None-Match` /
+    /// `If-Modified-Since` when the server sent an `ETag` / `Last-Modified`, and a `304`
+    /// keeps the parsed set as it is. Defaults to 24 h.
     pub fn with_jwks_cache_duration(mut self, ttl: Duration) -> Self {
         self.jwks_cache_duration = ttl;
+        self
+    }
+
+    /// The shortest time a fetched key set is used, whatever the server's `max-age` or
+    /// `no-cache` says, so a misconfigured issuer cannot make every token a request. A
+    /// `no-store` set is kept in memory this long only (and never on disk). Capped by
+    /// [`with_jwks_cache_duration`](Self::with_jwks_cache_duration). Defaults to 5 min.
+    pub fn with_jwks_min_cache_duration(mut self, min: Duration) -> Self {
+        self.jwks_min_cache_duration = min;
         self
     }
 

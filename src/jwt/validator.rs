@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::claims::{check_claims, recheck_times, ClaimRules, JwtClaims, TimeRules};
 use super::error::{escape_untrusted, JwtError};
-use super::fetch::{fetch_jwks, FetchAgents, FETCH_TIMEOUTS};
+use super::fetch::{FetchAgents, Fetcher, FETCH_TIMEOUTS};
 use super::jwks::{parse_jwks_with_policy, CachePolicy, JwkSet, JwksCache, KeySelector};
 use super::options::JwtValidationOptions;
 use super::rs256::{KeyPolicy, VerifyingKey};
@@ -83,13 +83,12 @@ pub struct JwtValidator {
     required_claims: Vec<String>,
     times: TimeRules,
     max_token_bytes: usize,
-    key_policy: KeyPolicy,
     allow_missing_kid_if_single_key: bool,
     /// Normalised with [`normalize_typ`] once, here.
     expected_typ: Option<String>,
     cache_policy: CachePolicy,
     cache: Arc<JwksCache>,
-    agents: FetchAgents,
+    fetcher: Fetcher,
     /// `Some` with `with_verified_token_cache`.
     verified: Option<VerifiedTokens>,
     counters: Counters,
@@ -166,17 +165,20 @@ impl JwtValidator {
                 min_remaining: options.min_remaining.map(|left| left.as_secs()),
             },
             max_token_bytes: options.max_token_bytes,
-            key_policy: options.key_policy,
             allow_missing_kid_if_single_key: options.allow_missing_kid_if_single_key,
             expected_typ: options.expected_typ.as_deref().map(normalize_typ),
             cache_policy: CachePolicy {
-                ttl: options.jwks_cache_duration,
                 cooldown: options.refresh_cooldown,
                 max_stale: options.max_stale,
                 wait: FETCH_TIMEOUTS.global + FETCH_TIMEOUTS.connect,
             },
             cache,
-            agents,
+            fetcher: Fetcher {
+                agents,
+                policy: options.key_policy,
+                min_ttl: options.jwks_min_cache_duration,
+                max_ttl: options.jwks_cache_duration,
+            },
             verified: VerifiedTokens::new(options.verified_token_cache),
             counters: Counters::default(),
         })
@@ -301,18 +303,10 @@ impl JwtValidator {
         let mut fetched = false;
         let key = self
             .cache
-            .key(&source.cache_key, selector, &self.cache_policy, || {
+            .key(&source.cache_key, selector, &self.cache_policy, |known| {
                 fetched = true;
-                bump(&self.counters.fetches);
-                let result = fetch_jwks(
-                    self.agents.get(source.direct),
-                    &source.url,
-                    &self.key_policy,
-                );
-                if result.is_err() {
-                    bump(&self.counters.fetch_failures);
-                }
-                result
+                self.fetcher
+                    .refresh(&source.url, source.direct, known, &self.counters)
             });
         if key.is_ok() && !fetched {
             bump(&self.counters.key_cache_hits);
