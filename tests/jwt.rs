@@ -1809,3 +1809,233 @@ fn a_304_to_an_unconditional_request_is_a_status_error() {
         "{err:?}"
     );
 }
+
+// ---------------------------------------------------------------- persistent key-set cache
+
+/// The child's cache directory.
+const CHILD_CACHE_DIR: &str = "RUNBEAM_TEST_CHILD_CACHE_DIR";
+
+fn disk_cached(server: &JwksServer, dir: &std::path::Path) -> JwtValidator {
+    JwtValidator::new(options(server).with_jwks_cache_dir(dir)).unwrap()
+}
+
+/// The record file of `url` in `dir`: the URL's SHA-256 in hex.
+fn record_path(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
+    use sha2::Digest as _;
+    let hex: String = sha2::Sha256::digest(url.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    dir.join(format!("{hex}.jwks.json"))
+}
+
+fn read_record(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Rewrites the record's fetch time to `ago` seconds before now.
+fn age_record(path: &std::path::Path, ago: u64) {
+    let mut record = read_record(path);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    record["fetched_at"] = json!(now - ago);
+    std::fs::write(path, record.to_string()).unwrap();
+}
+
+fn run_cache_child(server: &JwksServer, dir: &std::path::Path) -> bool {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "--test-threads=1",
+            "child_validates_with_a_persistent_cache",
+        ])
+        .env(CHILD_JWKS_URL, server.jwks_url())
+        .env(CHILD_CACHE_DIR, dir)
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[test]
+fn a_second_process_validates_from_the_persistent_cache_without_fetching() {
+    let (_, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("jwks");
+    assert!(run_cache_child(&server, &dir), "first child");
+    assert_eq!(server.requests(), 1);
+    assert!(run_cache_child(&server, &dir), "second child");
+    assert_eq!(
+        server.requests(),
+        1,
+        "the second process used the first one's copy"
+    );
+    let record = read_record(&record_path(&dir, &server.jwks_url()));
+    assert_eq!(record["url"], json!(server.jwks_url()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&record_path(&dir, &server.jwks_url())), 0o600);
+    }
+}
+
+/// Child mode of the persistent-cache test; runs only with the environment its parent sets.
+#[test]
+#[ignore = "child process of a_second_process_validates_from_the_persistent_cache_without_fetching"]
+fn child_validates_with_a_persistent_cache() {
+    let url = std::env::var(CHILD_JWKS_URL).unwrap();
+    let dir = std::env::var(CHILD_CACHE_DIR).unwrap();
+    let v = JwtValidator::new(
+        JwtValidationOptions::new()
+            .with_trusted_issuers(vec![TRUSTED.into()])
+            .with_jwks_uri(url)
+            .with_jwks_cache_dir(dir),
+    )
+    .unwrap();
+    v.validate_at(&Signer::main().token(&claims()), NOW)
+        .unwrap();
+}
+
+#[test]
+fn a_persistent_copy_is_never_used_past_its_ttl_and_stale_window() {
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let record = record_path(tmp.path(), &server.jwks_url());
+    let token = signer.token(&claims());
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(server.requests(), 1);
+    // Past the 24 h TTL: fetched again, and the fresh copy replaces the old one.
+    age_record(&record, 25 * 3600);
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(server.requests(), 2);
+    // Past the TTL with the server down: the copy serves within the 24 h stale window...
+    server.set_reply(500, "down".into());
+    age_record(&record, 47 * 3600);
+    let stale = disk_cached(&server, tmp.path());
+    stale.validate_at(&token, NOW).unwrap();
+    assert_eq!(server.requests(), 3);
+    assert_eq!(stale.stats().disk_cache_hits, 1);
+    // ...and never past it.
+    age_record(&record, 49 * 3600);
+    let err = rejection(disk_cached(&server, tmp.path()).validate_at(&token, NOW));
+    assert!(
+        matches!(err, JwtError::JwksStatus { status: 500, .. }),
+        "{err:?}"
+    );
+    // A copy dated in the future is not judged fresh either.
+    age_record(&record, 0);
+    let mut future = read_record(&record);
+    future["fetched_at"] = json!(future["fetched_at"].as_u64().unwrap() + 3600);
+    std::fs::write(&record, future.to_string()).unwrap();
+    let err = rejection(disk_cached(&server, tmp.path()).validate_at(&token, NOW));
+    assert!(
+        matches!(err, JwtError::JwksStatus { status: 500, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_stale_persistent_copy_is_revalidated_and_a_304_makes_it_fresh_again() {
+    let (signer, server) = main_server();
+    server.set_etag("\"v1\"");
+    let tmp = tempfile::tempdir().unwrap();
+    let record = record_path(tmp.path(), &server.jwks_url());
+    let token = signer.token(&claims());
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(read_record(&record)["etag"], json!("\"v1\""));
+    age_record(&record, 25 * 3600);
+    let revalidating = disk_cached(&server, tmp.path());
+    revalidating.validate_at(&token, NOW).unwrap();
+    assert_eq!(revalidating.stats().not_modified, 1);
+    assert_eq!(
+        server.conditionals()[1].if_none_match.as_deref(),
+        Some("\"v1\"")
+    );
+    // The 304 refreshed the copy: the next process needs no request at all.
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(server.requests(), 2);
+}
+
+#[test]
+fn a_persistent_copy_must_name_its_url_parse_and_be_private() {
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let token = signer.token(&claims());
+    let record = record_path(tmp.path(), &server.jwks_url());
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    // Another URL's record under this URL's name (a copied or swapped file) is ignored.
+    let (_, other) = main_server();
+    std::fs::copy(&record, record_path(tmp.path(), &other.jwks_url())).unwrap();
+    disk_cached(&other, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(other.requests(), 1, "the foreign record was not used");
+    // A corrupt record is ignored (and replaced by the next fetch).
+    std::fs::write(&record, "{not json").unwrap();
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(server.requests(), 2);
+    // Keys in the record are judged by the loading validator's policy: a copy whose only
+    // key is refused gives that key's kid no key, as a fetched set would.
+    let mut small = read_record(&record);
+    let mut jwk = signer.jwk();
+    jwk["e"] = json!("Aw");
+    small["jwks"] = json!(jwks(&[jwk]));
+    std::fs::write(&record, small.to_string()).unwrap();
+    let err = rejection(disk_cached(&server, tmp.path()).validate_at(&token, NOW));
+    assert!(matches!(err, JwtError::UnknownKey(_)), "{err:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        disk_cached(&other, tmp.path())
+            .validate_at(&token, NOW)
+            .unwrap();
+        let theirs = record_path(tmp.path(), &other.jwks_url());
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o644)).unwrap();
+        disk_cached(&other, tmp.path())
+            .validate_at(&token, NOW)
+            .unwrap();
+        assert_eq!(
+            other.requests(),
+            2,
+            "a group-readable record is not trusted"
+        );
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        disk_cached(&other, tmp.path())
+            .validate_at(&token, NOW)
+            .unwrap();
+        assert_eq!(
+            other.requests(),
+            3,
+            "a world-writable directory is not trusted"
+        );
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+}
+
+#[test]
+fn no_store_key_sets_are_never_written_to_disk() {
+    let (signer, server) = main_server();
+    server.add_header("Cache-Control", "no-store");
+    let tmp = tempfile::tempdir().unwrap();
+    disk_cached(&server, tmp.path())
+        .validate_at(&signer.token(&claims()), NOW)
+        .unwrap();
+    assert!(!record_path(tmp.path(), &server.jwks_url()).exists());
+}

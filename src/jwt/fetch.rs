@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::disk::{DiskCache, Record};
 use super::error::JwtError;
 use super::freshness::{Freshness, Validators};
 use super::jwks::{parse_jwks_with_policy, JwkSet, Refresh};
@@ -48,6 +49,8 @@ impl FetchAgents {
 /// A key set as the server sent it, parsed.
 pub(crate) struct NewSet {
     pub set: JwkSet,
+    /// The exact body, for the persistent cache.
+    pub raw: Vec<u8>,
     pub validators: Validators,
     pub freshness: Freshness,
 }
@@ -117,23 +120,47 @@ pub(crate) fn fetch_jwks(
     let set = parse_jwks_with_policy(&raw, policy)?;
     Ok(Fetched::New(Box::new(NewSet {
         set,
+        raw,
         validators,
         freshness,
     })))
 }
 
-/// How a validator refreshes a key set for its cache: the HTTP request, the TTL rules, the
-/// counters.
+/// How a validator refreshes a key set for its cache: the persistent copy, the HTTP
+/// request, the TTL rules, the counters.
 pub(crate) struct Fetcher {
     pub agents: FetchAgents,
     pub policy: KeyPolicy,
     /// Bounds on a server's `max-age` (and the TTL without one: `max_ttl`).
     pub min_ttl: Duration,
     pub max_ttl: Duration,
+    /// How long past its TTL a persistent copy may serve while the network fails.
+    pub max_stale: Duration,
+    pub disk: Option<DiskCache>,
+}
+
+/// A usable persistent copy, parsed with the validator's policy.
+struct FromDisk {
+    record: Record,
+    set: JwkSet,
+    age: Duration,
+    ttl: Duration,
+}
+
+impl FromDisk {
+    fn into_refresh(self) -> Refresh {
+        Refresh::New {
+            validators: self.record.validators(),
+            set: self.set,
+            age: self.age,
+            ttl: self.ttl,
+        }
+    }
 }
 
 impl Fetcher {
-    /// Fetches `url` (conditionally when `known` validators are given) for the cache.
+    /// A set for the cache of `url`. `known` is `Some` when the cache holds a set (its
+    /// validators, for a conditional request); a cold cache first looks for a persistent copy.
     pub(crate) fn refresh(
         &self,
         url: &str,
@@ -141,8 +168,26 @@ impl Fetcher {
         known: Option<&Validators>,
         counters: &Counters,
     ) -> Result<Refresh, JwtError> {
+        let copy = match (&self.disk, known) {
+            (Some(disk), None) => disk.load(url).and_then(|record| self.usable(url, record)),
+            _ => None,
+        };
+        let copy = match copy {
+            Some(fresh) if fresh.age < fresh.ttl => {
+                bump(&counters.disk_cache_hits);
+                log::debug!(
+                    "key set {url}: from the persistent cache, {:?} old",
+                    fresh.age
+                );
+                return Ok(fresh.into_refresh());
+            }
+            stale_or_none => stale_or_none,
+        };
+        let conditional = copy.as_ref().map(|copy| copy.record.validators());
+        let conditional = conditional.as_ref().or(known);
         bump(&counters.fetches);
-        let fetched = fetch_jwks(self.agents.get(direct), url, &self.policy, known);
+        let now = crate::time::unix_now();
+        let fetched = fetch_jwks(self.agents.get(direct), url, &self.policy, conditional);
         match fetched {
             Ok(Fetched::New(new)) => {
                 let validators = if new.freshness.no_store {
@@ -150,6 +195,9 @@ impl Fetcher {
                 } else {
                     new.validators
                 };
+                if let (Some(disk), false) = (&self.disk, new.freshness.no_store) {
+                    disk.store(url, &new.raw, now, new.freshness, validators.clone());
+                }
                 Ok(Refresh::New {
                     set: new.set,
                     age: Duration::ZERO,
@@ -159,13 +207,70 @@ impl Fetcher {
             }
             Ok(Fetched::NotModified(freshness)) => {
                 bump(&counters.not_modified);
-                Ok(Refresh::StillFresh {
-                    ttl: freshness.ttl(self.min_ttl, self.max_ttl),
-                })
+                let ttl = freshness.ttl(self.min_ttl, self.max_ttl);
+                match (copy, &self.disk) {
+                    // The persistent copy was revalidated: it is current again.
+                    (Some(copy), Some(disk)) => {
+                        let validators = copy.record.validators();
+                        let raw = copy.record.jwks.as_bytes();
+                        disk.store(url, raw, now, freshness, validators.clone());
+                        Ok(Refresh::New {
+                            set: copy.set,
+                            age: Duration::ZERO,
+                            ttl,
+                            validators,
+                        })
+                    }
+                    _ => {
+                        if let (Some(disk), Some(known)) = (&self.disk, known) {
+                            disk.touch(url, known, now, freshness);
+                        }
+                        Ok(Refresh::StillFresh { ttl })
+                    }
+                }
             }
             Err(err) => {
                 bump(&counters.fetch_failures);
-                Err(err)
+                match copy {
+                    // Stale on error, as for a set in memory (`usable` bounded its age).
+                    Some(copy) => {
+                        log::warn!(
+                            "key set {url}: fetch failed ({err}); using the persistent copy, {:?} old",
+                            copy.age
+                        );
+                        bump(&counters.disk_cache_hits);
+                        Ok(copy.into_refresh())
+                    }
+                    None => Err(err),
+                }
+            }
+        }
+    }
+
+    /// A record that may still be used: not from the future, within TTL + stale window,
+    /// and parsing under the key policy.
+    fn usable(&self, url: &str, record: Record) -> Option<FromDisk> {
+        let now = crate::time::unix_now();
+        // A fetch time ahead of this clock (beyond skew) cannot be judged: ignore the copy.
+        if record.fetched_at > now.saturating_add(60) {
+            log::warn!("key set {url}: persistent copy dated in the future, ignored");
+            return None;
+        }
+        let age = Duration::from_secs(now.saturating_sub(record.fetched_at));
+        let ttl = record.freshness().ttl(self.min_ttl, self.max_ttl);
+        if age >= ttl.saturating_add(self.max_stale) {
+            return None;
+        }
+        match parse_jwks_with_policy(record.jwks.as_bytes(), &self.policy) {
+            Ok(set) => Some(FromDisk {
+                record,
+                set,
+                age,
+                ttl,
+            }),
+            Err(err) => {
+                log::warn!("key set {url}: persistent copy ignored ({err})");
+                None
             }
         }
     }

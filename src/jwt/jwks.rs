@@ -200,12 +200,34 @@ pub(crate) enum Refresh {
     StillFresh { ttl: Duration },
 }
 
-/// A set in the cache.
+/// A set in the cache. Deadlines rather than a fetch time, so that a set fetched before
+/// this process started (a persistent copy) needs no `Instant` from before then.
 struct Stored {
     set: Arc<JwkSet>,
-    at: Instant,
-    ttl: Duration,
+    /// Used without asking the server until then.
+    fresh_until: Instant,
+    /// After `fresh_until`, used only while refreshing fails, until then.
+    stale_until: Instant,
     validators: Validators,
+}
+
+impl Stored {
+    /// Deadlines for a set fetched `age` before `now`, fresh for `ttl` from its fetch.
+    fn deadlines(
+        now: Instant,
+        age: Duration,
+        ttl: Duration,
+        max_stale: Duration,
+    ) -> (Instant, Instant) {
+        // Capped so that `Instant + Duration` cannot overflow for absurd options.
+        const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+        let fresh = ttl.saturating_sub(age).min(CENTURY);
+        let stale = ttl
+            .saturating_add(max_stale)
+            .saturating_sub(age)
+            .min(CENTURY);
+        (now + fresh, now + stale)
+    }
 }
 
 #[derive(Default)]
@@ -324,11 +346,12 @@ impl JwksCache {
                     shown_url(url),
                     started.elapsed()
                 );
+                let (fresh_until, stale_until) =
+                    Stored::deadlines(started, age, ttl, policy.max_stale);
                 entry.set = Some(Stored {
                     set: Arc::clone(&set),
-                    // A copy older than this process's clock counts as fetched at its start.
-                    at: started.checked_sub(age).unwrap_or(started),
-                    ttl,
+                    fresh_until,
+                    stale_until,
                     validators,
                 });
                 set.select(selector).cloned()
@@ -338,8 +361,8 @@ impl JwksCache {
                     "key set {}: not modified, fresh for {ttl:?}",
                     shown_url(url)
                 );
-                stored.at = started;
-                stored.ttl = ttl;
+                (stored.fresh_until, stored.stale_until) =
+                    Stored::deadlines(started, Duration::ZERO, ttl, policy.max_stale);
                 stored.set.select(selector).cloned()
             }
             (Ok(Refresh::StillFresh { .. }), None) => {
@@ -356,13 +379,11 @@ impl JwksCache {
                 // Stale on error: a set that is past its TTL but within `max_stale` still
                 // serves the kids it has.
                 match &entry.set {
-                    Some(stored)
-                        if started.duration_since(stored.at) < stored.ttl + policy.max_stale =>
-                    {
+                    Some(stored) if started < stored.stale_until => {
                         log::warn!(
-                            "key set {}: refresh failed ({err}); using the set fetched {:?} ago",
+                            "key set {}: refresh failed ({err}); using the stale set for at most {:?}",
                             shown_url(url),
-                            started.duration_since(stored.at)
+                            stored.stale_until.duration_since(started)
                         );
                         stored.set.select(selector).cloned().map_err(|_| err)
                     }
@@ -390,13 +411,13 @@ fn decide(entry: &Entry, selector: KeySelector<'_>, policy: &CachePolicy, now: I
         .last_attempt
         .as_ref()
         .is_some_and(|(at, _)| now.duration_since(*at) < policy.cooldown);
-    if let Some(Stored { set, at, ttl, .. }) = &entry.set {
-        let (age, ttl) = (now.duration_since(*at), *ttl);
-        if age < ttl || (cooling && age < ttl + policy.max_stale) {
+    if let Some(stored) = &entry.set {
+        let (set, fresh) = (&stored.set, now < stored.fresh_until);
+        if fresh || (cooling && now < stored.stale_until) {
             match set.select(selector) {
                 Ok(key) => return Step::Done(Ok(Arc::clone(key))),
                 // Only an unknown `kid` refetches; `OnlyKey` misses are `MissingKid`.
-                Err(JwtError::UnknownKey(_)) if !cooling && age < ttl => {}
+                Err(JwtError::UnknownKey(_)) if !cooling && fresh => {}
                 Err(err) => {
                     if entry.in_flight {
                         return Step::Wait;
@@ -441,10 +462,11 @@ mod tests {
     }
 
     fn stored(set: Arc<JwkSet>, age: u64, now: Instant) -> Stored {
+        let at = now - Duration::from_secs(age);
         Stored {
             set,
-            at: now - Duration::from_secs(age),
-            ttl: TTL,
+            fresh_until: at + TTL,
+            stale_until: at + TTL + POLICY.max_stale,
             validators: Validators::default(),
         }
     }

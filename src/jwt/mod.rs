@@ -40,6 +40,7 @@
 //! the very key that verified it, and the dates of step 5 are checked again.
 
 pub(crate) mod claims;
+mod disk;
 pub(crate) mod error;
 mod fetch;
 mod freshness;

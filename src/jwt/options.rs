@@ -1,5 +1,6 @@
 //! [`JwtValidationOptions`]: every check of the verifier in one immutable value.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::rs256::{KeyPolicy, DEFAULT_MAX_KEY_BITS, MAX_KEY_BITS_LIMIT, MIN_KEY_BITS};
@@ -38,6 +39,7 @@ pub struct JwtValidationOptions {
     pub(crate) min_remaining: Option<Duration>,
     pub(crate) jwks_cache_duration: Duration,
     pub(crate) jwks_min_cache_duration: Duration,
+    pub(crate) jwks_cache_dir: Option<PathBuf>,
     pub(crate) refresh_cooldown: Duration,
     pub(crate) max_stale: Duration,
     pub(crate) max_token_bytes: usize,
@@ -65,6 +67,7 @@ impl Default for JwtValidationOptions {
             min_remaining: None,
             jwks_cache_duration: Duration::from_secs(24 * 3600),
             jwks_min_cache_duration: Duration::from_secs(300),
+            jwks_cache_dir: None,
             refresh_cooldown: Duration::from_secs(30),
             max_stale: Duration::from_secs(24 * 3600),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
@@ -227,6 +230,27 @@ impl JwtValidationOptions {
     /// [`with_jwks_cache_duration`](Self::with_jwks_cache_duration). Defaults to 5 min.
     pub fn with_jwks_min_cache_duration(mut self, min: Duration) -> Self {
         self.jwks_min_cache_duration = min;
+        self
+    }
+
+    /// Keep fetched key sets in `dir` as well, so that the next process (a CLI run, a
+    /// `build.rs`) starts from them instead of fetching: with a warm directory, a process
+    /// that validates once makes no request while the set is fresh.
+    ///
+    /// One file per JWKS URL (named by the URL's SHA-256) holds the JWKS JSON as received,
+    /// its fetch time and `ETag` / `Last-Modified`. The directory is created 0700 and files
+    /// 0600, written atomically under a lock; both must belong to the current user, and the
+    /// directory must not be writable by anyone else, or the cache is not used. A file is
+    /// never trusted as it is: it is parsed again with this validator's key policy, must name
+    /// the URL it is loaded for, is fresh only within the TTL (the server's `max-age`
+    /// within the bounds above, from the stored fetch time), and is used past that only while
+    /// fetching fails, for at most 24 h more. Once stale it is revalidated with its
+    /// validators (a `304` makes it fresh again). Responses marked `no-store` are never
+    /// written. A cache that cannot be read or written is logged (`log` warnings) and
+    /// skipped; it never fails a validation. No effect with
+    /// [`with_jwks_json`](Self::with_jwks_json). Defaults to none (memory only).
+    pub fn with_jwks_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.jwks_cache_dir = Some(dir.into());
         self
     }
 

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use super::claims::{check_claims, recheck_times, ClaimRules, JwtClaims, TimeRules};
+use super::disk::DiskCache;
 use super::error::{escape_untrusted, JwtError};
 use super::fetch::{FetchAgents, Fetcher, FETCH_TIMEOUTS};
 use super::jwks::{parse_jwks_with_policy, CachePolicy, JwkSet, JwksCache, KeySelector};
@@ -178,6 +179,8 @@ impl JwtValidator {
                 policy: options.key_policy,
                 min_ttl: options.jwks_min_cache_duration,
                 max_ttl: options.jwks_cache_duration,
+                max_stale: options.max_stale,
+                disk: options.jwks_cache_dir.clone().map(DiskCache::new),
             },
             verified: VerifiedTokens::new(options.verified_token_cache),
             counters: Counters::default(),
