@@ -2039,3 +2039,77 @@ fn no_store_key_sets_are_never_written_to_disk() {
         .unwrap();
     assert!(!record_path(tmp.path(), &server.jwks_url()).exists());
 }
+
+// ---------------------------------------------------------------- key-set agent settings
+
+#[test]
+fn the_jwks_timeout_bounds_each_key_set_request() {
+    let (signer, server) = main_server();
+    server.set_delay(Duration::from_secs(3));
+    let v =
+        JwtValidator::new(options(&server).with_jwks_timeout(Duration::from_millis(300))).unwrap();
+    let started = std::time::Instant::now();
+    let err = rejection(v.validate_at(&signer.token(&claims()), NOW));
+    assert!(matches!(err, JwtError::JwksTimeout(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    for bad in [Duration::ZERO, Duration::from_secs(301)] {
+        assert!(matches!(
+            JwtValidator::new(options(&server).with_jwks_timeout(bad)),
+            Err(RunbeamError::Config(ConfigError::InvalidOption {
+                option: "jwks_timeout",
+                ..
+            }))
+        ));
+    }
+}
+
+#[test]
+fn a_callers_agent_fetches_every_key_set_and_the_fetch_rules_still_hold() {
+    let (signer, server) = main_server();
+    let token = signer.token(&claims());
+    // A stock agent: follows redirects and turns statuses into errors by default.
+    let stock = ureq::Agent::new_with_defaults();
+    let v = JwtValidator::new(options(&server).with_jwks_agent(stock.clone())).unwrap();
+    v.validate_at(&token, NOW).unwrap();
+    let (_, moved) = main_server();
+    moved.set_redirect(&server.jwks_url());
+    let v = JwtValidator::new(options(&moved).with_jwks_agent(stock.clone())).unwrap();
+    let err = rejection(v.validate_at(&token, NOW));
+    assert!(
+        matches!(err, JwtError::JwksStatus { status: 302, .. }),
+        "{err:?}"
+    );
+    let (_, down) = main_server();
+    down.set_reply(503, "busy".into());
+    let v = JwtValidator::new(options(&down).with_jwks_agent(stock)).unwrap();
+    let err = rejection(v.validate_at(&token, NOW));
+    assert!(
+        matches!(err, JwtError::JwksStatus { status: 503, .. }),
+        "{err:?}"
+    );
+    // The caller's proxy is used even for a loopback key set, which the built-in agents
+    // always fetch directly.
+    let (proxy, seen) = refusing_proxy();
+    let proxied: ureq::Agent = ureq::Agent::config_builder()
+        .proxy(Some(ureq::Proxy::new(&proxy).unwrap()))
+        .build()
+        .into();
+    let (_, behind) = main_server();
+    let v = JwtValidator::new(options(&behind).with_jwks_agent(proxied)).unwrap();
+    let err = rejection(v.validate_at(&token, NOW));
+    // The proxy answers after the request line, so the agent may see the 502 or the
+    // closed connection.
+    assert!(
+        matches!(
+            err,
+            JwtError::JwksStatus { status: 502, .. } | JwtError::JwksFetch { .. }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(behind.requests(), 0);
+    assert_eq!(seen.lock().unwrap().len(), 1, "{:?}", seen.lock().unwrap());
+}

@@ -36,6 +36,14 @@ impl FetchAgents {
         }
     }
 
+    /// A caller's agent, used for every key-set URL (its proxy, TLS and pool settings).
+    pub(crate) fn caller(agent: ureq::Agent) -> Self {
+        Self {
+            proxied: agent.clone(),
+            direct: agent,
+        }
+    }
+
     /// The agent for a JWKS URL on a loopback host (`direct`) or not.
     pub(crate) fn get(&self, direct: bool) -> &ureq::Agent {
         if direct {
@@ -63,18 +71,22 @@ pub(crate) enum Fetched {
     NotModified(Freshness),
 }
 
-/// Fetches and parses the key set at `url`: redirects refused, status 200 only (or 304 when
-/// `known` validators were sent), body capped.
+/// Fetches and parses the key set at `url` within `timeout`: redirects refused, status 200
+/// only (or 304 when `known` validators were sent), body capped. These are set per request,
+/// so they hold for a caller's agent too.
 pub(crate) fn fetch_jwks(
     agent: &ureq::Agent,
     url: &str,
     policy: &KeyPolicy,
     known: Option<&Validators>,
+    timeout: Duration,
 ) -> Result<Fetched, JwtError> {
     let mut request = agent
         .get(url)
         .config()
         .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
         .build()
         .header("Accept", "application/json, application/jwk-set+json");
     let known = known.filter(|known| !known.is_empty());
@@ -136,6 +148,8 @@ pub(crate) struct Fetcher {
     pub max_ttl: Duration,
     /// How long past its TTL a persistent copy may serve while the network fails.
     pub max_stale: Duration,
+    /// The whole-request timeout of a key-set fetch.
+    pub timeout: Duration,
     pub disk: Option<DiskCache>,
 }
 
@@ -187,7 +201,8 @@ impl Fetcher {
         let conditional = conditional.as_ref().or(known);
         bump(&counters.fetches);
         let now = crate::time::unix_now();
-        let fetched = fetch_jwks(self.agents.get(direct), url, &self.policy, conditional);
+        let agent = self.agents.get(direct);
+        let fetched = fetch_jwks(agent, url, &self.policy, conditional, self.timeout);
         match fetched {
             Ok(Fetched::New(new)) => {
                 let validators = if new.freshness.no_store {

@@ -1,6 +1,8 @@
 //! [`JwtValidationOptions`]: every check of the verifier in one immutable value.
 
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::rs256::{KeyPolicy, DEFAULT_MAX_KEY_BITS, MAX_KEY_BITS_LIMIT, MIN_KEY_BITS};
@@ -10,8 +12,29 @@ use crate::ConfigError;
 
 /// Largest leeway any option allows.
 const MAX_LEEWAY: Duration = Duration::from_secs(300);
+/// Longest key-set fetch timeout any option allows.
+const MAX_JWKS_TIMEOUT: Duration = Duration::from_secs(300);
 /// Smallest refresh cooldown any option allows.
 const MIN_COOLDOWN: Duration = Duration::from_secs(5);
+
+/// A caller's HTTP agent for key-set fetches. Options holding the same agent (clones of one
+/// options value) compare equal; two agents are never compared by their settings.
+#[derive(Clone)]
+pub(crate) struct CallerAgent(pub(crate) Arc<ureq::Agent>);
+
+impl PartialEq for CallerAgent {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CallerAgent {}
+
+impl fmt::Debug for CallerAgent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallerAgent")
+    }
+}
 
 /// What a [`JwtValidator`](crate::JwtValidator) trusts and checks. Build with
 /// [`JwtValidationOptions::new`] and the `with_*` setters; all defaults are listed in
@@ -40,6 +63,8 @@ pub struct JwtValidationOptions {
     pub(crate) jwks_cache_duration: Duration,
     pub(crate) jwks_min_cache_duration: Duration,
     pub(crate) jwks_cache_dir: Option<PathBuf>,
+    pub(crate) jwks_timeout: Duration,
+    pub(crate) jwks_agent: Option<CallerAgent>,
     pub(crate) refresh_cooldown: Duration,
     pub(crate) max_stale: Duration,
     pub(crate) max_token_bytes: usize,
@@ -68,6 +93,8 @@ impl Default for JwtValidationOptions {
             jwks_cache_duration: Duration::from_secs(24 * 3600),
             jwks_min_cache_duration: Duration::from_secs(300),
             jwks_cache_dir: None,
+            jwks_timeout: Duration::from_secs(10),
+            jwks_agent: None,
             refresh_cooldown: Duration::from_secs(30),
             max_stale: Duration::from_secs(24 * 3600),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
@@ -254,6 +281,26 @@ impl JwtValidationOptions {
         self
     }
 
+    /// Time allowed for one key-set request, from connecting to the last body byte, within
+    /// 1 ms..=300 s. Applies to a caller's agent too. Defaults to 10 s (connecting: at most
+    /// 5 s of it with the built-in agents).
+    pub fn with_jwks_timeout(mut self, timeout: Duration) -> Self {
+        self.jwks_timeout = timeout;
+        self
+    }
+
+    /// Fetch key sets with the caller's `ureq` agent, for its proxy, TLS roots, connection
+    /// pool or timeouts. Every key-set URL, loopback ones included, then goes through it.
+    /// Redirects are still refused, statuses other than 200/304 are still
+    /// [`JwtError::JwksStatus`](crate::JwtError::JwksStatus), the body is still capped and
+    /// [`with_jwks_timeout`](Self::with_jwks_timeout) still bounds each request: those are
+    /// set on each request. Defaults to the built-in agents (the environment's proxy for
+    /// remote hosts, none for loopback; the crate's TLS roots).
+    pub fn with_jwks_agent(mut self, agent: ureq::Agent) -> Self {
+        self.jwks_agent = Some(CallerAgent(Arc::new(agent)));
+        self
+    }
+
     /// [`with_jwks_cache_duration`](Self::with_jwks_cache_duration) in hours. Defaults to 24.
     pub fn with_jwks_cache_duration_hours(self, hours: u64) -> Self {
         self.with_jwks_cache_duration(Duration::from_secs(hours.saturating_mul(3600)))
@@ -334,6 +381,9 @@ impl JwtValidationOptions {
         }
         if !(MIN_KEY_BITS..=MAX_KEY_BITS_LIMIT).contains(&self.key_policy.max_bits) {
             return invalid("max_key_bits", "2048..=8192 bits");
+        }
+        if self.jwks_timeout.is_zero() || self.jwks_timeout > MAX_JWKS_TIMEOUT {
+            return invalid("jwks_timeout", "1 ms..=300 s");
         }
         if self.verified_token_cache > MAX_CACHED_TOKENS_LIMIT {
             return invalid("verified_token_cache", "at most 10,000 entries");

@@ -108,18 +108,29 @@ impl JwtValidator {
     /// Builds a validator with its own key cache.
     ///
     /// # Errors
-    /// [`ConfigError`] when there is neither a trusted issuer nor a JWKS URI, or when one of
-    /// them is not an absolute `https` URL (`http` is allowed for loopback hosts only).
+    /// [`ConfigError`] when there is neither a trusted issuer, a JWKS URI nor a static key
+    /// set, when an issuer or the URI is not an absolute `https` URL (`http` is allowed for
+    /// loopback hosts only), when the static key set is invalid or has no usable key, or when
+    /// an option is out of its range.
     pub fn new(options: JwtValidationOptions) -> Result<Self, RunbeamError> {
-        Self::with_shared(&options, Arc::new(JwksCache::default()), FetchAgents::new())
+        let agents = match &options.jwks_agent {
+            Some(_) => None,
+            None => Some(FetchAgents::new()),
+        };
+        Self::with_shared(&options, Arc::new(JwksCache::default()), agents)
     }
 
     fn with_shared(
         options: &JwtValidationOptions,
         cache: Arc<JwksCache>,
-        agents: FetchAgents,
+        agents: Option<FetchAgents>,
     ) -> Result<Self, RunbeamError> {
         options.check_ranges()?;
+        let agents = match (&options.jwks_agent, agents) {
+            (Some(caller), _) => FetchAgents::caller(ureq::Agent::clone(&caller.0)),
+            (None, Some(agents)) => agents,
+            (None, None) => FetchAgents::new(),
+        };
         let invalid = |option, reason: &str| {
             RunbeamError::from(ConfigError::InvalidOption {
                 option,
@@ -171,7 +182,8 @@ impl JwtValidator {
             cache_policy: CachePolicy {
                 cooldown: options.refresh_cooldown,
                 max_stale: options.max_stale,
-                wait: FETCH_TIMEOUTS.global + FETCH_TIMEOUTS.connect,
+                // Waiters give up a little after the one fetch they wait for would.
+                wait: options.jwks_timeout + FETCH_TIMEOUTS.connect,
             },
             cache,
             fetcher: Fetcher {
@@ -180,6 +192,7 @@ impl JwtValidator {
                 min_ttl: options.jwks_min_cache_duration,
                 max_ttl: options.jwks_cache_duration,
                 max_stale: options.max_stale,
+                timeout: options.jwks_timeout,
                 disk: options.jwks_cache_dir.clone().map(DiskCache::new),
             },
             verified: VerifiedTokens::new(options.verified_token_cache),
@@ -446,7 +459,7 @@ pub fn validate_jwt_token_with_options(
     token: &str,
     options: &JwtValidationOptions,
 ) -> Result<JwtClaims, RunbeamError> {
-    JwtValidator::with_shared(options, default_cache(), default_agents())?.validate(token)
+    JwtValidator::with_shared(options, default_cache(), Some(default_agents()))?.validate(token)
 }
 
 /// The token of an `Authorization: Bearer <token>` header value. As upstream: the prefix
