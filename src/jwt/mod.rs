@@ -28,11 +28,16 @@
 //! 2. The unverified `iss` is matched against the trusted issuers by parsed origin (or exactly,
 //!    for an issuer configured with a path). An untrusted issuer stops here, before any I/O.
 //! 3. The key for `kid` (or, when allowed for a kid-less token, the set's only usable key)
-//!    comes from the validator's cache of the configured JWKS URL, fetched at most once per
-//!    TTL, once per cooldown for an unknown `kid`, one request for many waiters.
+//!    comes from a static set ([`with_jwks_json`](crate::JwtValidationOptions::with_jwks_json))
+//!    or from the validator's cache of the configured JWKS URL, fetched at most once per TTL
+//!    (the server's `max-age` within bounds; revalidated with `ETag` / `Last-Modified`),
+//!    once per cooldown for an unknown `kid`, one request for many waiters; with
+//!    [`with_jwks_cache_dir`](crate::JwtValidationOptions::with_jwks_cache_dir) a cold cache
+//!    starts from the copy an earlier process left on disk.
 //!    [`parse_jwks`] (pure, fuzzed) keeps only RSA signing keys that pass the [`KeyPolicy`].
 //! 4. RSA PKCS#1 v1.5 SHA-256 over the exact signing input.
-//! 5. Claims from the verified payload: `exp` (required), `nbf`, `iat`, leeway, `sub`,
+//! 5. Claims from the verified payload: `exp` (required), `nbf`, `iat`, leeway, the optional
+//!    max age and minimum remaining lifetime, `sub`,
 //!    audience and required claims.
 //!
 //! With [`with_verified_token_cache`](crate::JwtValidationOptions::with_verified_token_cache), the

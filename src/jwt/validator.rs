@@ -72,10 +72,14 @@ impl fmt::Debug for Keys {
 /// method takes `&self`. Each validator has its own key cache and HTTP agents. Key sets on
 /// remote hosts are fetched through the proxy named by `HTTPS_PROXY`/`ALL_PROXY` (honouring
 /// `NO_PROXY`, read when the validator is built), as the API client does; loopback ones never
-/// go through a proxy.
+/// go through a proxy ([`with_jwks_agent`](JwtValidationOptions::with_jwks_agent) replaces
+/// both).
 ///
-/// `validate` blocks while a key set is fetched (at most about 10 s; concurrent callers
-/// needing the same set wait for one fetch).
+/// `validate` blocks while a key set is fetched (at most about
+/// [`with_jwks_timeout`](JwtValidationOptions::with_jwks_timeout), 10 s by default;
+/// concurrent callers needing the same set wait for one fetch) and, with
+/// [`with_jwks_cache_dir`](JwtValidationOptions::with_jwks_cache_dir), while the cached copy
+/// is read or written.
 pub struct JwtValidator {
     issuers: Vec<TrustedIssuer>,
     /// The JWKS URI or the static key set, when configured: every issuer's keys.
