@@ -1991,7 +1991,9 @@ fn a_persistent_copy_must_name_its_url_parse_and_be_private() {
         .unwrap();
     assert_eq!(server.requests(), 2);
     // Keys in the record are judged by the loading validator's policy: a copy whose only
-    // key is refused gives that key's kid no key, as a fetched set would.
+    // key is refused gives that key's kid no key, as a fetched set would (with the server
+    // down, so the missing kid cannot be fetched instead).
+    server.set_reply(500, "down".into());
     let mut small = read_record(&record);
     let mut jwk = signer.jwk();
     jwk["e"] = json!("Aw");
@@ -2112,4 +2114,26 @@ fn a_callers_agent_fetches_every_key_set_and_the_fetch_rules_still_hold() {
     );
     assert_eq!(behind.requests(), 0);
     assert_eq!(seen.lock().unwrap().len(), 1, "{:?}", seen.lock().unwrap());
+}
+
+#[test]
+fn a_fresh_persistent_copy_without_the_tokens_kid_is_checked_with_the_server() {
+    let (old, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    disk_cached(&server, tmp.path())
+        .validate_at(&old.token(&claims()), NOW)
+        .unwrap();
+    // The issuer rotates; the next process sees a token signed with the new key.
+    let new = Signer::other();
+    server.set_reply(200, jwks(&[old.jwk(), new.jwk()]));
+    disk_cached(&server, tmp.path())
+        .validate_at(&new.token(&claims()), NOW)
+        .unwrap();
+    assert_eq!(server.requests(), 2);
+    // The refreshed copy serves both keys to the process after that, without a request.
+    let third = disk_cached(&server, tmp.path());
+    third.validate_at(&new.token(&claims()), NOW).unwrap();
+    third.validate_at(&old.token(&claims()), NOW).unwrap();
+    assert_eq!(server.requests(), 2);
+    assert_eq!(third.stats().disk_cache_hits, 1);
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::disk::{DiskCache, Record};
 use super::error::JwtError;
 use super::freshness::{Freshness, Validators};
-use super::jwks::{parse_jwks_with_policy, JwkSet, Refresh};
+use super::jwks::{parse_jwks_with_policy, JwkSet, KeySelector, Refresh};
 use super::rs256::KeyPolicy;
 use super::stats::{bump, Counters};
 use crate::http::{build_agent, Timeouts};
@@ -179,6 +179,7 @@ impl Fetcher {
         &self,
         url: &str,
         direct: bool,
+        wanted: KeySelector<'_>,
         known: Option<&Validators>,
         counters: &Counters,
     ) -> Result<Refresh, JwtError> {
@@ -187,7 +188,9 @@ impl Fetcher {
             _ => None,
         };
         let copy = match copy {
-            Some(fresh) if fresh.age < fresh.ttl => {
+            // A copy without the wanted `kid` may predate a rotation: ask the server, as
+            // for a set in memory.
+            Some(fresh) if fresh.age < fresh.ttl && !lacks(&fresh.set, wanted) => {
                 bump(&counters.disk_cache_hits);
                 log::debug!(
                     "key set {url}: from the persistent cache, {:?} old",
@@ -289,6 +292,11 @@ impl Fetcher {
             }
         }
     }
+}
+
+/// Whether `set` lacks the key of `wanted`'s `kid` (the case that refetches).
+fn lacks(set: &JwkSet, wanted: KeySelector<'_>) -> bool {
+    matches!(set.select(wanted), Err(JwtError::UnknownKey(_)))
 }
 
 fn transport_error(url: &str, err: ureq::Error) -> JwtError {

@@ -326,7 +326,7 @@ impl JwtValidator {
             .key(&source.cache_key, selector, &self.cache_policy, |known| {
                 fetched = true;
                 self.fetcher
-                    .refresh(&source.url, source.direct, known, &self.counters)
+                    .refresh(&source.url, source.direct, selector, known, &self.counters)
             });
         if key.is_ok() && !fetched {
             bump(&self.counters.key_cache_hits);
