@@ -6,9 +6,11 @@ use std::sync::{Arc, OnceLock};
 use super::claims::{check_claims, recheck_times, ClaimRules, JwtClaims, TimeRules};
 use super::disk::DiskCache;
 use super::error::{escape_untrusted, JwtError};
-use super::fetch::{FetchAgents, Fetcher, FETCH_TIMEOUTS};
-use super::jwks::{parse_jwks_with_policy, CachePolicy, JwkSet, JwksCache, KeySelector};
+use super::fetch::{FetchAgents, FETCH_TIMEOUTS};
+use super::jwks::{CachePolicy, JwksCache, KeySelector};
+use super::keys::{static_keys, KeySource, Keys};
 use super::options::JwtValidationOptions;
+use super::refresh::Fetcher;
 use super::rs256::{KeyPolicy, VerifyingKey};
 use super::stats::{bump, Counters, ValidatorStats};
 use super::unverified::{normalize_typ, UnverifiedToken};
@@ -19,29 +21,6 @@ use crate::origin::{parse_url, Origin};
 /// Runbeam's JWKS path under a trusted issuer's origin.
 const WELL_KNOWN_JWKS_PATH: &str = "/api/.well-known/jwks.json";
 
-/// Where a key set comes from, and its key in the cache (computed once, not per token).
-#[derive(Debug, Clone)]
-struct KeySource {
-    url: String,
-    cache_key: String,
-    /// On a loopback host: fetched without any proxy.
-    direct: bool,
-}
-
-impl KeySource {
-    fn new(url: String, policy: &KeyPolicy) -> Self {
-        // Parsed key sets depend on the key policy, so validators with different policies
-        // that share the process-wide cache never share entries.
-        let cache_key = format!("{url} {}:{}", policy.max_bits, policy.any_odd_exponent);
-        let direct = Origin::parse(&url).is_ok_and(|origin| origin.is_loopback());
-        Self {
-            url,
-            cache_key,
-            direct,
-        }
-    }
-}
-
 /// A configured issuer and where its keys live.
 #[derive(Debug, Clone)]
 struct TrustedIssuer {
@@ -49,23 +28,6 @@ struct TrustedIssuer {
     /// `Some` when configured with a path: then `iss` must equal it exactly.
     exact: Option<String>,
     keys: Keys,
-}
-
-/// The keys a token is checked against: a set fetched from a URL, or one given in the
-/// options (never fetched).
-#[derive(Clone)]
-enum Keys {
-    Remote(KeySource),
-    Static(Arc<JwkSet>),
-}
-
-impl fmt::Debug for Keys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Remote(source) => f.write_str(&source.url),
-            Self::Static(set) => write!(f, "static ({} keys)", set.len()),
-        }
-    }
 }
 
 /// Verifies RS256 JWTs from configured issuers. Cheap to share: `Send + Sync`, and every
@@ -391,25 +353,6 @@ fn trusted_issuer(issuer: &str, policy: &KeyPolicy) -> Result<TrustedIssuer, Run
         exact,
         keys,
     })
-}
-
-/// A static key set, parsed and filtered by the key policy once, here. A set without a
-/// usable key would reject every token, so it is refused now rather than token by token.
-fn static_keys(json: &str, policy: &KeyPolicy) -> Result<Arc<JwkSet>, RunbeamError> {
-    let invalid = |reason: String| ConfigError::InvalidOption {
-        option: "jwks_json",
-        reason,
-    };
-    let set =
-        parse_jwks_with_policy(json.as_bytes(), policy).map_err(|err| invalid(err.to_string()))?;
-    if set.is_empty() {
-        let skipped = set.skipped();
-        return Err(invalid(format!(
-            "no usable key ({skipped} skipped by the key policy)"
-        ))
-        .into());
-    }
-    Ok(Arc::new(set))
 }
 
 fn default_cache() -> Arc<JwksCache> {
