@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::jwt::*;
 use runbeam_sdk_blocking::jwt::{
-    parse_jwks, KeyPolicy, UnverifiedToken, VerifyingKey, MAX_CACHED_TOKEN_BYTES,
+    parse_jwks, KeyPolicy, UnverifiedToken, ValidatorStats, VerifyingKey, MAX_CACHED_TOKEN_BYTES,
 };
 use runbeam_sdk_blocking::JwtError;
 use runbeam_sdk_blocking::{
@@ -813,6 +813,74 @@ fn time_claims_use_the_leeway_which_is_at_most_300_seconds() {
 }
 
 #[test]
+fn max_age_rejects_tokens_issued_too_long_ago_and_tokens_without_iat() {
+    let (signer, server) = main_server();
+    let v = JwtValidator::new(
+        options(&server)
+            .with_leeway_seconds(10)
+            .with_max_age(Duration::from_secs(600)),
+    )
+    .unwrap();
+    let token = signer.token(&claims_with(json!({"iat": NOW, "exp": NOW + 7200})));
+    v.validate_at(&token, NOW + 600).unwrap();
+    v.validate_at(&token, NOW + 610).unwrap();
+    assert!(matches!(
+        rejection(v.validate_at(&token, NOW + 611)),
+        JwtError::TooOld
+    ));
+    let no_iat = signer.token(&claims_with(json!({"iat": null})));
+    assert!(matches!(
+        rejection(v.validate_at(&no_iat, NOW)),
+        JwtError::MissingClaim(name) if name == "iat"
+    ));
+    // Without the option, age and a missing iat do not matter.
+    validator(&server).validate_at(&no_iat, NOW).unwrap();
+    validator(&server).validate_at(&token, NOW + 3600).unwrap();
+}
+
+#[test]
+fn min_remaining_rejects_tokens_about_to_expire_without_leeway() {
+    let (signer, server) = main_server();
+    let v =
+        JwtValidator::new(options(&server).with_min_remaining(Duration::from_secs(300))).unwrap();
+    let token = signer.token(&claims_with(json!({"exp": NOW + 1000})));
+    v.validate_at(&token, NOW + 700).unwrap();
+    assert!(matches!(
+        rejection(v.validate_at(&token, NOW + 701)),
+        JwtError::ExpiresTooSoon
+    ));
+    // Past exp the older, more precise reason wins.
+    assert!(matches!(
+        rejection(v.validate_at(&token, NOW + 1100)),
+        JwtError::Expired
+    ));
+    validator(&server).validate_at(&token, NOW + 990).unwrap();
+}
+
+#[test]
+fn a_verified_token_cache_hit_still_applies_max_age_and_min_remaining() {
+    let (signer, server) = main_server();
+    let token = signer.token(&claims_with(json!({"iat": NOW, "exp": NOW + 1000})));
+    let cached = |policy: JwtValidationOptions| {
+        let v = JwtValidator::new(policy.with_verified_token_cache(10).with_leeway_seconds(0));
+        let v = v.unwrap();
+        v.validate_at(&token, NOW).unwrap();
+        assert_eq!(v.cached_token_count(), 1);
+        v
+    };
+    let old = cached(options(&server).with_max_age(Duration::from_secs(100)));
+    assert!(matches!(
+        rejection(old.validate_at(&token, NOW + 101)),
+        JwtError::TooOld
+    ));
+    let soon = cached(options(&server).with_min_remaining(Duration::from_secs(100)));
+    assert!(matches!(
+        rejection(soon.validate_at(&token, NOW + 901)),
+        JwtError::ExpiresTooSoon
+    ));
+}
+
+#[test]
 fn options_out_of_range_are_refused_by_new_not_clamped() {
     let (_, server) = main_server();
     let refused = |options: JwtValidationOptions| match JwtValidator::new(options) {
@@ -1467,4 +1535,605 @@ fn validate_jwt_token_with_options_uses_the_given_trust() {
         )),
         JwtError::MissingClaim(_)
     ));
+}
+
+// ---------------------------------------------------------------- static keys (no network)
+
+/// A validator trusting the counting server's origin, so any fetch would be seen there.
+fn static_validator(server: &JwksServer, json: &str) -> Result<JwtValidator, RunbeamError> {
+    JwtValidator::new(
+        JwtValidationOptions::new()
+            .with_trusted_issuers(vec![server.origin().into()])
+            .with_jwks_json(json),
+    )
+}
+
+fn server_token(signer: &Signer, server: &JwksServer) -> String {
+    let iss = format!("{}/api/cli/x", server.origin());
+    signer.token(&claims_with(json!({ "iss": iss })))
+}
+
+#[test]
+fn a_static_key_set_validates_without_any_request() {
+    let (signer, server) = main_server();
+    let v = static_validator(&server, &jwks(&[signer.jwk()])).unwrap();
+    v.validate_at(&server_token(&signer, &server), NOW).unwrap();
+    let unknown = server_token(&Signer::main().with_kid("elsewhere"), &server);
+    assert!(matches!(
+        rejection(v.validate_at(&unknown, NOW)),
+        JwtError::UnknownKey(_)
+    ));
+    let forged = server_token(&Signer::other().with_kid(&signer.kid), &server);
+    assert!(matches!(
+        rejection(v.validate_at(&forged, NOW)),
+        JwtError::BadSignature
+    ));
+    // Trust is still checked first.
+    let foreign = signer.token(&claims_with(json!({"iss": "https://evil.example"})));
+    assert!(matches!(
+        rejection(v.validate_at(&foreign, NOW)),
+        JwtError::UntrustedIssuer(_)
+    ));
+    assert_eq!(server.requests(), 0);
+}
+
+#[test]
+fn a_static_key_set_alone_is_a_trust_anchor_and_keeps_the_kid_rules() {
+    let signer = Signer::main();
+    let set = jwks(&[signer.jwk(), signer.jwk()]);
+    let v = JwtValidator::new(JwtValidationOptions::new().with_jwks_json(set)).unwrap_err();
+    // Two keys under one kid leave no usable key at all.
+    assert!(matches!(
+        v,
+        RunbeamError::Config(ConfigError::InvalidOption {
+            option: "jwks_json",
+            ..
+        })
+    ));
+    let both = jwks(&[signer.jwk(), Signer::other().jwk()]);
+    let v = JwtValidator::new(JwtValidationOptions::new().with_jwks_json(both.clone())).unwrap();
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    let kidless = kidless_token(&signer);
+    assert!(matches!(
+        rejection(v.validate_at(&kidless, NOW)),
+        JwtError::MissingKid
+    ));
+    let opted = JwtValidationOptions::new()
+        .with_jwks_json(jwks(&[signer.jwk()]))
+        .dangerous_allow_missing_kid_if_single_key();
+    JwtValidator::new(opted)
+        .unwrap()
+        .validate_at(&kidless, NOW)
+        .unwrap();
+    let opted_two = JwtValidationOptions::new()
+        .with_jwks_json(both)
+        .dangerous_allow_missing_kid_if_single_key();
+    assert!(matches!(
+        rejection(
+            JwtValidator::new(opted_two)
+                .unwrap()
+                .validate_at(&kidless, NOW)
+        ),
+        JwtError::MissingKid
+    ));
+}
+
+#[test]
+fn a_bad_static_key_set_is_refused_by_new() {
+    let (signer, server) = main_server();
+    let refused = |json: &str| match static_validator(&server, json) {
+        Err(RunbeamError::Config(ConfigError::InvalidOption { option, reason })) => {
+            (option, reason)
+        }
+        other => panic!("{other:?}"),
+    };
+    for bad in [
+        "",
+        "not json",
+        "[]",
+        r#"{"keys":{}}"#,
+        r#"{"keys":[],"keys":[]}"#,
+    ] {
+        assert_eq!(refused(bad).0, "jwks_json", "{bad}");
+    }
+    // The key policy applies: e = 3 is refused by default.
+    let mut odd = signer.jwk();
+    odd["e"] = json!("Aw");
+    let (_, reason) = refused(&jwks(&[odd]));
+    assert!(reason.contains("no usable key"), "{reason}");
+    let both = JwtValidationOptions::new()
+        .with_jwks_uri(server.jwks_url())
+        .with_jwks_json(jwks(&[signer.jwk()]));
+    assert!(matches!(
+        JwtValidator::new(both),
+        Err(RunbeamError::Config(ConfigError::InvalidOption {
+            option: "jwks_json",
+            ..
+        }))
+    ));
+    assert_eq!(server.requests(), 0);
+}
+
+// ---------------------------------------------------------------- stats
+
+#[test]
+fn stats_count_fetches_cache_hits_and_rejections_by_kind() {
+    let (signer, server) = main_server();
+    let v = caching_validator(&server, 10);
+    assert_eq!(v.stats(), ValidatorStats::default());
+    let token = signer.token(&claims());
+    v.validate_at(&token, NOW).unwrap();
+    v.validate_at(&token, NOW).unwrap();
+    let other = signer.token(&claims_with(json!({"sub": "user-2"})));
+    v.validate_at(&other, NOW).unwrap();
+    let _ = v.validate_at(&token, NOW + 7200);
+    let _ = v.validate_at(&Signer::other().with_kid(&signer.kid).token(&claims()), NOW);
+    let _ = v.validate_at("not.a.token", NOW);
+    let _ = v.validate_at(
+        &signer.token(&claims_with(json!({"iss": "https://evil.example"}))),
+        NOW,
+    );
+    let stats = v.stats();
+    assert_eq!(stats.fetches, 1, "{stats:?}");
+    assert_eq!(stats.fetch_failures, 0);
+    assert_eq!(stats.accepted, 3);
+    assert_eq!(stats.token_cache_hits, 1);
+    // Every lookup after the first fetch was served from memory: the repeat's key recheck,
+    // the second token, the expired repeat and the forged token.
+    assert_eq!(stats.key_cache_hits, 4);
+    assert_eq!(stats.rejected_time, 1);
+    assert_eq!(stats.rejected_signature, 1);
+    assert_eq!(stats.rejected_malformed, 1);
+    assert_eq!(stats.rejected_issuer, 1);
+    assert_eq!(server.requests() as u64, stats.fetches);
+}
+
+#[test]
+fn stats_count_failed_fetches_and_unknown_kids() {
+    let (signer, server) = main_server();
+    server.set_reply(500, String::new());
+    let v = validator(&server);
+    let _ = v.validate_at(&signer.token(&claims()), NOW);
+    let stats = v.stats();
+    assert_eq!((stats.fetches, stats.fetch_failures), (1, 1));
+    assert_eq!(stats.rejected_unavailable, 1);
+    let (signer, server) = main_server();
+    let v = validator(&server);
+    let _ = v.validate_at(&signer.with_kid("nope").token(&claims()), NOW);
+    assert_eq!(v.stats().rejected_key, 1);
+}
+
+// ---------------------------------------------------------------- HTTP caching
+
+/// Past the shortest refresh cooldown, so that a set past its TTL is fetched again.
+const PAST_COOLDOWN: Duration = Duration::from_millis(5100);
+
+fn http_cached(server: &JwksServer, min: u64) -> JwtValidator {
+    JwtValidator::new(
+        options(server)
+            .with_jwks_refresh_cooldown_seconds(5)
+            .with_jwks_min_cache_duration(Duration::from_secs(min))
+            .with_verified_token_cache(10),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_servers_max_age_shortens_the_ttl_but_never_below_the_minimum() {
+    let signer = Signer::main();
+    let start = |cache_control: Option<&str>| {
+        let server = JwksServer::start(jwks(&[signer.jwk()]));
+        if let Some(value) = cache_control {
+            server.add_header("Cache-Control", value);
+        }
+        server
+    };
+    let short = start(Some("public, max-age=1"));
+    let floored = start(Some("max-age=1"));
+    let no_cache = start(Some("no-cache"));
+    let silent = start(None);
+    let validators = [
+        http_cached(&short, 1),
+        http_cached(&floored, 300),
+        http_cached(&no_cache, 300),
+        http_cached(&silent, 1),
+    ];
+    let token = signer.token(&claims());
+    for v in &validators {
+        v.validate_at(&token, NOW).unwrap();
+    }
+    std::thread::sleep(PAST_COOLDOWN);
+    for v in &validators {
+        v.validate_at(&token, NOW).unwrap();
+    }
+    assert_eq!(short.requests(), 2, "max-age=1 expired the set");
+    assert_eq!(floored.requests(), 1, "the 300 s minimum held");
+    assert_eq!(no_cache.requests(), 1, "no-cache is max-age=0, floored");
+    assert_eq!(silent.requests(), 1, "without max-age the 24 h TTL holds");
+}
+
+#[test]
+fn no_store_keeps_a_set_only_for_the_minimum_and_sends_no_validators() {
+    let (signer, server) = main_server();
+    server.add_header("Cache-Control", "no-store, max-age=86400");
+    server.set_etag("\"v1\"");
+    let v = http_cached(&server, 1);
+    let token = signer.token(&claims());
+    v.validate_at(&token, NOW).unwrap();
+    std::thread::sleep(PAST_COOLDOWN);
+    v.validate_at(&token, NOW).unwrap();
+    assert_eq!(server.requests(), 2);
+    assert_eq!(server.conditionals(), vec![Conditional::default(); 2]);
+    assert_eq!(v.stats().not_modified, 0);
+}
+
+#[test]
+fn a_stale_set_is_revalidated_and_a_304_keeps_it_without_reparsing() {
+    let signer = Signer::main();
+    let by_etag = JwksServer::start(jwks(&[signer.jwk()]));
+    by_etag.set_etag("\"v1\"");
+    let by_date = JwksServer::start(jwks(&[signer.jwk()]));
+    by_date.set_last_modified("Tue, 01 Dec 2026 10:00:00 GMT");
+    for server in [&by_etag, &by_date] {
+        server.add_header("Cache-Control", "max-age=1");
+    }
+    let token = signer.token(&claims());
+    let validators = [http_cached(&by_etag, 1), http_cached(&by_date, 1)];
+    for v in &validators {
+        v.validate_at(&token, NOW).unwrap();
+    }
+    std::thread::sleep(PAST_COOLDOWN);
+    for v in &validators {
+        v.validate_at(&token, NOW).unwrap();
+        let stats = v.stats();
+        assert_eq!((stats.fetches, stats.not_modified), (2, 1), "{stats:?}");
+        // The verified token was served from its cache: the 304 kept the very same key.
+        assert_eq!(stats.token_cache_hits, 1, "{stats:?}");
+    }
+    let asked = |server: &JwksServer| server.conditionals()[1].clone();
+    assert_eq!(asked(&by_etag).if_none_match.as_deref(), Some("\"v1\""));
+    assert_eq!(
+        asked(&by_date).if_modified_since.as_deref(),
+        Some("Tue, 01 Dec 2026 10:00:00 GMT")
+    );
+    assert_eq!(by_etag.conditionals()[0], Conditional::default());
+}
+
+#[test]
+fn a_304_to_an_unconditional_request_is_a_status_error() {
+    let (signer, server) = main_server();
+    server.set_reply(304, String::new());
+    let err = rejection(validator(&server).validate_at(&signer.token(&claims()), NOW));
+    assert!(
+        matches!(err, JwtError::JwksStatus { status: 304, .. }),
+        "{err:?}"
+    );
+}
+
+// ---------------------------------------------------------------- persistent key-set cache
+
+/// The child's cache directory.
+const CHILD_CACHE_DIR: &str = "RUNBEAM_TEST_CHILD_CACHE_DIR";
+
+fn disk_cached(server: &JwksServer, dir: &std::path::Path) -> JwtValidator {
+    JwtValidator::new(options(server).with_jwks_cache_dir(dir)).unwrap()
+}
+
+/// The record file of `url` in `dir`: the URL's SHA-256 in hex.
+fn record_path(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
+    use sha2::Digest as _;
+    let hex: String = sha2::Sha256::digest(url.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    dir.join(format!("{hex}.jwks.json"))
+}
+
+fn read_record(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Rewrites the record's fetch time to `ago` seconds before now.
+fn age_record(path: &std::path::Path, ago: u64) {
+    let mut record = read_record(path);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    record["fetched_at"] = json!(now - ago);
+    std::fs::write(path, record.to_string()).unwrap();
+}
+
+fn run_cache_child(server: &JwksServer, dir: &std::path::Path) -> bool {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "--test-threads=1",
+            "child_validates_with_a_persistent_cache",
+        ])
+        .env(CHILD_JWKS_URL, server.jwks_url())
+        .env(CHILD_CACHE_DIR, dir)
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[test]
+fn a_second_process_validates_from_the_persistent_cache_without_fetching() {
+    let (_, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("jwks");
+    assert!(run_cache_child(&server, &dir), "first child");
+    assert_eq!(server.requests(), 1);
+    assert!(run_cache_child(&server, &dir), "second child");
+    assert_eq!(
+        server.requests(),
+        1,
+        "the second process used the first one's copy"
+    );
+    let record = read_record(&record_path(&dir, &server.jwks_url()));
+    assert_eq!(record["url"], json!(server.jwks_url()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&record_path(&dir, &server.jwks_url())), 0o600);
+    }
+}
+
+/// Child mode of the persistent-cache test; runs only with the environment its parent sets.
+#[test]
+#[ignore = "child process of a_second_process_validates_from_the_persistent_cache_without_fetching"]
+fn child_validates_with_a_persistent_cache() {
+    let url = std::env::var(CHILD_JWKS_URL).unwrap();
+    let dir = std::env::var(CHILD_CACHE_DIR).unwrap();
+    let v = JwtValidator::new(
+        JwtValidationOptions::new()
+            .with_trusted_issuers(vec![TRUSTED.into()])
+            .with_jwks_uri(url)
+            .with_jwks_cache_dir(dir),
+    )
+    .unwrap();
+    v.validate_at(&Signer::main().token(&claims()), NOW)
+        .unwrap();
+}
+
+#[test]
+fn a_persistent_copy_is_never_used_past_its_ttl_and_stale_window() {
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let record = record_path(tmp.path(), &server.jwks_url());
+    let token = signer.token(&claims());
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(server.requests(), 1);
+    // Past the 24 h TTL: fetched again, and the fresh copy replaces the old one.
+    age_record(&record, 25 * 3600);
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(server.requests(), 2);
+    // Past the TTL with the server down: the copy serves within the 24 h stale window...
+    server.set_reply(500, "down".into());
+    age_record(&record, 47 * 3600);
+    let stale = disk_cached(&server, tmp.path());
+    stale.validate_at(&token, NOW).unwrap();
+    assert_eq!(server.requests(), 3);
+    assert_eq!(stale.stats().disk_cache_hits, 1);
+    // ...and never past it.
+    age_record(&record, 49 * 3600);
+    let err = rejection(disk_cached(&server, tmp.path()).validate_at(&token, NOW));
+    assert!(
+        matches!(err, JwtError::JwksStatus { status: 500, .. }),
+        "{err:?}"
+    );
+    // A copy dated in the future is not judged fresh either.
+    age_record(&record, 0);
+    let mut future = read_record(&record);
+    future["fetched_at"] = json!(future["fetched_at"].as_u64().unwrap() + 3600);
+    std::fs::write(&record, future.to_string()).unwrap();
+    let err = rejection(disk_cached(&server, tmp.path()).validate_at(&token, NOW));
+    assert!(
+        matches!(err, JwtError::JwksStatus { status: 500, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_stale_persistent_copy_is_revalidated_and_a_304_makes_it_fresh_again() {
+    let (signer, server) = main_server();
+    server.set_etag("\"v1\"");
+    let tmp = tempfile::tempdir().unwrap();
+    let record = record_path(tmp.path(), &server.jwks_url());
+    let token = signer.token(&claims());
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(read_record(&record)["etag"], json!("\"v1\""));
+    age_record(&record, 25 * 3600);
+    let revalidating = disk_cached(&server, tmp.path());
+    revalidating.validate_at(&token, NOW).unwrap();
+    assert_eq!(revalidating.stats().not_modified, 1);
+    assert_eq!(
+        server.conditionals()[1].if_none_match.as_deref(),
+        Some("\"v1\"")
+    );
+    // The 304 refreshed the copy: the next process needs no request at all.
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(server.requests(), 2);
+}
+
+#[test]
+fn a_persistent_copy_must_name_its_url_parse_and_be_private() {
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let token = signer.token(&claims());
+    let record = record_path(tmp.path(), &server.jwks_url());
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    // Another URL's record under this URL's name (a copied or swapped file) is ignored.
+    let (_, other) = main_server();
+    std::fs::copy(&record, record_path(tmp.path(), &other.jwks_url())).unwrap();
+    disk_cached(&other, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(other.requests(), 1, "the foreign record was not used");
+    // A corrupt record is ignored (and replaced by the next fetch).
+    std::fs::write(&record, "{not json").unwrap();
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    assert_eq!(server.requests(), 2);
+    // Keys in the record are judged by the loading validator's policy: a copy whose only
+    // key is refused gives that key's kid no key, as a fetched set would (with the server
+    // down, so the missing kid cannot be fetched instead).
+    server.set_reply(500, "down".into());
+    let mut small = read_record(&record);
+    let mut jwk = signer.jwk();
+    jwk["e"] = json!("Aw");
+    small["jwks"] = json!(jwks(&[jwk]));
+    std::fs::write(&record, small.to_string()).unwrap();
+    let err = rejection(disk_cached(&server, tmp.path()).validate_at(&token, NOW));
+    assert!(matches!(err, JwtError::UnknownKey(_)), "{err:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        disk_cached(&other, tmp.path())
+            .validate_at(&token, NOW)
+            .unwrap();
+        let theirs = record_path(tmp.path(), &other.jwks_url());
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o644)).unwrap();
+        disk_cached(&other, tmp.path())
+            .validate_at(&token, NOW)
+            .unwrap();
+        assert_eq!(
+            other.requests(),
+            2,
+            "a group-readable record is not trusted"
+        );
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        disk_cached(&other, tmp.path())
+            .validate_at(&token, NOW)
+            .unwrap();
+        assert_eq!(
+            other.requests(),
+            3,
+            "a world-writable directory is not trusted"
+        );
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+}
+
+#[test]
+fn no_store_key_sets_are_never_written_to_disk() {
+    let (signer, server) = main_server();
+    server.add_header("Cache-Control", "no-store");
+    let tmp = tempfile::tempdir().unwrap();
+    disk_cached(&server, tmp.path())
+        .validate_at(&signer.token(&claims()), NOW)
+        .unwrap();
+    assert!(!record_path(tmp.path(), &server.jwks_url()).exists());
+}
+
+// ---------------------------------------------------------------- key-set agent settings
+
+#[test]
+fn the_jwks_timeout_bounds_each_key_set_request() {
+    let (signer, server) = main_server();
+    server.set_delay(Duration::from_secs(3));
+    let v =
+        JwtValidator::new(options(&server).with_jwks_timeout(Duration::from_millis(300))).unwrap();
+    let started = std::time::Instant::now();
+    let err = rejection(v.validate_at(&signer.token(&claims()), NOW));
+    assert!(matches!(err, JwtError::JwksTimeout(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    for bad in [Duration::ZERO, Duration::from_secs(301)] {
+        assert!(matches!(
+            JwtValidator::new(options(&server).with_jwks_timeout(bad)),
+            Err(RunbeamError::Config(ConfigError::InvalidOption {
+                option: "jwks_timeout",
+                ..
+            }))
+        ));
+    }
+}
+
+#[test]
+fn a_callers_agent_fetches_every_key_set_and_the_fetch_rules_still_hold() {
+    let (signer, server) = main_server();
+    let token = signer.token(&claims());
+    // A stock agent: follows redirects and turns statuses into errors by default.
+    let stock = ureq::Agent::new_with_defaults();
+    let v = JwtValidator::new(options(&server).with_jwks_agent(stock.clone())).unwrap();
+    v.validate_at(&token, NOW).unwrap();
+    let (_, moved) = main_server();
+    moved.set_redirect(&server.jwks_url());
+    let v = JwtValidator::new(options(&moved).with_jwks_agent(stock.clone())).unwrap();
+    let err = rejection(v.validate_at(&token, NOW));
+    assert!(
+        matches!(err, JwtError::JwksStatus { status: 302, .. }),
+        "{err:?}"
+    );
+    let (_, down) = main_server();
+    down.set_reply(503, "busy".into());
+    let v = JwtValidator::new(options(&down).with_jwks_agent(stock)).unwrap();
+    let err = rejection(v.validate_at(&token, NOW));
+    assert!(
+        matches!(err, JwtError::JwksStatus { status: 503, .. }),
+        "{err:?}"
+    );
+    // The caller's proxy is used even for a loopback key set, which the built-in agents
+    // always fetch directly.
+    let (proxy, seen) = refusing_proxy();
+    let proxied: ureq::Agent = ureq::Agent::config_builder()
+        .proxy(Some(ureq::Proxy::new(&proxy).unwrap()))
+        .build()
+        .into();
+    let (_, behind) = main_server();
+    let v = JwtValidator::new(options(&behind).with_jwks_agent(proxied)).unwrap();
+    let err = rejection(v.validate_at(&token, NOW));
+    // The proxy answers after the request line, so the agent may see the 502 or the
+    // closed connection.
+    assert!(
+        matches!(
+            err,
+            JwtError::JwksStatus { status: 502, .. } | JwtError::JwksFetch { .. }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(behind.requests(), 0);
+    assert_eq!(seen.lock().unwrap().len(), 1, "{:?}", seen.lock().unwrap());
+}
+
+#[test]
+fn a_fresh_persistent_copy_without_the_tokens_kid_is_checked_with_the_server() {
+    let (old, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    disk_cached(&server, tmp.path())
+        .validate_at(&old.token(&claims()), NOW)
+        .unwrap();
+    // The issuer rotates; the next process sees a token signed with the new key.
+    let new = Signer::other();
+    server.set_reply(200, jwks(&[old.jwk(), new.jwk()]));
+    disk_cached(&server, tmp.path())
+        .validate_at(&new.token(&claims()), NOW)
+        .unwrap();
+    assert_eq!(server.requests(), 2);
+    // The refreshed copy serves both keys to the process after that, without a request.
+    let third = disk_cached(&server, tmp.path());
+    third.validate_at(&new.token(&claims()), NOW).unwrap();
+    third.validate_at(&old.token(&claims()), NOW).unwrap();
+    assert_eq!(server.requests(), 2);
+    assert_eq!(third.stats().disk_cache_hits, 1);
 }

@@ -85,9 +85,20 @@ impl JwtClaims {
     }
 }
 
+/// The date rules, in whole seconds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimeRules {
+    /// Clock skew allowed for `exp`, `nbf`, `iat` and the max age.
+    pub leeway: u64,
+    /// With `with_max_age`: `iat` is required and may be at most this old (plus leeway).
+    pub max_age: Option<u64>,
+    /// With `with_min_remaining`: `exp` must be at least this far ahead (no leeway).
+    pub min_remaining: Option<u64>,
+}
+
 /// The checks applied to verified claims.
 pub(crate) struct ClaimRules<'a> {
-    pub leeway: u64,
+    pub times: TimeRules,
     pub audience: &'a [String],
     pub required: &'a [String],
 }
@@ -107,7 +118,7 @@ pub(crate) fn check_claims(
     let exp = numeric_date(raw.exp.as_ref(), "exp")?.ok_or(JwtError::MissingClaim("exp".into()))?;
     let nbf = numeric_date(raw.nbf.as_ref(), "nbf")?;
     let iat = numeric_date(raw.iat.as_ref(), "iat")?;
-    check_times(exp, nbf, iat, now, rules.leeway)?;
+    check_times(exp, nbf, iat, now, &rules.times)?;
     let iss = take_string(raw.iss.take(), "iss")?;
     let sub = take_string(raw.sub.take(), "sub")?;
     let aud = raw.aud.take().map(audience).transpose()?;
@@ -130,14 +141,16 @@ pub(crate) fn check_claims(
     })
 }
 
-/// `exp`, `nbf` and `iat` against `now`, with `leeway` seconds of clock skew either way.
+/// `exp`, `nbf` and `iat` against `now`, with `leeway` seconds of clock skew either way,
+/// then the optional age and remaining-lifetime policies.
 fn check_times(
     exp: u64,
     nbf: Option<u64>,
     iat: Option<u64>,
     now: u64,
-    leeway: u64,
+    rules: &TimeRules,
 ) -> Result<(), JwtError> {
+    let leeway = rules.leeway;
     if exp.saturating_add(leeway) <= now {
         return Err(JwtError::Expired);
     }
@@ -147,12 +160,29 @@ fn check_times(
     if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
         return Err(JwtError::IssuedInFuture);
     }
+    if let Some(max_age) = rules.max_age {
+        // Without `iat` the age is unknown, so a max-age policy cannot be met.
+        let iat = iat.ok_or_else(|| JwtError::MissingClaim("iat".into()))?;
+        if iat.saturating_add(max_age).saturating_add(leeway) < now {
+            return Err(JwtError::TooOld);
+        }
+    }
+    if let Some(min_remaining) = rules.min_remaining {
+        // Our own clock decides what is left: leeway widens validity, never this margin.
+        if exp < now.saturating_add(min_remaining) {
+            return Err(JwtError::ExpiresTooSoon);
+        }
+    }
     Ok(())
 }
 
 /// The time checks again, for claims that already passed [`check_claims`] at another time
 /// (a verified-token cache hit).
-pub(crate) fn recheck_times(claims: &JwtClaims, now: u64, leeway: u64) -> Result<(), JwtError> {
+pub(crate) fn recheck_times(
+    claims: &JwtClaims,
+    now: u64,
+    rules: &TimeRules,
+) -> Result<(), JwtError> {
     // These dates came from u64 NumericDates, so they are never negative.
     let date = |value: i64| u64::try_from(value).unwrap_or(0);
     check_times(
@@ -160,7 +190,7 @@ pub(crate) fn recheck_times(claims: &JwtClaims, now: u64, leeway: u64) -> Result
         claims.nbf.map(date),
         claims.iat.map(date),
         now,
-        leeway,
+        rules,
     )
 }
 
@@ -243,7 +273,11 @@ mod tests {
 
     fn rules() -> ClaimRules<'static> {
         ClaimRules {
-            leeway: 60,
+            times: TimeRules {
+                leeway: 60,
+                max_age: None,
+                min_remaining: None,
+            },
             audience: &[],
             required: &[],
         }

@@ -55,6 +55,14 @@ pub enum JwtError {
     /// `iat` is in the future (beyond the leeway).
     #[error("the token was issued in the future (iat)")]
     IssuedInFuture,
+    /// `iat` is older than the configured maximum age (beyond the leeway); see
+    /// [`with_max_age`](crate::JwtValidationOptions::with_max_age).
+    #[error("the token was issued too long ago (iat)")]
+    TooOld,
+    /// `exp` is sooner than the configured minimum remaining lifetime; see
+    /// [`with_min_remaining`](crate::JwtValidationOptions::with_min_remaining).
+    #[error("the token expires too soon")]
+    ExpiresTooSoon,
     /// A required claim is absent or null.
     #[error("the token has no `{0}` claim")]
     MissingClaim(String),

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::error::JwtError;
+use super::freshness::{Freshness, Validators};
 use super::jwks::{parse_jwks_with_policy, JwkSet};
 use super::rs256::KeyPolicy;
 use crate::http::{build_agent, Timeouts};
@@ -33,6 +34,14 @@ impl FetchAgents {
         }
     }
 
+    /// A caller's agent, used for every key-set URL (its proxy, TLS and pool settings).
+    pub(crate) fn caller(agent: ureq::Agent) -> Self {
+        Self {
+            proxied: agent.clone(),
+            direct: agent,
+        }
+    }
+
     /// The agent for a JWKS URL on a loopback host (`direct`) or not.
     pub(crate) fn get(&self, direct: bool) -> &ureq::Agent {
         if direct {
@@ -43,34 +52,88 @@ impl FetchAgents {
     }
 }
 
-/// Fetches and parses the key set at `url`: redirects refused, status 200 only, body capped.
+/// A key set as the server sent it, parsed.
+pub(crate) struct NewSet {
+    pub set: JwkSet,
+    /// The exact body, for the persistent cache.
+    pub raw: Vec<u8>,
+    pub validators: Validators,
+    pub freshness: Freshness,
+}
+
+/// What a (conditional) key-set request gave.
+pub(crate) enum Fetched {
+    /// `200` with a valid key set.
+    New(Box<NewSet>),
+    /// `304`: the set revalidated with `known` is still current.
+    NotModified(Freshness),
+}
+
+/// Fetches and parses the key set at `url` within `timeout`: redirects refused, status 200
+/// only (or 304 when `known` validators were sent), body capped. These are set per request,
+/// so they hold for a caller's agent too.
 pub(crate) fn fetch_jwks(
     agent: &ureq::Agent,
     url: &str,
     policy: &KeyPolicy,
-) -> Result<JwkSet, JwtError> {
-    let response = agent
+    known: Option<&Validators>,
+    timeout: Duration,
+) -> Result<Fetched, JwtError> {
+    let mut request = agent
         .get(url)
         .config()
         .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
         .build()
-        .header("Accept", "application/json, application/jwk-set+json")
-        .call();
-    let mut response = response.map_err(|err| transport_error(url, err))?;
-    let status = response.status().as_u16();
-    if status != 200 {
-        return Err(JwtError::JwksStatus {
-            url: url.to_owned(),
-            status,
-        });
+        .header("Accept", "application/json, application/jwk-set+json");
+    let known = known.filter(|known| !known.is_empty());
+    if let Some(known) = known {
+        if let Some(etag) = &known.etag {
+            request = request.header("If-None-Match", etag);
+        }
+        if let Some(date) = &known.last_modified {
+            request = request.header("If-Modified-Since", date);
+        }
     }
-    let body = response
+    let mut response = request.call().map_err(|err| transport_error(url, err))?;
+    let headers = response.headers();
+    let freshness = Freshness::from_cache_control(
+        headers
+            .get_all("cache-control")
+            .iter()
+            .filter_map(|value| value.to_str().ok()),
+    );
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let validators = Validators {
+        etag: Validators::header_value(header("etag")),
+        last_modified: Validators::header_value(header("last-modified")),
+    };
+    let status = response.status().as_u16();
+    match status {
+        // A 304 only answers a conditional request; otherwise it is a server error.
+        304 if known.is_some() => return Ok(Fetched::NotModified(freshness)),
+        200 => {}
+        _ => {
+            return Err(JwtError::JwksStatus {
+                url: url.to_owned(),
+                status,
+            })
+        }
+    }
+    let raw = response
         .body_mut()
         .with_config()
         .limit(MAX_JWKS_BYTES)
         .read_to_vec()
         .map_err(|err| transport_error(url, err))?;
-    parse_jwks_with_policy(&body, policy)
+    let set = parse_jwks_with_policy(&raw, policy)?;
+    Ok(Fetched::New(Box::new(NewSet {
+        set,
+        raw,
+        validators,
+        freshness,
+    })))
 }
 
 fn transport_error(url: &str, err: ureq::Error) -> JwtError {

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::error::{escape_untrusted, JwtError};
+use super::freshness::Validators;
 use super::json::{parse_object, ObjectError};
 use super::rs256::{KeyPolicy, VerifyingKey};
 
@@ -74,7 +75,7 @@ impl JwkSet {
     }
 
     /// The key `selector` asks for.
-    fn select(&self, selector: KeySelector<'_>) -> Result<&Arc<VerifyingKey>, JwtError> {
+    pub(crate) fn select(&self, selector: KeySelector<'_>) -> Result<&Arc<VerifyingKey>, JwtError> {
         match selector {
             KeySelector::Kid(kid) => self.get(kid),
             KeySelector::OnlyKey => self.only_key().ok_or(JwtError::MissingKid),
@@ -173,11 +174,10 @@ fn usable_key<'a>(
     Some((kid, key))
 }
 
-/// Timing rules of a [`JwksCache`] lookup.
+/// Timing rules of a [`JwksCache`] lookup. How long a set is fresh is decided per fetch
+/// (see [`Refresh`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CachePolicy {
-    /// A key set younger than this is used without asking the server.
-    pub ttl: Duration,
     /// At most one fetch per URL within this window (unknown-`kid` refreshes, failures).
     pub cooldown: Duration,
     /// After the TTL, a key set may still be used this long if refreshing it fails.
@@ -186,9 +186,53 @@ pub(crate) struct CachePolicy {
     pub wait: Duration,
 }
 
+/// What a fetch for the cache gave.
+pub(crate) enum Refresh {
+    /// A set to use, fetched `age` ago (zero unless it came from a persistent copy), fresh
+    /// for `ttl` from then, with the validators to revalidate it.
+    New {
+        set: JwkSet,
+        age: Duration,
+        ttl: Duration,
+        validators: Validators,
+    },
+    /// The server confirmed the stored set (`304`): it is fresh again for `ttl`, unparsed.
+    StillFresh { ttl: Duration },
+}
+
+/// A set in the cache. Deadlines rather than a fetch time, so that a set fetched before
+/// this process started (a persistent copy) needs no `Instant` from before then.
+struct Stored {
+    set: Arc<JwkSet>,
+    /// Used without asking the server until then.
+    fresh_until: Instant,
+    /// After `fresh_until`, used only while refreshing fails, until then.
+    stale_until: Instant,
+    validators: Validators,
+}
+
+impl Stored {
+    /// Deadlines for a set fetched `age` before `now`, fresh for `ttl` from its fetch.
+    fn deadlines(
+        now: Instant,
+        age: Duration,
+        ttl: Duration,
+        max_stale: Duration,
+    ) -> (Instant, Instant) {
+        // Capped so that `Instant + Duration` cannot overflow for absurd options.
+        const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+        let fresh = ttl.saturating_sub(age).min(CENTURY);
+        let stale = ttl
+            .saturating_add(max_stale)
+            .saturating_sub(age)
+            .min(CENTURY);
+        (now + fresh, now + stale)
+    }
+}
+
 #[derive(Default)]
 struct Entry {
-    set: Option<(Arc<JwkSet>, Instant)>,
+    set: Option<Stored>,
     last_attempt: Option<(Instant, Option<JwtError>)>,
     in_flight: bool,
 }
@@ -237,7 +281,7 @@ impl JwksCache {
         url: &str,
         selector: KeySelector<'_>,
         policy: &CachePolicy,
-        fetch: impl FnOnce() -> Result<JwkSet, JwtError>,
+        fetch: impl FnOnce(Option<&Validators>) -> Result<Refresh, JwtError>,
     ) -> Result<Arc<VerifyingKey>, JwtError> {
         let deadline = Instant::now() + policy.wait;
         let mut map = self.lock();
@@ -265,8 +309,10 @@ impl JwksCache {
                     let entry = map.entry(url.to_owned()).or_default();
                     entry.in_flight = true;
                     entry.last_attempt = Some((now, None));
+                    let known = entry.set.as_ref().map(|stored| stored.validators.clone());
                     drop(map);
-                    return self.fetch_and_store(url, selector, policy, now, fetch);
+                    return self
+                        .fetch_and_store(url, selector, policy, now, || fetch(known.as_ref()));
                 }
             }
         }
@@ -278,37 +324,68 @@ impl JwksCache {
         selector: KeySelector<'_>,
         policy: &CachePolicy,
         started: Instant,
-        fetch: impl FnOnce() -> Result<JwkSet, JwtError>,
+        fetch: impl FnOnce() -> Result<Refresh, JwtError>,
     ) -> Result<Arc<VerifyingKey>, JwtError> {
         let guard = FlightGuard { cache: self, url };
         let fetched = fetch();
         let mut map = self.lock();
         let entry = map.entry(url.to_owned()).or_default();
-        let result = match fetched {
-            Ok(set) => {
+        let result = match (fetched, &mut entry.set) {
+            (
+                Ok(Refresh::New {
+                    set,
+                    age,
+                    ttl,
+                    validators,
+                }),
+                _,
+            ) => {
                 let set = Arc::new(set);
                 log::debug!(
-                    "key set {}: fetched in {:?}",
+                    "key set {}: fetched in {:?}, fresh for {ttl:?}",
                     shown_url(url),
                     started.elapsed()
                 );
-                entry.set = Some((Arc::clone(&set), started));
+                let (fresh_until, stale_until) =
+                    Stored::deadlines(started, age, ttl, policy.max_stale);
+                entry.set = Some(Stored {
+                    set: Arc::clone(&set),
+                    fresh_until,
+                    stale_until,
+                    validators,
+                });
                 set.select(selector).cloned()
             }
-            Err(err) => {
+            (Ok(Refresh::StillFresh { ttl }), Some(stored)) => {
+                log::debug!(
+                    "key set {}: not modified, fresh for {ttl:?}",
+                    shown_url(url)
+                );
+                (stored.fresh_until, stored.stale_until) =
+                    Stored::deadlines(started, Duration::ZERO, ttl, policy.max_stale);
+                stored.set.select(selector).cloned()
+            }
+            (Ok(Refresh::StillFresh { .. }), None) => {
+                // Only a stored set is revalidated, so this is a fetcher bug; fail closed.
+                let err = JwtError::JwksStatus {
+                    url: shown_url(url).to_owned(),
+                    status: 304,
+                };
+                entry.last_attempt = Some((started, Some(err.clone())));
+                Err(err)
+            }
+            (Err(err), _) => {
                 entry.last_attempt = Some((started, Some(err.clone())));
                 // Stale on error: a set that is past its TTL but within `max_stale` still
                 // serves the kids it has.
                 match &entry.set {
-                    Some((set, at))
-                        if started.duration_since(*at) < policy.ttl + policy.max_stale =>
-                    {
+                    Some(stored) if started < stored.stale_until => {
                         log::warn!(
-                            "key set {}: refresh failed ({err}); using the set fetched {:?} ago",
+                            "key set {}: refresh failed ({err}); using the stale set for at most {:?}",
                             shown_url(url),
-                            started.duration_since(*at)
+                            stored.stale_until.duration_since(started)
                         );
-                        set.select(selector).cloned().map_err(|_| err)
+                        stored.set.select(selector).cloned().map_err(|_| err)
                     }
                     _ => {
                         log::debug!("key set {}: fetch failed ({err})", shown_url(url));
@@ -334,13 +411,13 @@ fn decide(entry: &Entry, selector: KeySelector<'_>, policy: &CachePolicy, now: I
         .last_attempt
         .as_ref()
         .is_some_and(|(at, _)| now.duration_since(*at) < policy.cooldown);
-    if let Some((set, at)) = &entry.set {
-        let age = now.duration_since(*at);
-        if age < policy.ttl || (cooling && age < policy.ttl + policy.max_stale) {
+    if let Some(stored) = &entry.set {
+        let (set, fresh) = (&stored.set, now < stored.fresh_until);
+        if fresh || (cooling && now < stored.stale_until) {
             match set.select(selector) {
                 Ok(key) => return Step::Done(Ok(Arc::clone(key))),
                 // Only an unknown `kid` refetches; `OnlyKey` misses are `MissingKid`.
-                Err(JwtError::UnknownKey(_)) if !cooling && age < policy.ttl => {}
+                Err(JwtError::UnknownKey(_)) if !cooling && fresh => {}
                 Err(err) => {
                     if entry.in_flight {
                         return Step::Wait;
@@ -371,8 +448,9 @@ mod tests {
     /// RFC 7517 Appendix A.1's 2048-bit modulus.
     const A1_N: &str = "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
 
+    const TTL: Duration = Duration::from_secs(100);
+
     const POLICY: CachePolicy = CachePolicy {
-        ttl: Duration::from_secs(100),
         cooldown: Duration::from_secs(10),
         max_stale: Duration::from_secs(1000),
         wait: Duration::from_secs(1),
@@ -383,9 +461,28 @@ mod tests {
         Arc::new(parse_jwks(doc.as_bytes()).unwrap())
     }
 
+    fn stored(set: Arc<JwkSet>, age: u64, now: Instant) -> Stored {
+        let at = now - Duration::from_secs(age);
+        Stored {
+            set,
+            fresh_until: at + TTL,
+            stale_until: at + TTL + POLICY.max_stale,
+            validators: Validators::default(),
+        }
+    }
+
+    fn new_set(set: JwkSet) -> Result<Refresh, JwtError> {
+        Ok(Refresh::New {
+            set,
+            age: Duration::ZERO,
+            ttl: TTL,
+            validators: Validators::default(),
+        })
+    }
+
     fn entry(age: u64, last_attempt: Option<(u64, Option<JwtError>)>, now: Instant) -> Entry {
         Entry {
-            set: Some((set(), now - Duration::from_secs(age))),
+            set: Some(stored(set(), age, now)),
             last_attempt: last_attempt.map(|(ago, err)| (now - Duration::from_secs(ago), err)),
             in_flight: false,
         }
@@ -463,9 +560,10 @@ mod tests {
             k = format!(r#"{{"kty":"RSA","kid":"k","n":"{A1_N}","e":"AQAB"}}"#)
         );
         let mut two = entry(50, Some((50, None)), now);
-        two.set = Some((
+        two.set = Some(stored(
             Arc::new(parse_jwks(doc.as_bytes()).unwrap()),
-            now - Duration::from_secs(50),
+            50,
+            now,
         ));
         assert!(matches!(
             decide(&two, only, &POLICY, now),
@@ -483,7 +581,7 @@ mod tests {
         let cache = JwksCache::default();
         let mut calls = 0;
         for _ in 0..3 {
-            let result = cache.key("u", Kid("k"), &POLICY, || {
+            let result = cache.key("u", Kid("k"), &POLICY, |_| {
                 calls += 1;
                 Err(JwtError::JwksTimeout("u".into()))
             });
@@ -503,15 +601,15 @@ mod tests {
             let cache = Arc::clone(&cache);
             std::thread::spawn(move || {
                 cache
-                    .key("u", Kid("k"), &policy, || {
+                    .key("u", Kid("k"), &policy, |_| {
                         std::thread::sleep(Duration::from_millis(400));
-                        Ok(JwkSet::default())
+                        new_set(JwkSet::default())
                     })
                     .map(|_| ())
             })
         };
         std::thread::sleep(Duration::from_millis(100));
-        let waited = cache.key("u", Kid("k"), &policy, || {
+        let waited = cache.key("u", Kid("k"), &policy, |_| {
             unreachable!("one fetch in flight")
         });
         assert!(

@@ -28,11 +28,16 @@
 //! 2. The unverified `iss` is matched against the trusted issuers by parsed origin (or exactly,
 //!    for an issuer configured with a path). An untrusted issuer stops here, before any I/O.
 //! 3. The key for `kid` (or, when allowed for a kid-less token, the set's only usable key)
-//!    comes from the validator's cache of the configured JWKS URL, fetched at most once per
-//!    TTL, once per cooldown for an unknown `kid`, one request for many waiters.
+//!    comes from a static set ([`with_jwks_json`](crate::JwtValidationOptions::with_jwks_json))
+//!    or from the validator's cache of the configured JWKS URL, fetched at most once per TTL
+//!    (the server's `max-age` within bounds; revalidated with `ETag` / `Last-Modified`),
+//!    once per cooldown for an unknown `kid`, one request for many waiters; with
+//!    [`with_jwks_cache_dir`](crate::JwtValidationOptions::with_jwks_cache_dir) a cold cache
+//!    starts from the copy an earlier process left on disk.
 //!    [`parse_jwks`] (pure, fuzzed) keeps only RSA signing keys that pass the [`KeyPolicy`].
 //! 4. RSA PKCS#1 v1.5 SHA-256 over the exact signing input.
-//! 5. Claims from the verified payload: `exp` (required), `nbf`, `iat`, leeway, `sub`,
+//! 5. Claims from the verified payload: `exp` (required), `nbf`, `iat`, leeway, the optional
+//!    max age and minimum remaining lifetime, `sub`,
 //!    audience and required claims.
 //!
 //! With [`with_verified_token_cache`](crate::JwtValidationOptions::with_verified_token_cache), the
@@ -40,12 +45,17 @@
 //! the very key that verified it, and the dates of step 5 are checked again.
 
 pub(crate) mod claims;
+mod disk;
 pub(crate) mod error;
 mod fetch;
+mod freshness;
 mod json;
 mod jwks;
+mod keys;
 pub(crate) mod options;
+mod refresh;
 mod rs256;
+mod stats;
 mod unverified;
 pub(crate) mod validator;
 mod verified;
@@ -53,5 +63,6 @@ mod verified;
 pub use claims::Audience;
 pub use jwks::{parse_jwks, parse_jwks_with_policy, JwkSet, MAX_JWKS_KEYS};
 pub use rs256::{KeyPolicy, VerifyingKey, DEFAULT_MAX_KEY_BITS, MAX_KEY_BITS_LIMIT, MIN_KEY_BITS};
+pub use stats::ValidatorStats;
 pub use unverified::{UnverifiedToken, DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT};
 pub use verified::{MAX_CACHED_TOKENS_LIMIT, MAX_CACHED_TOKEN_BYTES};

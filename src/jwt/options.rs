@@ -1,5 +1,8 @@
 //! [`JwtValidationOptions`]: every check of the verifier in one immutable value.
 
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::rs256::{KeyPolicy, DEFAULT_MAX_KEY_BITS, MAX_KEY_BITS_LIMIT, MIN_KEY_BITS};
@@ -9,8 +12,29 @@ use crate::ConfigError;
 
 /// Largest leeway any option allows.
 const MAX_LEEWAY: Duration = Duration::from_secs(300);
+/// Longest key-set fetch timeout any option allows.
+const MAX_JWKS_TIMEOUT: Duration = Duration::from_secs(300);
 /// Smallest refresh cooldown any option allows.
 const MIN_COOLDOWN: Duration = Duration::from_secs(5);
+
+/// A caller's HTTP agent for key-set fetches. Options holding the same agent (clones of one
+/// options value) compare equal; two agents are never compared by their settings.
+#[derive(Clone)]
+pub(crate) struct CallerAgent(pub(crate) Arc<ureq::Agent>);
+
+impl PartialEq for CallerAgent {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CallerAgent {}
+
+impl fmt::Debug for CallerAgent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallerAgent")
+    }
+}
 
 /// What a [`JwtValidator`](crate::JwtValidator) trusts and checks. Build with
 /// [`JwtValidationOptions::new`] and the `with_*` setters; all defaults are listed in
@@ -30,10 +54,17 @@ const MIN_COOLDOWN: Duration = Duration::from_secs(5);
 pub struct JwtValidationOptions {
     pub(crate) trusted_issuers: Vec<String>,
     pub(crate) jwks_uri: Option<String>,
+    pub(crate) jwks_json: Option<String>,
     pub(crate) audience: Vec<String>,
     pub(crate) required_claims: Vec<String>,
     pub(crate) leeway: Duration,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) min_remaining: Option<Duration>,
     pub(crate) jwks_cache_duration: Duration,
+    pub(crate) jwks_min_cache_duration: Duration,
+    pub(crate) jwks_cache_dir: Option<PathBuf>,
+    pub(crate) jwks_timeout: Duration,
+    pub(crate) jwks_agent: Option<CallerAgent>,
     pub(crate) refresh_cooldown: Duration,
     pub(crate) max_stale: Duration,
     pub(crate) max_token_bytes: usize,
@@ -44,18 +75,26 @@ pub struct JwtValidationOptions {
 }
 
 impl Default for JwtValidationOptions {
-    /// No trusted issuer, no JWKS URI (a validator needs one of them), no audience check, no
-    /// required custom claims, 60 s leeway, 24 h JWKS cache, 30 s refresh cooldown, stale keys
+    /// No trusted issuer, no JWKS URI, no static key set (a validator needs one of them), no audience check, no
+    /// required custom claims, 60 s leeway, no max age, no minimum remaining lifetime, 24 h JWKS cache
+    /// (a server's `max-age` honoured within 5 min..=24 h), 30 s refresh cooldown, stale keys
     /// usable 24 h past the TTL when refreshing fails, 16 KiB tokens, RSA 2048..=4096 bits
     /// with e = 65537, `kid` required, header `typ` not checked, no verified-token cache.
     fn default() -> Self {
         Self {
             trusted_issuers: Vec::new(),
             jwks_uri: None,
+            jwks_json: None,
             audience: Vec::new(),
             required_claims: Vec::new(),
             leeway: Duration::from_secs(60),
+            max_age: None,
+            min_remaining: None,
             jwks_cache_duration: Duration::from_secs(24 * 3600),
+            jwks_min_cache_duration: Duration::from_secs(300),
+            jwks_cache_dir: None,
+            jwks_timeout: Duration::from_secs(10),
+            jwks_agent: None,
             refresh_cooldown: Duration::from_secs(30),
             max_stale: Duration::from_secs(24 * 3600),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
@@ -91,6 +130,38 @@ impl JwtValidationOptions {
     /// trusted issuer's well-known path.
     pub fn with_jwks_uri(mut self, uri: String) -> Self {
         self.jwks_uri = Some(uri);
+        self
+    }
+
+    /// A fixed key set, given as JWKS JSON: the validator then never fetches keys, for
+    /// air-gapped hosts, CI without network, and deployments that pin their issuer's keys.
+    ///
+    /// The set is parsed once by [`JwtValidator::new`](crate::JwtValidator::new) with the
+    /// same key policy and `kid` rules as a fetched one (unfit keys skipped, a `kid` shared by
+    /// two keys unusable, an unknown `kid` rejected with
+    /// [`JwtError::UnknownKey`](crate::JwtError::UnknownKey)); invalid JSON, or a set without
+    /// a usable key, is a [`ConfigError::InvalidOption`] there. It serves every trusted
+    /// issuer; without trusted issuers, any `iss` signed by these keys is accepted (as with
+    /// [`with_jwks_uri`](Self::with_jwks_uri) alone). Cannot be combined with a JWKS URI.
+    /// Rotating keys means building a new validator. Defaults to none.
+    ///
+    /// ```
+    /// use runbeam_sdk_blocking::{JwtValidationOptions, JwtValidator};
+    ///
+    /// # fn main() -> Result<(), runbeam_sdk_blocking::RunbeamError> {
+    /// let pinned = r#"{"keys":[{"kty":"RSA","kid":"2011-04-29","use":"sig","alg":"RS256","e":"AQAB",
+    ///   "n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}]}"#;
+    /// let validator = JwtValidator::new(
+    ///     JwtValidationOptions::new()
+    ///         .with_trusted_issuers(vec!["https://api.runbeam.io".into()])
+    ///         .with_jwks_json(pinned),
+    /// )?;
+    /// # let _ = validator;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_jwks_json(mut self, json: impl Into<String>) -> Self {
+        self.jwks_json = Some(json.into());
         self
     }
 
@@ -144,14 +215,89 @@ impl JwtValidationOptions {
         self
     }
 
+    /// Reject tokens issued more than `max_age` ago: `iat` is then required (a token without
+    /// it is rejected with [`JwtError::MissingClaim`](crate::JwtError::MissingClaim)`("iat")`,
+    /// since its age is unknown), and `iat + max_age + leeway` must not be before now, else
+    /// [`JwtError::TooOld`](crate::JwtError::TooOld). Whole seconds count. Defaults to none
+    /// (any age while `exp` holds).
+    pub fn with_max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// Reject tokens that expire within `min_remaining` of now, so that a token handed on to
+    /// a slow job does not expire halfway: `exp` must be at least `now + min_remaining`, else
+    /// [`JwtError::ExpiresTooSoon`](crate::JwtError::ExpiresTooSoon). Measured on this
+    /// clock without leeway (the leeway only ever widens validity). Whole seconds count.
+    /// Defaults to none.
+    pub fn with_min_remaining(mut self, min_remaining: Duration) -> Self {
+        self.min_remaining = Some(min_remaining);
+        self
+    }
+
     /// [`with_leeway`](Self::with_leeway) in seconds. Defaults to 60.
     pub fn with_leeway_seconds(self, seconds: u64) -> Self {
         self.with_leeway(Duration::from_secs(seconds))
     }
 
-    /// How long a fetched key set is used before it is fetched again. Defaults to 24 h.
+    /// How long a fetched key set is used before it is fetched again, at most: a server's
+    /// `Cache-Control: max-age` shortens it (down to
+    /// [`with_jwks_min_cache_duration`](Self::with_jwks_min_cache_duration)); without one
+    /// this is the time. Once it has passed, the set is revalidated with `If-None-Match` /
+    /// `If-Modified-Since` when the server sent an `ETag` / `Last-Modified`, and a `304`
+    /// keeps the parsed set as it is. Defaults to 24 h.
     pub fn with_jwks_cache_duration(mut self, ttl: Duration) -> Self {
         self.jwks_cache_duration = ttl;
+        self
+    }
+
+    /// The shortest time a fetched key set is used, whatever the server's `max-age` or
+    /// `no-cache` says, so a misconfigured issuer cannot make every token a request. A
+    /// `no-store` set is kept in memory this long only (and never on disk). Capped by
+    /// [`with_jwks_cache_duration`](Self::with_jwks_cache_duration). Defaults to 5 min.
+    pub fn with_jwks_min_cache_duration(mut self, min: Duration) -> Self {
+        self.jwks_min_cache_duration = min;
+        self
+    }
+
+    /// Keep fetched key sets in `dir` as well, so that the next process (a CLI run, a
+    /// `build.rs`) starts from them instead of fetching: with a warm directory, a process
+    /// that validates once makes no request while the set is fresh.
+    ///
+    /// One file per JWKS URL (named by the URL's SHA-256) holds the JWKS JSON as received,
+    /// its fetch time and `ETag` / `Last-Modified`. The directory is created 0700 and files
+    /// 0600, written atomically under a lock; both must belong to the current user, and the
+    /// directory must not be writable by anyone else, or the cache is not used. A file is
+    /// never trusted as it is: it is parsed again with this validator's key policy, must name
+    /// the URL it is loaded for, is fresh only within the TTL (the server's `max-age`
+    /// within the bounds above, from the stored fetch time), and is used past that only while
+    /// fetching fails, for at most 24 h more. Once stale it is revalidated with its
+    /// validators (a `304` makes it fresh again). Responses marked `no-store` are never
+    /// written. A cache that cannot be read or written is logged (`log` warnings) and
+    /// skipped; it never fails a validation. No effect with
+    /// [`with_jwks_json`](Self::with_jwks_json). Defaults to none (memory only).
+    pub fn with_jwks_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.jwks_cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Time allowed for one key-set request, from connecting to the last body byte, within
+    /// 1 ms..=300 s. Applies to a caller's agent too. Defaults to 10 s (connecting: at most
+    /// 5 s of it with the built-in agents).
+    pub fn with_jwks_timeout(mut self, timeout: Duration) -> Self {
+        self.jwks_timeout = timeout;
+        self
+    }
+
+    /// Fetch key sets with the caller's `ureq` agent, for its proxy, TLS roots, connection
+    /// pool or timeouts. Every key-set URL, loopback ones included, then goes through it.
+    /// Redirects are still refused, statuses other than 200/304 are still
+    /// [`JwtError::JwksStatus`](crate::JwtError::JwksStatus), the body is still capped and
+    /// [`with_jwks_timeout`](Self::with_jwks_timeout) still bounds each request: those are
+    /// set on each request. Defaults to the built-in agents (the environment's proxy for
+    /// remote hosts, none for loopback; the crate's TLS roots).
+    pub fn with_jwks_agent(mut self, agent: ureq::Agent) -> Self {
+        self.jwks_agent = Some(CallerAgent(Arc::new(agent)));
         self
     }
 
@@ -235,6 +381,9 @@ impl JwtValidationOptions {
         }
         if !(MIN_KEY_BITS..=MAX_KEY_BITS_LIMIT).contains(&self.key_policy.max_bits) {
             return invalid("max_key_bits", "2048..=8192 bits");
+        }
+        if self.jwks_timeout.is_zero() || self.jwks_timeout > MAX_JWKS_TIMEOUT {
+            return invalid("jwks_timeout", "1 ms..=300 s");
         }
         if self.verified_token_cache > MAX_CACHED_TOKENS_LIMIT {
             return invalid("verified_token_cache", "at most 10,000 entries");

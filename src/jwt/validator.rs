@@ -3,12 +3,16 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use super::claims::{check_claims, recheck_times, ClaimRules, JwtClaims};
+use super::claims::{check_claims, recheck_times, ClaimRules, JwtClaims, TimeRules};
+use super::disk::DiskCache;
 use super::error::{escape_untrusted, JwtError};
-use super::fetch::{fetch_jwks, FetchAgents, FETCH_TIMEOUTS};
+use super::fetch::{FetchAgents, FETCH_TIMEOUTS};
 use super::jwks::{CachePolicy, JwksCache, KeySelector};
+use super::keys::{static_keys, KeySource, Keys};
 use super::options::JwtValidationOptions;
+use super::refresh::Fetcher;
 use super::rs256::{KeyPolicy, VerifyingKey};
+use super::stats::{bump, Counters, ValidatorStats};
 use super::unverified::{normalize_typ, UnverifiedToken};
 use super::verified::{Verified, VerifiedTokens};
 use crate::error::{ConfigError, RunbeamError};
@@ -17,69 +21,51 @@ use crate::origin::{parse_url, Origin};
 /// Runbeam's JWKS path under a trusted issuer's origin.
 const WELL_KNOWN_JWKS_PATH: &str = "/api/.well-known/jwks.json";
 
-/// Where a key set comes from, and its key in the cache (computed once, not per token).
-#[derive(Debug, Clone)]
-struct KeySource {
-    url: String,
-    cache_key: String,
-    /// On a loopback host: fetched without any proxy.
-    direct: bool,
-}
-
-impl KeySource {
-    fn new(url: String, policy: &KeyPolicy) -> Self {
-        // Parsed key sets depend on the key policy, so validators with different policies
-        // that share the process-wide cache never share entries.
-        let cache_key = format!("{url} {}:{}", policy.max_bits, policy.any_odd_exponent);
-        let direct = Origin::parse(&url).is_ok_and(|origin| origin.is_loopback());
-        Self {
-            url,
-            cache_key,
-            direct,
-        }
-    }
-}
-
 /// A configured issuer and where its keys live.
 #[derive(Debug, Clone)]
 struct TrustedIssuer {
     origin: Origin,
     /// `Some` when configured with a path: then `iss` must equal it exactly.
     exact: Option<String>,
-    keys: KeySource,
+    keys: Keys,
 }
 
 /// Verifies RS256 JWTs from configured issuers. Cheap to share: `Send + Sync`, and every
 /// method takes `&self`. Each validator has its own key cache and HTTP agents. Key sets on
 /// remote hosts are fetched through the proxy named by `HTTPS_PROXY`/`ALL_PROXY` (honouring
 /// `NO_PROXY`, read when the validator is built), as the API client does; loopback ones never
-/// go through a proxy.
+/// go through a proxy ([`with_jwks_agent`](JwtValidationOptions::with_jwks_agent) replaces
+/// both).
 ///
-/// `validate` blocks while a key set is fetched (at most about 10 s; concurrent callers
-/// needing the same set wait for one fetch).
+/// `validate` blocks while a key set is fetched (at most about
+/// [`with_jwks_timeout`](JwtValidationOptions::with_jwks_timeout), 10 s by default;
+/// concurrent callers needing the same set wait for one fetch) and, with
+/// [`with_jwks_cache_dir`](JwtValidationOptions::with_jwks_cache_dir), while the cached copy
+/// is read or written.
 pub struct JwtValidator {
     issuers: Vec<TrustedIssuer>,
-    jwks_uri: Option<KeySource>,
+    /// The JWKS URI or the static key set, when configured: every issuer's keys.
+    keys: Option<Keys>,
     audience: Vec<String>,
     required_claims: Vec<String>,
-    leeway: u64,
+    times: TimeRules,
     max_token_bytes: usize,
-    key_policy: KeyPolicy,
     allow_missing_kid_if_single_key: bool,
     /// Normalised with [`normalize_typ`] once, here.
     expected_typ: Option<String>,
     cache_policy: CachePolicy,
     cache: Arc<JwksCache>,
-    agents: FetchAgents,
+    fetcher: Fetcher,
     /// `Some` with `with_verified_token_cache`.
     verified: Option<VerifiedTokens>,
+    counters: Counters,
 }
 
 impl fmt::Debug for JwtValidator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtValidator")
             .field("issuers", &self.issuers.len())
-            .field("jwks_uri", &self.jwks_uri)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -88,32 +74,53 @@ impl JwtValidator {
     /// Builds a validator with its own key cache.
     ///
     /// # Errors
-    /// [`ConfigError`] when there is neither a trusted issuer nor a JWKS URI, or when one of
-    /// them is not an absolute `https` URL (`http` is allowed for loopback hosts only).
+    /// [`ConfigError`] when there is neither a trusted issuer, a JWKS URI nor a static key
+    /// set, when an issuer or the URI is not an absolute `https` URL (`http` is allowed for
+    /// loopback hosts only), when the static key set is invalid or has no usable key, or when
+    /// an option is out of its range.
     pub fn new(options: JwtValidationOptions) -> Result<Self, RunbeamError> {
-        Self::with_shared(&options, Arc::new(JwksCache::default()), FetchAgents::new())
+        let agents = match &options.jwks_agent {
+            Some(_) => None,
+            None => Some(FetchAgents::new()),
+        };
+        Self::with_shared(&options, Arc::new(JwksCache::default()), agents)
     }
 
     fn with_shared(
         options: &JwtValidationOptions,
         cache: Arc<JwksCache>,
-        agents: FetchAgents,
+        agents: Option<FetchAgents>,
     ) -> Result<Self, RunbeamError> {
         options.check_ranges()?;
-        if options.trusted_issuers.is_empty() && options.jwks_uri.is_none() {
-            return Err(ConfigError::InvalidOption {
-                option: "trusted_issuers",
-                reason: "a validator needs trusted issuers or a JWKS URI".into(),
-            }
-            .into());
-        }
-        let jwks_uri = match &options.jwks_uri {
-            Some(uri) => {
-                secure_origin(uri, "jwks_uri")?;
-                Some(KeySource::new(uri.clone(), &options.key_policy))
-            }
-            None => None,
+        let agents = match (&options.jwks_agent, agents) {
+            (Some(caller), _) => FetchAgents::caller(ureq::Agent::clone(&caller.0)),
+            (None, Some(agents)) => agents,
+            (None, None) => FetchAgents::new(),
         };
+        let invalid = |option, reason: &str| {
+            RunbeamError::from(ConfigError::InvalidOption {
+                option,
+                reason: reason.into(),
+            })
+        };
+        let keys = match (&options.jwks_uri, &options.jwks_json) {
+            (Some(_), Some(_)) => return Err(invalid("jwks_json", "conflicts with jwks_uri")),
+            (Some(uri), None) => {
+                secure_origin(uri, "jwks_uri")?;
+                Some(Keys::Remote(KeySource::new(
+                    uri.clone(),
+                    &options.key_policy,
+                )))
+            }
+            (None, Some(json)) => Some(Keys::Static(static_keys(json, &options.key_policy)?)),
+            (None, None) => None,
+        };
+        if options.trusted_issuers.is_empty() && keys.is_none() {
+            return Err(invalid(
+                "trusted_issuers",
+                "a validator needs trusted issuers, a JWKS URI or a static key set",
+            ));
+        }
         if options.key_policy.any_odd_exponent {
             log::warn!("JWT validator: dangerous_allow_any_odd_exponent is on (RSA e other than 65537 accepted)");
         }
@@ -127,23 +134,35 @@ impl JwtValidator {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             issuers,
-            jwks_uri,
+            keys,
             audience: options.audience.clone(),
             required_claims: options.required_claims.clone(),
-            leeway: options.leeway.as_secs(),
+            times: TimeRules {
+                leeway: options.leeway.as_secs(),
+                max_age: options.max_age.map(|age| age.as_secs()),
+                min_remaining: options.min_remaining.map(|left| left.as_secs()),
+            },
             max_token_bytes: options.max_token_bytes,
-            key_policy: options.key_policy,
             allow_missing_kid_if_single_key: options.allow_missing_kid_if_single_key,
             expected_typ: options.expected_typ.as_deref().map(normalize_typ),
             cache_policy: CachePolicy {
-                ttl: options.jwks_cache_duration,
                 cooldown: options.refresh_cooldown,
                 max_stale: options.max_stale,
-                wait: FETCH_TIMEOUTS.global + FETCH_TIMEOUTS.connect,
+                // Waiters give up a little after the one fetch they wait for would.
+                wait: options.jwks_timeout + FETCH_TIMEOUTS.connect,
             },
             cache,
-            agents,
+            fetcher: Fetcher {
+                agents,
+                policy: options.key_policy,
+                min_ttl: options.jwks_min_cache_duration,
+                max_ttl: options.jwks_cache_duration,
+                max_stale: options.max_stale,
+                timeout: options.jwks_timeout,
+                disk: options.jwks_cache_dir.clone().map(DiskCache::new),
+            },
             verified: VerifiedTokens::new(options.verified_token_cache),
+            counters: Counters::default(),
         })
     }
 
@@ -161,7 +180,15 @@ impl JwtValidator {
     /// # Errors
     /// As [`JwtValidator::validate`].
     pub fn validate_at(&self, token: &str, now_unix: u64) -> Result<JwtClaims, RunbeamError> {
-        Ok(self.check(token, now_unix)?)
+        let result = self.check(token, now_unix);
+        self.counters.outcome(&result);
+        Ok(result?)
+    }
+
+    /// Counters since this validator was built: fetches, `304`s, cache hits, acceptances
+    /// and rejections by kind. Cheap (a few atomic loads); for metrics.
+    pub fn stats(&self) -> ValidatorStats {
+        self.counters.snapshot()
     }
 
     /// How many tokens the verified-token cache holds now; 0 when it is off
@@ -181,7 +208,10 @@ impl JwtValidator {
         };
         if let Some(hit) = cache.get(&digest) {
             match self.recheck(&hit, now) {
-                Some(Ok(())) => return Ok(hit.claims.clone()),
+                Some(Ok(())) => {
+                    bump(&self.counters.token_cache_hits);
+                    return Ok(hit.claims.clone());
+                }
                 Some(Err(err)) => {
                     cache.remove(&digest);
                     return Err(err);
@@ -202,7 +232,7 @@ impl JwtValidator {
         let current = self.key_for(&hit.claims.iss, hit.kid.as_deref());
         match current {
             Ok(key) if Arc::ptr_eq(&key, &hit.key) => {
-                Some(recheck_times(&hit.claims, now, self.leeway))
+                Some(recheck_times(&hit.claims, now, &self.times))
             }
             Ok(_) => None,
             Err(err) => Some(Err(err)),
@@ -227,7 +257,7 @@ impl JwtValidator {
         key.verify(token.signing_input(), token.signature())?;
         let kid = token.unverified_kid().map(str::to_owned);
         let rules = ClaimRules {
-            leeway: self.leeway,
+            times: self.times,
             audience: &self.audience,
             required: &self.required_claims,
         };
@@ -241,20 +271,29 @@ impl JwtValidator {
         self.key_from(self.key_source_for(iss)?, selector)
     }
 
-    /// The key `selector` names in `source`'s set: cached, or fetched as the cache rules say.
+    /// The key `selector` names in `keys`: from the static set, or from the cache of the
+    /// fetched set, fetched as the cache rules say.
     fn key_from(
         &self,
-        source: &KeySource,
+        keys: &Keys,
         selector: KeySelector<'_>,
     ) -> Result<Arc<VerifyingKey>, JwtError> {
-        self.cache
-            .key(&source.cache_key, selector, &self.cache_policy, || {
-                fetch_jwks(
-                    self.agents.get(source.direct),
-                    &source.url,
-                    &self.key_policy,
-                )
-            })
+        let source = match keys {
+            Keys::Static(set) => return set.select(selector).cloned(),
+            Keys::Remote(source) => source,
+        };
+        let mut fetched = false;
+        let key = self
+            .cache
+            .key(&source.cache_key, selector, &self.cache_policy, |known| {
+                fetched = true;
+                self.fetcher
+                    .refresh(&source.url, source.direct, selector, known, &self.counters)
+            });
+        if key.is_ok() && !fetched {
+            bump(&self.counters.key_cache_hits);
+        }
+        key
     }
 
     /// With an expected `typ`, the header's must be that media type. A header check, so it
@@ -271,10 +310,10 @@ impl JwtValidator {
     }
 
     /// Where the keys for `iss` come from; an error, before any I/O, when `iss` is untrusted.
-    fn key_source_for(&self, iss: &str) -> Result<&KeySource, JwtError> {
-        if let (true, Some(source)) = (self.issuers.is_empty(), &self.jwks_uri) {
-            // Only a JWKS URI is configured: those keys are the trust anchor.
-            return Ok(source);
+    fn key_source_for(&self, iss: &str) -> Result<&Keys, JwtError> {
+        if let (true, Some(keys)) = (self.issuers.is_empty(), &self.keys) {
+            // Only a JWKS URI or a static set is configured: those keys are the trust anchor.
+            return Ok(keys);
         }
         let origin = parse_url(iss).ok().map(|parsed| parsed.origin);
         let matched = self.issuers.iter().find(|trusted| match &trusted.exact {
@@ -282,7 +321,7 @@ impl JwtValidator {
             None => origin.as_ref() == Some(&trusted.origin),
         });
         match matched {
-            Some(trusted) => Ok(self.jwks_uri.as_ref().unwrap_or(&trusted.keys)),
+            Some(trusted) => Ok(self.keys.as_ref().unwrap_or(&trusted.keys)),
             None => Err(JwtError::UntrustedIssuer(escape_untrusted(iss))),
         }
     }
@@ -305,7 +344,10 @@ fn trusted_issuer(issuer: &str, policy: &KeyPolicy) -> Result<TrustedIssuer, Run
     let rest = parse_url(issuer).map_err(ConfigError::from)?.rest;
     // `<origin>/api` names the same issuer as `RUNBEAM_API_URL=<origin>/api`: the origin.
     let exact = (!matches!(rest, "" | "/" | "/api" | "/api/")).then(|| issuer.to_owned());
-    let keys = KeySource::new(format!("{origin}{WELL_KNOWN_JWKS_PATH}"), policy);
+    let keys = Keys::Remote(KeySource::new(
+        format!("{origin}{WELL_KNOWN_JWKS_PATH}"),
+        policy,
+    ));
     Ok(TrustedIssuer {
         origin,
         exact,
@@ -364,7 +406,7 @@ pub fn validate_jwt_token_with_options(
     token: &str,
     options: &JwtValidationOptions,
 ) -> Result<JwtClaims, RunbeamError> {
-    JwtValidator::with_shared(options, default_cache(), default_agents())?.validate(token)
+    JwtValidator::with_shared(options, default_cache(), Some(default_agents()))?.validate(token)
 }
 
 /// The token of an `Authorization: Bearer <token>` header value. As upstream: the prefix

@@ -67,7 +67,8 @@ pub(crate) fn write_atomic(dir: &Path, file_name: &str, data: &[u8]) -> Result<(
     sync_dir(dir)
 }
 
-/// Removes `dir/file_name`; a missing file is fine.
+/// Removes `dir/file_name`; a missing file is fine. Only the file backend removes files.
+#[cfg(feature = "encrypted-files")]
 pub(crate) fn remove(dir: &Path, file_name: &str) -> Result<(), StorageError> {
     let target = dir.join(file_name);
     match fs::remove_file(&target) {

@@ -10,6 +10,9 @@
 //! Every backend value is bound to one instance id; trait methods take the token *slot*
 //! (`auth`, `user_auth`, ...). All calls block.
 
+// Private files (0700 directories, 0600 files, atomic writes, ownership checks) are not
+// tied to a backend: the file backend and the verifier's key-set cache both use them.
+pub(crate) mod atomic;
 pub(crate) mod backend;
 pub(crate) mod error;
 pub(crate) mod functions;
@@ -17,22 +20,17 @@ mod limits;
 mod memory;
 mod name;
 mod newest;
+pub(crate) mod nofollow;
+mod replace;
 mod store;
+pub(crate) mod trust;
 
-#[cfg(feature = "encrypted-files")]
-mod atomic;
 #[cfg(feature = "encrypted-files")]
 mod file;
 #[cfg(feature = "encrypted-files")]
 pub(crate) mod key;
 #[cfg(feature = "keyring")]
 mod keyring;
-#[cfg(feature = "encrypted-files")]
-mod nofollow;
-#[cfg(feature = "encrypted-files")]
-mod replace;
-#[cfg(feature = "encrypted-files")]
-mod trust;
 
 pub use crate::token::TokenSlot;
 pub(crate) use backend::TokenStorage;

@@ -142,6 +142,19 @@ struct Reply {
     body: String,
     delay: Duration,
     location: Option<String>,
+    /// Extra response headers (`Cache-Control`, ...).
+    headers: Vec<(String, String)>,
+    /// Sent as `ETag`; a request whose `If-None-Match` equals it gets `304`.
+    etag: Option<String>,
+    /// Sent as `Last-Modified`; a request whose `If-Modified-Since` equals it gets `304`.
+    last_modified: Option<String>,
+}
+
+/// The conditional headers of one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditional {
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
 }
 
 /// A JWKS server on 127.0.0.1 that answers every request with the configured reply and
@@ -151,6 +164,7 @@ pub struct JwksServer {
     base: String,
     count: Arc<AtomicUsize>,
     paths: Arc<Mutex<Vec<String>>>,
+    conditionals: Arc<Mutex<Vec<Conditional>>>,
     reply: Arc<Mutex<Reply>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -161,33 +175,62 @@ impl JwksServer {
         let port = server.server_addr().to_ip().unwrap().port();
         let count = Arc::new(AtomicUsize::new(0));
         let paths = Arc::new(Mutex::new(Vec::new()));
+        let conditionals = Arc::new(Mutex::new(Vec::new()));
         let reply = Arc::new(Mutex::new(Reply {
             status: 200,
             body,
             delay: Duration::ZERO,
             location: None,
+            headers: Vec::new(),
+            etag: None,
+            last_modified: None,
         }));
         let thread = {
-            let (server, count, paths, reply) = (
+            let (server, count, paths, conditionals, reply) = (
                 Arc::clone(&server),
                 Arc::clone(&count),
                 Arc::clone(&paths),
+                Arc::clone(&conditionals),
                 Arc::clone(&reply),
             );
             std::thread::spawn(move || {
                 for request in server.incoming_requests() {
                     count.fetch_add(1, Ordering::SeqCst);
                     paths.lock().unwrap().push(request.url().to_owned());
-                    let (status, body, delay, location) = {
-                        let r = reply.lock().unwrap();
-                        (r.status, r.body.clone(), r.delay, r.location.clone())
+                    let header = |name: &'static str| {
+                        request
+                            .headers()
+                            .iter()
+                            .find(|h| h.field.equiv(name))
+                            .map(|h| h.value.as_str().to_owned())
                     };
+                    let asked = Conditional {
+                        if_none_match: header("If-None-Match"),
+                        if_modified_since: header("If-Modified-Since"),
+                    };
+                    conditionals.lock().unwrap().push(asked.clone());
+                    let r = reply.lock().unwrap();
+                    let unchanged = (r.etag.is_some() && asked.if_none_match == r.etag)
+                        || (r.last_modified.is_some()
+                            && asked.if_modified_since == r.last_modified);
+                    let (status, body) = if unchanged && r.status == 200 {
+                        (304, String::new())
+                    } else {
+                        (r.status, r.body.clone())
+                    };
+                    let mut headers = r.headers.clone();
+                    headers.extend(r.location.clone().map(|l| ("Location".into(), l)));
+                    headers.extend(r.etag.clone().map(|e| ("ETag".into(), e)));
+                    headers.extend(r.last_modified.clone().map(|d| ("Last-Modified".into(), d)));
+                    let delay = r.delay;
+                    drop(r);
                     std::thread::sleep(delay);
                     let mut response =
                         tiny_http::Response::from_string(body).with_status_code(status);
-                    if let Some(location) = location {
+                    for (name, value) in headers {
                         response.add_header(
-                            tiny_http::Header::from_bytes("Location", location.as_bytes()).unwrap(),
+                            tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
+                                .unwrap(),
                         );
                     }
                     let _ = request.respond(response);
@@ -199,6 +242,7 @@ impl JwksServer {
             base: format!("http://127.0.0.1:{port}"),
             count,
             paths,
+            conditionals,
             reply,
             thread: Some(thread),
         }
@@ -226,6 +270,30 @@ impl JwksServer {
         let mut r = self.reply.lock().unwrap();
         r.status = status;
         r.body = body;
+    }
+
+    /// The conditional headers of every request so far, in order.
+    pub fn conditionals(&self) -> Vec<Conditional> {
+        self.conditionals.lock().unwrap().clone()
+    }
+
+    /// Adds a response header to every reply.
+    pub fn add_header(&self, name: &str, value: &str) {
+        self.reply
+            .lock()
+            .unwrap()
+            .headers
+            .push((name.to_owned(), value.to_owned()));
+    }
+
+    /// Sends this `ETag` and answers a matching `If-None-Match` with `304`.
+    pub fn set_etag(&self, etag: &str) {
+        self.reply.lock().unwrap().etag = Some(etag.to_owned());
+    }
+
+    /// Sends this `Last-Modified` and answers a matching `If-Modified-Since` with `304`.
+    pub fn set_last_modified(&self, date: &str) {
+        self.reply.lock().unwrap().last_modified = Some(date.to_owned());
     }
 
     pub fn set_delay(&self, delay: Duration) {

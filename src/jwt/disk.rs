@@ -1,0 +1,173 @@
+//! The opt-in persistent key-set cache: one file per JWKS URL holding the raw JWKS JSON, its
+//! fetch time and validators, so that short-lived processes share one fetch.
+//!
+//! Files are private (0600 in a 0700 directory that must be ours and writable by nobody
+//! else), written atomically under a lock, and never trusted: a record is re-parsed with the
+//! validator's key policy on every load, must name the URL it is loaded for, and is used only
+//! within its TTL (fresh) or TTL + stale window (when the network fails). Any problem with
+//! the cache is logged and the network is used instead; it never fails a validation.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::fetch::MAX_JWKS_BYTES;
+use super::freshness::{Freshness, Validators};
+use crate::storage::atomic::{create_private_dir, write_atomic, DirLock};
+use crate::storage::nofollow;
+use crate::storage::trust::User;
+use crate::storage::StorageError;
+
+/// The record format's version; another version is ignored (and replaced on the next fetch).
+const VERSION: u32 = 1;
+/// A record is JSON around the escaped JWKS body; escaping at most doubles typical bodies.
+const MAX_RECORD_BYTES: u64 = 4 * MAX_JWKS_BYTES;
+/// The lock file writers of the directory take.
+const LOCK_FILE: &str = ".jwks.lock";
+
+/// One stored key set.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Record {
+    version: u32,
+    /// The JWKS URL it was fetched from (the file name is only its hash).
+    url: String,
+    /// Unix seconds of the fetch (or of the last `304` for it).
+    pub fetched_at: u64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub max_age: Option<u64>,
+    /// The response body as received.
+    pub jwks: String,
+}
+
+impl Record {
+    pub(crate) fn validators(&self) -> Validators {
+        Validators {
+            etag: self.etag.clone(),
+            last_modified: self.last_modified.clone(),
+        }
+    }
+
+    pub(crate) fn freshness(&self) -> Freshness {
+        Freshness {
+            max_age: self.max_age,
+            no_store: false,
+        }
+    }
+}
+
+/// A directory of key-set records.
+#[derive(Debug, Clone)]
+pub(crate) struct DiskCache {
+    dir: PathBuf,
+}
+
+impl DiskCache {
+    pub(crate) fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    /// The record's file name: the SHA-256 of the URL, so any URL maps to a safe name.
+    fn file_name(url: &str) -> String {
+        let digest = Sha256::digest(url.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{hex}.jwks.json")
+    }
+
+    /// The record for `url`, when there is a usable one (ours, private, well-formed, for
+    /// this URL). Freshness is the caller's to judge.
+    pub(crate) fn load(&self, url: &str) -> Option<Record> {
+        match self.try_load(url) {
+            Ok(record) => record,
+            Err(err) => {
+                log::warn!("key-set cache {}: not used ({err})", self.dir.display());
+                None
+            }
+        }
+    }
+
+    fn try_load(&self, url: &str) -> Result<Option<Record>, StorageError> {
+        let user = User::current()?;
+        if !user.check_dir(&self.dir)? {
+            return Ok(None);
+        }
+        let path = self.dir.join(Self::file_name(url));
+        let Some((file, meta)) = nofollow::open(&path, nofollow::options().read(true), "open")?
+        else {
+            return Ok(None);
+        };
+        // Ours and 0600: a record others could write could plant keys.
+        user.check_key_file(&path, &meta)?;
+        let mut text = String::new();
+        file.take(MAX_RECORD_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| StorageError::io("read", &path, e))?;
+        if text.len() as u64 > MAX_RECORD_BYTES {
+            log::warn!("key-set cache {}: record too large", path.display());
+            return Ok(None);
+        }
+        let record: Record = match serde_json::from_str(&text) {
+            Ok(record) => record,
+            Err(_) => {
+                log::warn!("key-set cache {}: unreadable record", path.display());
+                return Ok(None);
+            }
+        };
+        Ok((record.version == VERSION && record.url == url).then_some(record))
+    }
+
+    /// Stores a fetched key set for `url`. Failures are logged only.
+    pub(crate) fn store(
+        &self,
+        url: &str,
+        jwks: &[u8],
+        fetched_at: u64,
+        freshness: Freshness,
+        validators: Validators,
+    ) {
+        let Ok(jwks) = std::str::from_utf8(jwks) else {
+            return;
+        };
+        let record = Record {
+            version: VERSION,
+            url: url.to_owned(),
+            fetched_at,
+            etag: validators.etag,
+            last_modified: validators.last_modified,
+            max_age: freshness.max_age,
+            jwks: jwks.to_owned(),
+        };
+        self.write(url, &record);
+    }
+
+    /// Marks the stored record for `url` as confirmed at `now` by a `304`, if it is the one
+    /// that was revalidated (same validators).
+    pub(crate) fn touch(&self, url: &str, known: &Validators, now: u64, freshness: Freshness) {
+        if let Some(mut record) = self.load(url) {
+            if record.validators() == *known {
+                record.fetched_at = now;
+                record.max_age = freshness.max_age;
+                self.write(url, &record);
+            }
+        }
+    }
+
+    fn write(&self, url: &str, record: &Record) {
+        if let Err(err) = self.try_write(url, record) {
+            log::warn!("key-set cache {}: not written ({err})", self.dir.display());
+        }
+    }
+
+    fn try_write(&self, url: &str, record: &Record) -> Result<(), StorageError> {
+        let user = User::current()?;
+        create_private_dir(&self.dir)?;
+        user.check_dir(&self.dir)?;
+        let data = serde_json::to_vec(record)
+            .map_err(|e| StorageError::io("encode", &self.dir, std::io::Error::other(e)))?;
+        let _lock = DirLock::acquire(&self.dir.join(LOCK_FILE))?;
+        write_atomic(&self.dir, &Self::file_name(url), &data)
+    }
+}

@@ -1,0 +1,173 @@
+//! Refreshing a key set for the cache: the persistent copy first (for a cold cache), then
+//! the (conditional) request, with the TTL rules and the counters.
+
+use std::time::Duration;
+
+use super::disk::{DiskCache, Record};
+use super::error::JwtError;
+use super::fetch::{fetch_jwks, FetchAgents, Fetched};
+use super::freshness::Validators;
+use super::jwks::{parse_jwks_with_policy, JwkSet, KeySelector, Refresh};
+use super::rs256::KeyPolicy;
+use super::stats::{bump, Counters};
+
+/// How a validator refreshes a key set for its cache: the persistent copy, the HTTP
+/// request, the TTL rules, the counters.
+pub(crate) struct Fetcher {
+    pub agents: FetchAgents,
+    pub policy: KeyPolicy,
+    /// Bounds on a server's `max-age` (and the TTL without one: `max_ttl`).
+    pub min_ttl: Duration,
+    pub max_ttl: Duration,
+    /// How long past its TTL a persistent copy may serve while the network fails.
+    pub max_stale: Duration,
+    /// The whole-request timeout of a key-set fetch.
+    pub timeout: Duration,
+    pub disk: Option<DiskCache>,
+}
+
+/// A usable persistent copy, parsed with the validator's policy.
+struct FromDisk {
+    record: Record,
+    set: JwkSet,
+    age: Duration,
+    ttl: Duration,
+}
+
+impl FromDisk {
+    fn into_refresh(self) -> Refresh {
+        Refresh::New {
+            validators: self.record.validators(),
+            set: self.set,
+            age: self.age,
+            ttl: self.ttl,
+        }
+    }
+}
+
+impl Fetcher {
+    /// A set for the cache of `url`. `known` is `Some` when the cache holds a set (its
+    /// validators, for a conditional request); a cold cache first looks for a persistent copy.
+    pub(crate) fn refresh(
+        &self,
+        url: &str,
+        direct: bool,
+        wanted: KeySelector<'_>,
+        known: Option<&Validators>,
+        counters: &Counters,
+    ) -> Result<Refresh, JwtError> {
+        let copy = match (&self.disk, known) {
+            (Some(disk), None) => disk.load(url).and_then(|record| self.usable(url, record)),
+            _ => None,
+        };
+        let copy = match copy {
+            // A copy without the wanted `kid` may predate a rotation: ask the server, as
+            // for a set in memory.
+            Some(fresh) if fresh.age < fresh.ttl && !lacks(&fresh.set, wanted) => {
+                bump(&counters.disk_cache_hits);
+                log::debug!(
+                    "key set {url}: from the persistent cache, {:?} old",
+                    fresh.age
+                );
+                return Ok(fresh.into_refresh());
+            }
+            stale_or_none => stale_or_none,
+        };
+        let conditional = copy.as_ref().map(|copy| copy.record.validators());
+        let conditional = conditional.as_ref().or(known);
+        bump(&counters.fetches);
+        let now = crate::time::unix_now();
+        let agent = self.agents.get(direct);
+        let fetched = fetch_jwks(agent, url, &self.policy, conditional, self.timeout);
+        match fetched {
+            Ok(Fetched::New(new)) => {
+                let validators = if new.freshness.no_store {
+                    Validators::default()
+                } else {
+                    new.validators
+                };
+                if let (Some(disk), false) = (&self.disk, new.freshness.no_store) {
+                    disk.store(url, &new.raw, now, new.freshness, validators.clone());
+                }
+                Ok(Refresh::New {
+                    set: new.set,
+                    age: Duration::ZERO,
+                    ttl: new.freshness.ttl(self.min_ttl, self.max_ttl),
+                    validators,
+                })
+            }
+            Ok(Fetched::NotModified(freshness)) => {
+                bump(&counters.not_modified);
+                let ttl = freshness.ttl(self.min_ttl, self.max_ttl);
+                match (copy, &self.disk) {
+                    // The persistent copy was revalidated: it is current again.
+                    (Some(copy), Some(disk)) => {
+                        let validators = copy.record.validators();
+                        let raw = copy.record.jwks.as_bytes();
+                        disk.store(url, raw, now, freshness, validators.clone());
+                        Ok(Refresh::New {
+                            set: copy.set,
+                            age: Duration::ZERO,
+                            ttl,
+                            validators,
+                        })
+                    }
+                    _ => {
+                        if let (Some(disk), Some(known)) = (&self.disk, known) {
+                            disk.touch(url, known, now, freshness);
+                        }
+                        Ok(Refresh::StillFresh { ttl })
+                    }
+                }
+            }
+            Err(err) => {
+                bump(&counters.fetch_failures);
+                match copy {
+                    // Stale on error, as for a set in memory (`usable` bounded its age).
+                    Some(copy) => {
+                        log::warn!(
+                            "key set {url}: fetch failed ({err}); using the persistent copy, {:?} old",
+                            copy.age
+                        );
+                        bump(&counters.disk_cache_hits);
+                        Ok(copy.into_refresh())
+                    }
+                    None => Err(err),
+                }
+            }
+        }
+    }
+
+    /// A record that may still be used: not from the future, within TTL + stale window,
+    /// and parsing under the key policy.
+    fn usable(&self, url: &str, record: Record) -> Option<FromDisk> {
+        let now = crate::time::unix_now();
+        // A fetch time ahead of this clock (beyond skew) cannot be judged: ignore the copy.
+        if record.fetched_at > now.saturating_add(60) {
+            log::warn!("key set {url}: persistent copy dated in the future, ignored");
+            return None;
+        }
+        let age = Duration::from_secs(now.saturating_sub(record.fetched_at));
+        let ttl = record.freshness().ttl(self.min_ttl, self.max_ttl);
+        if age >= ttl.saturating_add(self.max_stale) {
+            return None;
+        }
+        match parse_jwks_with_policy(record.jwks.as_bytes(), &self.policy) {
+            Ok(set) => Some(FromDisk {
+                record,
+                set,
+                age,
+                ttl,
+            }),
+            Err(err) => {
+                log::warn!("key set {url}: persistent copy ignored ({err})");
+                None
+            }
+        }
+    }
+}
+
+/// Whether `set` lacks the key of `wanted`'s `kid` (the case that refetches).
+fn lacks(set: &JwkSet, wanted: KeySelector<'_>) -> bool {
+    matches!(set.select(wanted), Err(JwtError::UnknownKey(_)))
+}
