@@ -44,6 +44,7 @@ pub(crate) mod error;
 mod fetch;
 mod json;
 mod jwks;
+pub(crate) mod modexp;
 pub(crate) mod options;
 mod rs256;
 mod unverified;
