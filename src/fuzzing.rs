@@ -80,6 +80,78 @@ pub fn server_numbers(data: &[u8]) -> bool {
     }
 }
 
+/// The RS256 step against `rsa`'s own `pkcs1v15_verify`, its reference. The first byte picks
+/// the key: even, the fixtures' 2048-bit `py-main` key, then the signature (256 bytes) and
+/// the message; odd, a 2048-bit modulus from the next 256 bytes (top and low bits forced)
+/// with an exponent picked by bits 1..=3, then signature and message. Both verifiers must
+/// give the same verdict, and for a signature below the modulus the square-and-multiply
+/// result must equal crypto-bigint's general exponentiation. `true` when ours accepted.
+pub fn rs256_verify(data: &[u8]) -> bool {
+    use crypto_bigint::modular::BoxedMontyForm;
+    use rsa::traits::PublicKeyParts as _;
+
+    const K: usize = 256;
+    const EXPONENTS: [u64; 8] = [65_537, 3, 5, 17, 257, 0xffff_ffff, 0x8000_0001, 65_537];
+    let Some((&flags, rest)) = data.split_first() else {
+        return false;
+    };
+    let (n, exponent, rest) = if flags & 1 == 0 {
+        (fixture_modulus(), 65_537, rest)
+    } else {
+        let (n, rest) = rest.split_at(rest.len().min(K));
+        let mut n = n.to_vec();
+        n.resize(K, 0x5a);
+        n[0] |= 0x80;
+        n[K - 1] |= 1;
+        (n, EXPONENTS[usize::from(flags >> 1) & 7], rest)
+    };
+    let (signature, message) = rest.split_at(rest.len().min(K));
+    let e = exponent.to_be_bytes();
+    let policy = crate::jwt::KeyPolicy::default().dangerous_allow_any_odd_exponent();
+    let ours = crate::jwt::VerifyingKey::from_components(&n, &e, &policy);
+    let reference = rsa::PublicKey::new_with_size_limits(
+        rsa::BoxedUint::from_be_slice_vartime(&n),
+        rsa::BoxedUint::from(exponent),
+        crate::jwt::MIN_KEY_BITS..=crate::jwt::DEFAULT_MAX_KEY_BITS,
+    );
+    let (Ok(ours), Ok(reference)) = (ours, reference) else {
+        panic!("a 2048-bit odd modulus with an odd exponent is refused by one side");
+    };
+    let accepted = ours.verify(message, signature).is_ok();
+    let expected = reference
+        .pkcs1v15_verify::<sha2::Sha256>(message, signature)
+        .is_ok();
+    assert_eq!(accepted, expected, "verdict differs from rsa's");
+    let params = reference.n_params();
+    if let Some(image) = crate::jwt::modexp::rsavp1(params, exponent, signature, K) {
+        let s = rsa::BoxedUint::from_be_slice(signature, params.bits_precision())
+            .unwrap_or_else(|_| panic!("{K} bytes fit the modulus's precision"));
+        let full = BoxedMontyForm::new(s, params)
+            .pow(&rsa::BoxedUint::from(exponent))
+            .retrieve()
+            .to_be_bytes();
+        assert_eq!(image[..], full[full.len() - K..], "s^e mod n differs");
+    }
+    accepted
+}
+
+/// The modulus of the fixtures' `py-main` key (2048 bits), decoded once.
+fn fixture_modulus() -> Vec<u8> {
+    use base64::Engine as _;
+    static MODULUS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    MODULUS
+        .get_or_init(|| {
+            let jwks: serde_json::Value =
+                serde_json::from_str(include_str!("../tests/fixtures/jwt/jwks.json"))
+                    .unwrap_or_default();
+            let n = jwks["keys"][0]["n"].as_str().unwrap_or_default();
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(n)
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
 #[cfg(test)]
 mod tests {
     //! Seed names state the outcome: `accept_*` must parse; `reject_*` must be refused by the
@@ -167,6 +239,16 @@ mod tests {
             6,
             Rejects::RefusedByParser,
             super::normalize_base_url,
+        );
+    }
+
+    #[test]
+    fn rs256_verify_seeds_replay() {
+        replay(
+            "rs256_verify",
+            4,
+            Rejects::RefusedByParser,
+            super::rs256_verify,
         );
     }
 

@@ -52,6 +52,7 @@ mod freshness;
 mod json;
 mod jwks;
 mod keys;
+pub(crate) mod modexp;
 pub(crate) mod options;
 mod refresh;
 mod rs256;

@@ -4,9 +4,10 @@ use std::fmt;
 
 use rsa::traits::PublicKeyParts as _;
 use rsa::BoxedUint;
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 
 use super::error::JwtError;
+use super::modexp;
 
 /// The smallest modulus ever accepted, in bits; no option lowers it.
 pub const MIN_KEY_BITS: usize = 2048;
@@ -15,6 +16,12 @@ pub const DEFAULT_MAX_KEY_BITS: usize = 4096;
 /// The largest modulus any option allows, in bits (bigger keys cost quadratically more CPU).
 pub const MAX_KEY_BITS_LIMIT: usize = 8192;
 const STANDARD_EXPONENT: u64 = 65_537;
+/// DER of the SHA-256 `DigestInfo` up to the digest itself (RFC 8017 §9.2, note 1).
+const SHA256_DIGEST_INFO: [u8; 19] = [
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
+];
+const SHA256_LEN: usize = 32;
 
 /// Which RSA public keys are acceptable. Checked once, when a key set is loaded. The
 /// default is 2048..=4096 bits with e = 65537; a validator builds its policy from
@@ -58,9 +65,16 @@ impl KeyPolicy {
 
 /// An RSA public key that passed the [`KeyPolicy`], ready for RS256 verification.
 /// `Debug` shows only its size.
+///
+/// Everything a verification needs from the key is computed once, when it is built: the
+/// modulus's Montgomery parameters (held by the `rsa` key) and the expected encoding up to
+/// the digest.
 #[derive(Clone)]
 pub struct VerifyingKey {
     key: rsa::PublicKey,
+    exponent: u64,
+    /// `00 01 FF… 00 ‖ DigestInfo(SHA-256)`: the EMSA-PKCS1-v1_5 encoding without the digest.
+    encoded_prefix: Box<[u8]>,
 }
 
 impl fmt::Debug for VerifyingKey {
@@ -103,7 +117,12 @@ impl VerifyingKey {
             MIN_KEY_BITS..=policy.max_bits,
         )
         .map_err(|_| JwtError::KeyRejected("invalid RSA public key"))?;
-        Ok(Self { key })
+        let encoded_prefix = encoded_prefix(key.size());
+        Ok(Self {
+            key,
+            exponent,
+            encoded_prefix,
+        })
     }
 
     /// Modulus size in bits.
@@ -111,16 +130,54 @@ impl VerifyingKey {
         bit_length(strip_leading_zeros(&self.key.n_bytes()))
     }
 
-    /// Verifies an RS256 signature over `signing_input`.
+    /// Verifies an RS256 signature over `signing_input` (RSASSA-PKCS1-v1_5 with SHA-256,
+    /// RFC 8017 §8.2.2): the signature must be exactly as long as the modulus and below it,
+    /// and its public-key image must equal the one valid encoding of the digest, byte for
+    /// byte. Runs in time that depends only on public values.
     ///
     /// # Errors
     /// [`JwtError::BadSignature`] for any failure (wrong length, not below the modulus,
     /// wrong padding or digest): one variant, so the failure leaks nothing.
     pub fn verify(&self, signing_input: &[u8], signature: &[u8]) -> Result<(), JwtError> {
-        self.key
-            .pkcs1v15_verify::<Sha256>(signing_input, signature)
-            .map_err(|_| JwtError::BadSignature)
+        let encoded = modexp::rsavp1(
+            self.key.n_params(),
+            self.exponent,
+            signature,
+            self.key.size(),
+        )
+        .ok_or(JwtError::BadSignature)?;
+        if self.is_encoding_of(&encoded, &Sha256::digest(signing_input)) {
+            Ok(())
+        } else {
+            Err(JwtError::BadSignature)
+        }
     }
+
+    /// Whether `encoded` is exactly `prefix ‖ digest`: every byte is compared, with no early
+    /// exit, and a shorter or longer `encoded` never matches.
+    fn is_encoding_of(&self, encoded: &[u8], digest: &[u8]) -> bool {
+        let expected = self.encoded_prefix.iter().chain(digest);
+        let difference = encoded
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (got, want)| acc | (got ^ want));
+        difference == 0 && encoded.len() == self.encoded_prefix.len() + digest.len()
+    }
+}
+
+/// The EMSA-PKCS1-v1_5 encoding of a SHA-256 digest for a `len`-byte modulus, without the
+/// digest: `00 01`, `len - 54` bytes of `FF`, `00`, the `DigestInfo` header.
+fn encoded_prefix(len: usize) -> Box<[u8]> {
+    // A key is at least 2048 bits (256 bytes), far above the 62 bytes the encoding needs
+    // (8 bytes of padding at least); saturating only keeps a misuse from panicking, and a
+    // too-short prefix can then never match.
+    let padding = len.saturating_sub(3 + SHA256_DIGEST_INFO.len() + SHA256_LEN);
+    let mut prefix = Vec::with_capacity(len.saturating_sub(SHA256_LEN));
+    prefix.extend_from_slice(&[0x00, 0x01]);
+    prefix.resize(2 + padding, 0xff);
+    prefix.push(0x00);
+    prefix.extend_from_slice(&SHA256_DIGEST_INFO);
+    prefix.into_boxed_slice()
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
@@ -153,6 +210,34 @@ mod tests {
         assert_eq!(bit_length(&[1]), 1);
         assert_eq!(bit_length(&[0x80, 0]), 16);
         assert_eq!(strip_leading_zeros(&[0, 0, 5]), &[5]);
+    }
+
+    #[test]
+    fn encoded_prefix_is_the_pkcs1_v1_5_layout() {
+        let prefix = encoded_prefix(256);
+        assert_eq!(prefix.len(), 256 - SHA256_LEN);
+        assert_eq!(&prefix[..2], &[0x00, 0x01]);
+        assert!(prefix[2..256 - 52].iter().all(|&b| b == 0xff));
+        assert_eq!(prefix[256 - 52], 0x00);
+        assert_eq!(&prefix[256 - 51..], &SHA256_DIGEST_INFO);
+    }
+
+    #[test]
+    fn an_encoding_of_another_length_never_matches() {
+        let mut n = vec![0xc5; 256];
+        n[255] = 0x01;
+        let key = VerifyingKey::from_components(&n, &[1, 0, 1], &KeyPolicy::default()).unwrap();
+        let digest = [7u8; SHA256_LEN];
+        let mut encoded = encoded_prefix(256).into_vec();
+        encoded.extend_from_slice(&digest);
+        assert!(key.is_encoding_of(&encoded, &digest));
+        assert!(!key.is_encoding_of(&encoded[..255], &digest));
+        assert!(!key.is_encoding_of(&encoded[..224], &digest));
+        let mut longer = encoded.clone();
+        longer.push(0);
+        assert!(!key.is_encoding_of(&longer, &digest));
+        encoded[2] = 0xfe;
+        assert!(!key.is_encoding_of(&encoded, &digest));
     }
 
     #[test]

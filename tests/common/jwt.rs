@@ -84,11 +84,23 @@ impl Signer {
         }
     }
 
+    /// A fresh key of `bits` bits from OS randomness (slow: seconds at 4096 bits).
+    pub fn generate(bits: usize, kid: &str) -> Self {
+        Self {
+            key: rsa::PrivateKey::new(&mut getrandom::SysRng, bits).unwrap(),
+            kid: kid.to_owned(),
+        }
+    }
+
     pub fn with_kid(self, kid: &str) -> Self {
         Self {
             kid: kid.to_owned(),
             ..self
         }
+    }
+
+    pub fn private_key(&self) -> &rsa::PrivateKey {
+        &self.key
     }
 
     pub fn public_key(&self) -> rsa::PublicKey {
