@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use common::client::{assert_sent, client, path_matches, server};
 use runbeam_sdk_blocking::api::{
-    AuthenticationRequest, BackendRequest, EndpointRequest, GatewayRequest, LoginState,
-    MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest, ServiceRequest,
-    TransformRequest,
+    AuthenticationRequest, BackendRequest, ChangeRoutes, ConfigAction, ConfigType, EndpointRequest,
+    GatewayRequest, LoginState, MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest,
+    ServiceRequest, TransformRequest,
 };
 use runbeam_sdk_blocking::api::{TeamInfo, UserInfo};
 use runbeam_sdk_blocking::testing::{FakeRunbeam, Scripted};
@@ -301,9 +301,10 @@ fn every_operation_sends_the_spec_method_path_headers_and_body() {
         delete_authentication
     );
 
-    // Harmony, changes, login, JWKS.
+    // Harmony, changes (on the spec's routes), login, JWKS.
     let auth = client.authorize_gateway(t, "gw-code", None, None).unwrap();
     let machine = auth.machine_token.expose().clone();
+    let client = spec_client(&server);
     let base = client.get_base_url(&machine).unwrap();
     assert_eq!(base.base_url, server.api_url());
     let change = server.add_change(&auth.gateway.id, json!({"toml_config": "[x]"}));
@@ -834,10 +835,19 @@ fn post_is_never_retried() {
 
 // ---------------------------------------------------------------- changes
 
+/// A client on `server` with the spec v1-2 change routes.
+fn spec_client(server: &FakeRunbeam) -> RunbeamClient {
+    RunbeamClient::builder(server.url())
+        .use_env_proxy(false)
+        .change_routes(ChangeRoutes::SpecV1_2)
+        .build()
+        .unwrap()
+}
+
 #[test]
-fn change_management_uses_the_gateway_routes() {
+fn change_routes_spec_v1_2_uses_the_gateway_routes() {
     let server = server();
-    let client = client(&server);
+    let client = spec_client(&server);
     let t = server.user_token();
     let c1 = server.add_change(
         "g1",
@@ -907,6 +917,330 @@ fn change_management_uses_the_gateway_routes() {
         json!({"error": "again"})
     );
     assert_eq!(server.change(&c2).unwrap()["error_message"], "again");
+}
+
+#[test]
+fn change_management_uses_the_live_harmony_routes_by_default() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let c1 = server.add_change("g1", json!({"toml_config": "[proxy]"}));
+    let c2 = server.add_change("g1", json!({"type": "pipeline", "pipeline_id": "p1"}));
+
+    let list = client.list_changes(&t).unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        "/api/harmony/changes",
+        Some(&t),
+    );
+    assert_eq!(list.data.len(), 2);
+    assert_eq!(list.data[0].resource_type, "gateway");
+    assert_eq!(list.data[0].gateway_id, "g1");
+    assert!(!list.data[0].created_at.is_empty());
+
+    let one = client.get_change(&t, &c2).unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        &format!("/api/harmony/change/{c2}"),
+        Some(&t),
+    );
+    assert_eq!(one.pipeline_id.as_deref(), Some("p1"));
+    assert_eq!(one.status.as_deref(), Some("pending"));
+
+    client.acknowledge_changes(&t, vec![c1.clone()]).unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(&req, "POST", "/api/harmony/changes/acknowledge", Some(&t));
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(req.json(), json!({"change_ids": [c1]}));
+    assert_eq!(server.change(&c1).unwrap()["status"], "acknowledged");
+
+    client.mark_change_applied(&t, &c1).unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(
+        &req,
+        "POST",
+        &format!("/api/harmony/change/{c1}/applied"),
+        Some(&t),
+    );
+    assert_eq!(req.body, "");
+    assert_eq!(server.change(&c1).unwrap()["status"], "applied");
+
+    client.mark_change_failed(&t, &c2, "bad", None).unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(
+        &req,
+        "POST",
+        &format!("/api/harmony/change/{c2}/failed"),
+        Some(&t),
+    );
+    assert_eq!(req.json(), json!({"error": "bad"}));
+    assert_eq!(server.change(&c2).unwrap()["status"], "failed");
+
+    client.get_base_url(&t).unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        "/api/harmony/base-url",
+        Some(&t),
+    );
+}
+
+#[test]
+fn documented_change_error_bodies_surface_in_the_api_error() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let c = server.add_change("g1", json!({}));
+
+    // Laravel's `required` refuses an empty list, as the live server does.
+    let e = api(client.acknowledge_changes(&t, vec![]).unwrap_err());
+    assert_eq!(
+        e.validation_errors().unwrap()["change_ids"],
+        vec!["The change_ids field is required."]
+    );
+
+    let e = api(client.mark_change_failed(&t, &c, "", None).unwrap_err());
+    assert_eq!(e.status(), Some(422));
+
+    server.script(
+        &format!("/api/harmony/change/{c}/applied"),
+        1,
+        Scripted::status(
+            403,
+            r#"{"error":"Forbidden","message":"This change does not belong to your gateway"}"#,
+        ),
+    );
+    let e = api(client.mark_change_applied(&t, &c).unwrap_err());
+    assert!(e.is_forbidden());
+    assert_eq!(
+        e.to_string(),
+        "HTTP 403: Forbidden: This change does not belong to your gateway"
+    );
+    assert!(api(client.get_change(&t, "nope").unwrap_err()).is_not_found());
+}
+
+#[test]
+fn a_machine_token_sees_and_reports_only_its_own_gateway_changes() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let auth = client.authorize_gateway(&t, "gw-a", None, None).unwrap();
+    let machine = auth.machine_token.expose().clone();
+    let mine = server.add_change(&auth.gateway.id, json!({}));
+    let other = server.add_change("someone-else", json!({}));
+
+    let ids: Vec<String> = (client.list_changes(&machine).unwrap().data)
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, vec![mine.clone()]);
+    let e = api(client.mark_change_applied(&machine, &other).unwrap_err());
+    assert!(e.is_forbidden(), "{e}");
+    assert_eq!(server.change(&other).unwrap()["status"], "pending");
+    client.mark_change_applied(&machine, &mine).unwrap();
+    assert_eq!(server.change(&mine).unwrap()["status"], "applied");
+}
+
+#[test]
+fn list_changes_for_gateway_sends_the_encoded_gateway_id_and_pages() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    server.set_per_page(2);
+    for _ in 0..3 {
+        server.add_change("g/1", json!({}));
+    }
+    server.add_change("g2", json!({}));
+
+    let first = client.list_changes_for_gateway(&t, "g/1").unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        "/api/harmony/changes/g%2F1",
+        Some(&t),
+    );
+    assert_eq!(first.data.len(), 2);
+    let second = client.list_changes_for_gateway_page(&t, "g/1", 2).unwrap();
+    let req = server.last_request().unwrap();
+    assert_eq!(
+        (req.path.as_str(), req.query.as_deref()),
+        ("/api/harmony/changes/g%2F1", Some("page=2"))
+    );
+    assert_eq!(second.data.len(), 1);
+    let all = client.list_all_changes_for_gateway(&t, "g/1").unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|c| c.gateway_id == "g/1"));
+    assert!(matches!(
+        api(client.list_changes_for_gateway(&t, "").unwrap_err()),
+        ApiError::EmptyPathSegment
+    ));
+}
+
+#[test]
+fn list_changes_for_a_gateway_of_another_team_is_forbidden_with_the_error_text() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let foreign = server
+        .insert_resource(
+            "gateways",
+            json!({"name": "x", "code": "x", "team_id": "other"}),
+        )
+        .unwrap();
+    let e = api(client.list_changes_for_gateway(&t, &foreign).unwrap_err());
+    assert!(e.is_forbidden());
+    assert!(
+        e.to_string()
+            .ends_with("Forbidden: This gateway does not belong to your team"),
+        "{e}"
+    );
+}
+
+#[test]
+fn get_base_url_falls_back_to_the_origin_root_on_404() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    server.script(
+        "/api/harmony/base-url",
+        1,
+        Scripted::status(404, r#"{"message":"Not found."}"#),
+    );
+    let base = client.get_base_url(&t).unwrap();
+    assert_eq!(base.base_url, server.url());
+    let log = server.requests();
+    assert_eq!(log.len(), 2);
+    assert_sent(&log[1], "GET", "/harmony/base-url", Some(&t));
+
+    // Other errors are not retried elsewhere, and the spec routes have no fallback.
+    server.clear_requests();
+    server.script("/api/harmony/base-url", 1, Scripted::status(500, "{}"));
+    assert_eq!(
+        api(client.get_base_url(&t).unwrap_err()).status(),
+        Some(500)
+    );
+    assert_eq!(server.requests().len(), 1);
+    server.clear_requests();
+    server.script("/api/gateway/base-url", 1, Scripted::status(404, "{}"));
+    let e = api(spec_client(&server).get_base_url(&t).unwrap_err());
+    assert!(e.is_not_found());
+    assert_eq!(server.requests().len(), 1);
+}
+
+// ---------------------------------------------------------------- discovery
+
+#[test]
+fn discover_base_url_gives_a_client_on_the_server_named_base_keeping_settings() {
+    let server = server();
+    let client = RunbeamClient::builder(server.url())
+        .use_env_proxy(false)
+        .change_routes(ChangeRoutes::SpecV1_2)
+        .build()
+        .unwrap();
+    let t = server.user_token();
+    let discovered = client.discover_base_url(&t).unwrap();
+    assert_eq!(discovered.base_url().unwrap(), server.api_url());
+    // The spec routes were kept, and so was the agent: one connection for both clients.
+    server.add_change("g1", json!({}));
+    discovered.list_changes(&t).unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        "/api/gateway/changes",
+        Some(&t),
+    );
+    assert_eq!(server.connection_count(), 1);
+}
+
+#[test]
+fn discover_base_url_refuses_a_server_supplied_url_that_breaks_the_base_url_rule() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    for (body, shown) in [
+        (
+            r#"{"base_url":"http://evil.example"}"#,
+            "http://evil.example",
+        ),
+        (
+            r#"{"base_url":"https://x.example","full_url":"https://x.example/v2/changes"}"#,
+            "https://x.example/v2/changes",
+        ),
+    ] {
+        server.script("/api/harmony/base-url", 1, Scripted::status(200, body));
+        match api(client.discover_base_url(&t).unwrap_err()) {
+            ApiError::DiscoveredUrlRefused { url, .. } => assert_eq!(url, shown),
+            other => panic!("{other:?}"),
+        }
+    }
+    server.clear_requests();
+    // The token echoed past the refused part's length limit, so a cut would split it.
+    let pad = "p".repeat(40);
+    let token_echo = format!(r#"{{"base_url":"http://evil.example/{pad}{t}"}}"#);
+    server.script(
+        "/api/harmony/base-url",
+        1,
+        Scripted::status(200, token_echo),
+    );
+    let e = api(client.discover_base_url(&t).unwrap_err());
+    let secret_half = t.split_once('|').unwrap().1;
+    assert!(!format!("{e} {e:?}").contains(&secret_half[..12]), "{e:?}");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "nothing was sent to the refused URL"
+    );
+}
+
+// ---------------------------------------------------------------- config push
+
+#[test]
+fn store_config_posts_type_id_and_config_and_reads_the_action() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let toml = "[transform]\nname = \"test\"\n";
+    let created = client
+        .store_config(&t, ConfigType::Transform, None, toml)
+        .unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(&req, "POST", "/api/harmony/update", Some(&t));
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(req.json(), json!({"type": "transform", "config": toml}));
+    assert!(created.success);
+    assert_eq!(created.data.action, ConfigAction::Created);
+    assert_eq!(created.data.kind, "transform");
+
+    let id = created.data.id.clone();
+    let updated = client
+        .store_config(&t, ConfigType::Transform, Some(&id), "[transform]")
+        .unwrap();
+    assert_eq!(
+        server.last_request().unwrap().json(),
+        json!({"type": "transform", "id": id, "config": "[transform]"})
+    );
+    assert_eq!(updated.data.action, ConfigAction::Updated);
+    let pushes = server.config_pushes();
+    assert_eq!(pushes.len(), 2);
+    assert_eq!(pushes[1]["config"], "[transform]");
+}
+
+#[test]
+fn store_config_errors_are_typed_404_and_422() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let e = api(client
+        .store_config(&t, ConfigType::Gateway, Some("nope"), "[proxy]")
+        .unwrap_err());
+    assert!(e.is_not_found(), "{e}");
+    let e = api(client
+        .store_config(&t, ConfigType::Mesh, None, "")
+        .unwrap_err());
+    assert_eq!(e.validation_errors().unwrap()["config"].len(), 1);
+    assert!(server.config_pushes().is_empty());
 }
 
 // ---------------------------------------------------------------- login

@@ -15,6 +15,7 @@ mod authentication;
 mod backend;
 mod bearer;
 mod changes;
+mod config_push;
 mod endpoint;
 pub(crate) mod error;
 mod gateway;
@@ -35,7 +36,12 @@ pub use crate::identity::{TeamInfo, UserInfo};
 pub use authentication::{Authentication, AuthenticationRequest};
 pub use backend::{Backend, BackendRequest};
 pub use bearer::{BearerToken, BearerTokenError, TokenKind};
-pub use changes::{AcknowledgeChangesResponse, BaseUrlResponse, Change, ChangeStatusResponse};
+pub use changes::{
+    AcknowledgeChangesResponse, BaseUrlResponse, Change, ChangeRoutes, ChangeStatusResponse,
+};
+pub use config_push::{
+    ConfigAction, ConfigType, StoreConfigResponse, StoredConfig, UnknownConfigType,
+};
 pub use endpoint::{Endpoint, EndpointRequest};
 pub use error::ErrorBody;
 pub use gateway::{Gateway, GatewayRequest};
@@ -112,6 +118,12 @@ pub(crate) mod de {
         })
     }
 
+    /// An id given as a string or a number, empty when absent or `null` (fields older
+    /// shapes lack).
+    pub(crate) fn id_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(opt_id(d)?.unwrap_or_default())
+    }
+
     /// A required id given as a string or a number; kept as a string.
     pub(crate) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         opt_id(d)?.ok_or_else(|| serde::de::Error::custom("id must be a string or a number"))
@@ -152,7 +164,7 @@ macro_rules! list_methods {
                 &self,
                 token: &str,
             ) -> Result<crate::api::PaginatedResponse<$Res>, crate::RunbeamError> {
-                self.list_page(&crate::api::operations::$index, token, None)
+                self.list_page(&crate::api::operations::$index, token, &[], None)
             }
 
             #[doc = concat!("Fetches page `page` (1-based) of the ", $plural, ".\n\n")]
@@ -162,13 +174,13 @@ macro_rules! list_methods {
                 token: &str,
                 page: u32,
             ) -> Result<crate::api::PaginatedResponse<$Res>, crate::RunbeamError> {
-                self.list_page(&crate::api::operations::$index, token, Some(page))
+                self.list_page(&crate::api::operations::$index, token, &[], Some(page))
             }
 
             #[doc = concat!("Iterates over the pages of ", $plural, ", following `links.next`.\n\n")]
             #[doc = "Stops after the last page (`meta.last_page`, no `next`, or a `next` that does not advance); past the client's page cap the last item is [`ApiError::TooManyPages`](crate::ApiError::TooManyPages)."]
             pub fn $pages<'a>(&'a self, token: &'a str) -> crate::api::PageIter<'a, $Res> {
-                crate::api::PageIter::new(self, &crate::api::operations::$index, token)
+                crate::api::PageIter::new(self, &crate::api::operations::$index, token, None)
             }
 
             #[doc = concat!("Fetches every page of ", $plural, " and returns all items.\n\n")]

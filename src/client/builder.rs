@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Inner, RetryPolicy, RunbeamClient};
+use crate::api::ChangeRoutes;
 use crate::http::{self, Timeouts};
 use crate::origin::{parse_url, Origin, OriginError};
 use crate::ApiError;
@@ -48,6 +49,20 @@ pub(crate) fn normalize_base_url(url: &str) -> Result<String, BaseUrlError> {
     }
 }
 
+/// [`normalize_base_url`] plus the scheme rule: HTTPS, or plain HTTP to a loopback host
+/// (any host with `allow_plain_http`, logged as a warning).
+pub(super) fn checked_base_url(url: &str, allow_plain_http: bool) -> Result<String, BaseUrlError> {
+    let base = normalize_base_url(url)?;
+    let origin = Origin::parse(&base)?;
+    if !origin.is_secure_or_loopback() {
+        if !allow_plain_http {
+            return Err(BaseUrlError::InsecureScheme);
+        }
+        log::warn!("Runbeam client: plain http to {origin} (dangerous_allow_plain_http); bearer tokens travel unencrypted");
+    }
+    Ok(base)
+}
+
 /// Default time to open a connection.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time for a whole request.
@@ -68,6 +83,7 @@ pub struct RunbeamClientBuilder {
     use_env_proxy: bool,
     allow_plain_http: bool,
     max_pages: u32,
+    change_routes: ChangeRoutes,
 }
 
 impl RunbeamClientBuilder {
@@ -82,7 +98,16 @@ impl RunbeamClientBuilder {
             use_env_proxy: true,
             allow_plain_http: false,
             max_pages: crate::api::DEFAULT_MAX_PAGES,
+            change_routes: ChangeRoutes::Harmony,
         }
+    }
+
+    /// Which routes change management (`list_changes`, `get_change`, `acknowledge_changes`,
+    /// `mark_change_*`, `get_base_url`) uses. Defaults to [`ChangeRoutes::Harmony`], the live
+    /// API; [`ChangeRoutes::SpecV1_2`] for a server that only has the published spec's.
+    pub fn change_routes(mut self, routes: ChangeRoutes) -> Self {
+        self.change_routes = routes;
+        self
     }
 
     /// Time allowed to open a connection (TCP and TLS). Defaults to 10 s.
@@ -160,19 +185,7 @@ impl RunbeamClientBuilder {
 
     /// Builds the client, keeping a bad URL's error for the first call.
     pub(super) fn build_lenient(self) -> RunbeamClient {
-        let origin =
-            normalize_base_url(&self.url).and_then(|base| Ok((Origin::parse(&base)?, base)));
-        if let Ok((origin, _)) = &origin {
-            if !origin.is_secure_or_loopback() && self.allow_plain_http {
-                log::warn!("Runbeam client: plain http to {origin} (dangerous_allow_plain_http); bearer tokens travel unencrypted");
-            }
-        }
-        let base = match origin {
-            Ok((origin, _)) if !origin.is_secure_or_loopback() && !self.allow_plain_http => {
-                Err(BaseUrlError::InsecureScheme)
-            }
-            other => other.map(|(_, base)| base),
-        };
+        let base = checked_base_url(&self.url, self.allow_plain_http);
         let custom_agent = self.agent.is_some();
         // A loopback API (tests, the fake server, a local tunnel) is never reached through a
         // proxy from the environment.
@@ -199,6 +212,8 @@ impl RunbeamClientBuilder {
                 body_limit: self.body_limit,
                 retry: self.retry,
                 max_pages: self.max_pages,
+                allow_plain_http: self.allow_plain_http,
+                change_routes: self.change_routes,
             }),
         }
     }
