@@ -9,6 +9,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::client::{assert_sent, client, path_matches, server};
+use runbeam_sdk_blocking::api::MeshTokenClaims;
 use runbeam_sdk_blocking::api::{
     AuthenticationRequest, BackendRequest, ChangeRoutes, ConfigAction, ConfigType, EndpointRequest,
     GatewayRequest, LoginState, MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest,
@@ -16,7 +17,7 @@ use runbeam_sdk_blocking::api::{
 };
 use runbeam_sdk_blocking::api::{TeamInfo, UserInfo};
 use runbeam_sdk_blocking::testing::{FakeRunbeam, Scripted};
-use runbeam_sdk_blocking::ApiError;
+use runbeam_sdk_blocking::{ApiError, JwtError, JwtValidator};
 use runbeam_sdk_blocking::{ConfigError, MachineToken, RetryPolicy, RunbeamClient, RunbeamError};
 use serde_json::{json, Value};
 
@@ -1241,6 +1242,167 @@ fn store_config_errors_are_typed_404_and_422() {
         .unwrap_err());
     assert_eq!(e.validation_errors().unwrap()["config"].len(), 1);
     assert!(server.config_pushes().is_empty());
+}
+
+// ---------------------------------------------------------------- mesh tokens
+
+/// A fake server with mesh `mesh-healthcare` and a gateway's machine token.
+fn mesh_server() -> (FakeRunbeam, RunbeamClient, String) {
+    let server = server();
+    let client = client(&server);
+    server.add_mesh("mesh-healthcare", &["https://partner.example.com"]);
+    let auth = client
+        .authorize_gateway(&server.user_token(), "gw-mesh", None, None)
+        .unwrap();
+    let machine = auth.machine_token.expose().clone();
+    (server, client, machine)
+}
+
+const DEST: &str = "https://partner.example.com:8443/fhir/r4?x=1";
+
+#[test]
+fn request_mesh_token_posts_the_mesh_and_the_verbatim_url_and_the_receiver_verifies_it() {
+    let (server, client, machine) = mesh_server();
+    let url = "https://partner.example.com/fhir/r4?x=1&y=%20";
+    let answer = client
+        .request_mesh_token(&machine, "mesh-healthcare", url)
+        .unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(&req, "POST", "/api/harmony/mesh/token", Some(&machine));
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(
+        req.json(),
+        json!({"mesh_id": "mesh-healthcare", "destination_url": url})
+    );
+    assert_eq!(answer.mesh_id, "mesh-healthcare");
+    assert!(!format!("{answer:?}").contains(answer.token.expose().as_str()));
+
+    let options = MeshTokenClaims::validation_options(&server.url(), "mesh-healthcare");
+    let validator = JwtValidator::new(options).unwrap();
+    let claims =
+        MeshTokenClaims::verify(&validator, answer.token.expose(), "mesh-healthcare", url).unwrap();
+    assert_eq!(claims.dest_url, url);
+    assert!(claims.source.starts_with("gateway:"));
+    assert_eq!(claims.claims.exp - claims.claims.iat.unwrap(), 300);
+}
+
+#[test]
+fn a_mesh_token_is_refused_at_another_url_in_another_mesh_or_from_another_issuer() {
+    let (server, client, machine) = mesh_server();
+    server.add_mesh("other-mesh", &["https://partner.example.com/"]);
+    let token = client
+        .request_mesh_token(&machine, "mesh-healthcare", DEST)
+        .unwrap()
+        .token;
+    let token = token.expose();
+    let jwt = |e: RunbeamError| match e {
+        RunbeamError::Jwt(e) => e,
+        other => panic!("{other:?}"),
+    };
+    let validator =
+        |mesh| JwtValidator::new(MeshTokenClaims::validation_options(&server.url(), mesh)).unwrap();
+    let healthcare = validator("mesh-healthcare");
+    let e = jwt(MeshTokenClaims::verify(
+        &healthcare,
+        token,
+        "mesh-healthcare",
+        "https://partner.example.com:8443/fhir/r4",
+    )
+    .unwrap_err());
+    assert!(matches!(e, JwtError::ClaimMismatch("dest_url")), "{e:?}");
+    let e = jwt(
+        MeshTokenClaims::verify(&validator("other-mesh"), token, "other-mesh", DEST).unwrap_err(),
+    );
+    assert!(matches!(e, JwtError::AudienceMismatch), "{e:?}");
+    // A validator built for another mesh still cannot pass a token of this one as its own.
+    let e = jwt(MeshTokenClaims::verify(&healthcare, token, "other-mesh", DEST).unwrap_err());
+    assert!(matches!(e, JwtError::AudienceMismatch), "{e:?}");
+    let elsewhere = JwtValidator::new(MeshTokenClaims::validation_options(
+        "https://api.runbeam.io",
+        "mesh-healthcare",
+    ))
+    .unwrap();
+    let e = jwt(MeshTokenClaims::verify(&elsewhere, token, "mesh-healthcare", DEST).unwrap_err());
+    assert!(matches!(e, JwtError::UntrustedIssuer(_)), "{e:?}");
+}
+
+#[test]
+fn the_fake_server_refuses_mesh_tokens_as_runbeam_does() {
+    let (server, client, machine) = mesh_server();
+    let status = |token: &str, mesh: &str, url: &str| {
+        let e = api(client.request_mesh_token(token, mesh, url).unwrap_err());
+        (e.status().unwrap(), e.to_string())
+    };
+    let user = server.user_token();
+    assert_eq!(
+        status(&user, "mesh-healthcare", DEST),
+        (
+            401,
+            "HTTP 401: Unauthenticated: This endpoint requires gateway authentication.".into()
+        )
+    );
+    assert_eq!(
+        status(&machine, "nope", DEST),
+        (
+            404,
+            "HTTP 404: Mesh not found: The specified mesh does not exist.".into()
+        )
+    );
+    assert_eq!(
+        status(&machine, "mesh-healthcare", "https://other.example/"),
+        (403, "HTTP 403: No ingress matches destination URL".into())
+    );
+    assert!(server.set_mesh_enabled("mesh-healthcare", false));
+    assert_eq!(
+        status(&machine, "mesh-healthcare", DEST),
+        (400, "HTTP 400: Mesh is disabled".into())
+    );
+}
+
+#[test]
+fn every_documented_mesh_token_error_body_surfaces_in_the_api_error() {
+    let (server, client, machine) = mesh_server();
+    for (code, body) in [
+        (400, r#"{"error":"Mesh is disabled"}"#),
+        (
+            400,
+            r#"{"error":"Mesh provider must be 'runbeam' for API token requests"}"#,
+        ),
+        (
+            401,
+            r#"{"error":"Unauthenticated","message":"This endpoint requires gateway authentication."}"#,
+        ),
+        (
+            403,
+            r#"{"error":"Gateway does not have egress rights in this mesh"}"#,
+        ),
+        (403, r#"{"error":"No ingress matches destination URL"}"#),
+        (
+            404,
+            r#"{"error":"Mesh not found","message":"The specified mesh does not exist."}"#,
+        ),
+        (
+            500,
+            r#"{"error":"Token signing failed","message":"Internal error during JWT generation"}"#,
+        ),
+    ] {
+        server.script("/api/harmony/mesh/token", 1, Scripted::status(code, body));
+        let e = api(client
+            .request_mesh_token(&machine, "mesh-healthcare", DEST)
+            .unwrap_err());
+        let sent: Value = serde_json::from_str(body).unwrap();
+        let ApiError::Status { status, body } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(*status, code);
+        assert_eq!(body.error.as_deref(), sent["error"].as_str());
+        assert_eq!(body.message.as_deref(), sent["message"].as_str());
+        let text = e.to_string();
+        assert!(text.contains(sent["error"].as_str().unwrap()), "{text}");
+        if let Some(m) = sent["message"].as_str() {
+            assert!(text.contains(m), "{text}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------- login

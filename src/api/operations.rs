@@ -143,6 +143,7 @@ operations! {
     LIVE_CHANGE_APPLIED = "harmony.change.applied", "mark_change_applied", Post, "/harmony/change/{change}/applied";
     LIVE_CHANGE_FAILED = "harmony.change.failed", "mark_change_failed", Post, "/harmony/change/{change}/failed";
     LIVE_STORE_CONFIG = "harmony.update", "store_config", Post, "/harmony/update";
+    LIVE_MESH_TOKEN = "harmony.mesh.token", "request_mesh_token", Post, "/harmony/mesh/token";
 }
 
 impl Operation {

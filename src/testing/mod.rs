@@ -15,6 +15,8 @@
 //!   reports it, and a machine token sees only its own gateway's changes;
 //! - configuration pushes (`POST /api/harmony/update`), recorded in
 //!   [`FakeRunbeam::config_pushes`];
+//! - mesh tokens (`POST /api/harmony/mesh/token`) for meshes added with
+//!   [`FakeRunbeam::add_mesh`], signed with the JWKS key (`aud` `mesh:<id>`, `dest_url`);
 //! - a JWKS at `/api/.well-known/jwks.json` (RSA 2048, e = 65537) and
 //!   [`FakeRunbeam::mint_user_jwt`] to sign user JWTs with it;
 //! - scripted failures ([`FakeRunbeam::script`]: a status and body, a delay, a malformed body,
@@ -344,6 +346,28 @@ impl FakeRunbeam {
             .get(plural)?
             .get(id)
             .cloned()
+    }
+
+    /// Adds (or replaces) an enabled mesh whose ingresses answer URLs starting with one of
+    /// `ingress_urls`: a gateway's machine token can then get mesh tokens for it from
+    /// `POST /api/harmony/mesh/token`, signed with the JWKS key, `iss` the server's origin.
+    pub fn add_mesh(&self, mesh_id: &str, ingress_urls: &[&str]) {
+        let urls = ingress_urls.iter().map(|u| u.to_string()).collect();
+        lock(&self.shared.state)
+            .meshes
+            .insert(mesh_id.to_string(), (true, urls));
+    }
+
+    /// Switches a mesh on or off (off: token requests get 400 "Mesh is disabled"). Returns
+    /// false when the mesh is unknown.
+    pub fn set_mesh_enabled(&self, mesh_id: &str, enabled: bool) -> bool {
+        match lock(&self.shared.state).meshes.get_mut(mesh_id) {
+            Some(mesh) => {
+                mesh.0 = enabled;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Every configuration accepted by `POST /api/harmony/update`, oldest first: the pushed

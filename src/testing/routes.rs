@@ -10,6 +10,9 @@ use crate::time;
 /// Seconds a machine token lives (30 days), as Runbeam issues them.
 pub(crate) const MACHINE_TOKEN_TTL: u64 = 2_592_000;
 
+/// Seconds a mesh token lives (5 minutes), as Runbeam issues them.
+const MESH_TOKEN_TTL: u64 = 300;
+
 /// The team of every resource the fake server creates.
 const FAKE_TEAM: &str = "team-1";
 
@@ -46,6 +49,8 @@ pub(crate) struct State {
     pub(crate) logins: HashMap<String, Login>,
     pub(crate) next_id: u64,
     pub(crate) per_page: usize,
+    /// Meshes that mesh tokens can be asked for: id → (enabled, ingress URL prefixes).
+    pub(crate) meshes: BTreeMap<String, (bool, Vec<String>)>,
     /// Every accepted `POST /api/harmony/update` body, oldest first, with its id filled.
     pub(crate) config_pushes: Vec<Value>,
 }
@@ -146,6 +151,9 @@ impl State {
             ("POST", ["harmony", "authorize"]) => self.authorize(&body),
             ("POST", ["harmony", "revoke"]) => self.revoke(&body),
             ("POST", ["harmony", "update"]) => self.store_config(body),
+            ("POST", ["harmony", "mesh", "token"]) => {
+                self.mesh_token(keys, origin, req.bearer, &body)
+            }
             ("GET", ["gateway", "base-url"]) => reply(
                 200,
                 json!({"base_url": format!("{origin}/api"), "changes_path": "/api/gateway/changes",
@@ -257,6 +265,66 @@ impl State {
             200,
             json!({"success": true, "message": format!("{noun} configuration {action} successfully"),
                    "data": {"id": id, "type": kind, "action": action}}),
+        )
+    }
+
+    /// A mesh token for a gateway (machine token only), signed with the JWKS key.
+    fn mesh_token(
+        &mut self,
+        keys: &Keys,
+        origin: &str,
+        bearer: Option<&str>,
+        body: &Value,
+    ) -> Reply {
+        let error = |status, error: &str, message: Option<&str>| {
+            let mut body = json!({ "error": error });
+            if let Some(m) = message {
+                body["message"] = json!(m);
+            }
+            reply(status, body)
+        };
+        let Some(gateway) = self.calling_gateway(bearer) else {
+            return error(
+                401,
+                "Unauthenticated",
+                Some("This endpoint requires gateway authentication."),
+            );
+        };
+        let (Some(mesh_id), Some(url)) =
+            (body["mesh_id"].as_str(), body["destination_url"].as_str())
+        else {
+            return validation(if body["mesh_id"].is_string() {
+                "destination_url"
+            } else {
+                "mesh_id"
+            });
+        };
+        let Some((enabled, ingress)) = self.meshes.get(mesh_id) else {
+            return error(
+                404,
+                "Mesh not found",
+                Some("The specified mesh does not exist."),
+            );
+        };
+        if !enabled {
+            return error(400, "Mesh is disabled", None);
+        }
+        if !ingress
+            .iter()
+            .any(|prefix| url.starts_with(prefix.as_str()))
+        {
+            return error(403, "No ingress matches destination URL", None);
+        }
+        let now = time::unix_now();
+        let expires = now + MESH_TOKEN_TTL;
+        let gateway = gateway.as_str().unwrap_or_default();
+        let claims = json!({"iss": origin, "sub": format!("gateway:{gateway}"),
+            "aud": format!("mesh:{mesh_id}"), "jti": self.new_id(), "mesh_id": mesh_id,
+            "dest_url": url, "source_team": FAKE_TEAM, "iat": now, "exp": expires});
+        reply(
+            200,
+            json!({"token": keys.sign(&claims), "expires_at": time::format_seconds(expires),
+                   "mesh_id": mesh_id}),
         )
     }
 
