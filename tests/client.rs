@@ -1405,6 +1405,68 @@ fn every_documented_mesh_token_error_body_surfaces_in_the_api_error() {
     }
 }
 
+// ---------------------------------------------------------------- references
+
+#[test]
+fn resolve_reference_sends_the_reference_percent_encoded_in_the_query() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let id = server
+        .insert_resource("pipelines", json!({"name": "patient api&x=1", "code": "p"}))
+        .unwrap();
+    let reference = "runbeam.team-1.pipeline.name.patient api&x=1";
+    let resolved = client.resolve_reference(&t, reference).unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(&req, "GET", "/api/harmony/resources/resolve", Some(&t));
+    assert_eq!(
+        req.query.as_deref(),
+        Some("ref=runbeam.team-1.pipeline.name.patient%20api%26x%3D1")
+    );
+    assert_eq!(req.body, "");
+    assert_eq!(
+        (resolved.data.id.as_str(), resolved.data.kind.as_str()),
+        (id.as_str(), "pipeline")
+    );
+    assert!(resolved.data.enabled && resolved.data.urls.is_empty());
+    assert_eq!(resolved.meta.unwrap().provider.as_deref(), Some("runbeam"));
+
+    let by_id = client
+        .resolve_reference(&t, &format!("runbeam.id.{id}"))
+        .unwrap();
+    assert_eq!(by_id.data.name, "patient api&x=1");
+}
+
+#[test]
+fn a_bad_reference_is_a_typed_error_without_a_request() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    for bad in ["a.b", "runbeam..id.x", "runbeam.team.invalid.name.x", ""] {
+        match api(client.resolve_reference(&t, bad).unwrap_err()) {
+            ApiError::InvalidReference(_) => {}
+            other => panic!("{bad:?}: {other:?}"),
+        }
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn resolving_an_unknown_or_foreign_resource_is_404_or_403() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let e = api(client
+        .resolve_reference(&t, "runbeam.name.nothing")
+        .unwrap_err());
+    assert!(e.is_not_found());
+    assert_eq!(e.to_string(), "HTTP 404: Resource not found");
+    let e = api(client
+        .resolve_reference(&t, "runbeam.other.id.x")
+        .unwrap_err());
+    assert!(e.is_forbidden(), "{e}");
+}
+
 // ---------------------------------------------------------------- login
 
 #[test]

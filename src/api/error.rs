@@ -107,6 +107,9 @@ pub enum ApiError {
         #[source]
         reason: Box<crate::client::BaseUrlError>,
     },
+    /// A resource reference does not parse; nothing was sent.
+    #[error("invalid resource reference")]
+    InvalidReference(#[source] super::ReferenceError),
     /// A device login was not approved before the waiting deadline.
     #[error("the login was not approved before the deadline")]
     LoginTimedOut,

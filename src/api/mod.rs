@@ -28,6 +28,7 @@ pub(crate) mod operations;
 mod paging;
 mod pipeline;
 mod policy;
+mod reference;
 mod server_text;
 mod service;
 mod transform;
@@ -55,6 +56,10 @@ pub(crate) use operations::Operation;
 pub use paging::{PageIter, PaginatedResponse, PaginationLinks, PaginationMeta, DEFAULT_MAX_PAGES};
 pub use pipeline::{Pipeline, PipelineRequest};
 pub use policy::{Policy, PolicyRequest};
+pub use reference::{
+    LookupBy, ProviderConfig, ReferenceError, ResolveMeta, ResolveResourceResponse,
+    ResolvedResource, ResourceReference, ResourceType,
+};
 pub use service::{Service, ServiceRequest};
 pub use transform::{Transform, TransformOptions, TransformRequest};
 

@@ -144,6 +144,7 @@ operations! {
     LIVE_CHANGE_FAILED = "harmony.change.failed", "mark_change_failed", Post, "/harmony/change/{change}/failed";
     LIVE_STORE_CONFIG = "harmony.update", "store_config", Post, "/harmony/update";
     LIVE_MESH_TOKEN = "harmony.mesh.token", "request_mesh_token", Post, "/harmony/mesh/token";
+    LIVE_RESOLVE = "harmony.resources.resolve", "resolve_reference", Get, "/harmony/resources/resolve";
 }
 
 impl Operation {

@@ -124,6 +124,11 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// Adds query parameters (name, raw value).
+    pub(crate) fn query(self, query: &'a [(&'a str, &'a str)]) -> Self {
+        Self { query, ..self }
+    }
+
     /// Addresses the path under the origin instead of `<origin>/api`.
     pub(crate) fn at_origin_root(self) -> Self {
         Self {

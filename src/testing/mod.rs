@@ -17,6 +17,8 @@
 //!   [`FakeRunbeam::config_pushes`];
 //! - mesh tokens (`POST /api/harmony/mesh/token`) for meshes added with
 //!   [`FakeRunbeam::add_mesh`], signed with the JWKS key (`aud` `mesh:<id>`, `dest_url`);
+//! - reference resolution (`GET /api/harmony/resources/resolve?ref=…`) over the stored
+//!   pipelines, endpoints and backends;
 //! - a JWKS at `/api/.well-known/jwks.json` (RSA 2048, e = 65537) and
 //!   [`FakeRunbeam::mint_user_jwt`] to sign user JWTs with it;
 //! - scripted failures ([`FakeRunbeam::script`]: a status and body, a delay, a malformed body,

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::{json, Map, Value};
 
 use super::keys::{random_hex, Keys};
+use crate::api::{LookupBy, ResourceReference};
 use crate::time;
 
 /// Seconds a machine token lives (30 days), as Runbeam issues them.
@@ -151,6 +152,7 @@ impl State {
             ("POST", ["harmony", "authorize"]) => self.authorize(&body),
             ("POST", ["harmony", "revoke"]) => self.revoke(&body),
             ("POST", ["harmony", "update"]) => self.store_config(body),
+            ("GET", ["harmony", "resources", "resolve"]) => self.resolve(req.query),
             ("POST", ["harmony", "mesh", "token"]) => {
                 self.mesh_token(keys, origin, req.bearer, &body)
             }
@@ -266,6 +268,53 @@ impl State {
             json!({"success": true, "message": format!("{noun} configuration {action} successfully"),
                    "data": {"id": id, "type": kind, "action": action}}),
         )
+    }
+
+    /// Resolves `?ref=` over the stored pipelines, endpoints and backends: provider
+    /// `runbeam` only, the fake team only, by id or name, of the given type.
+    fn resolve(&self, query: &str) -> Reply {
+        let reference = (query.split('&'))
+            .find_map(|kv| kv.strip_prefix("ref="))
+            .map(super::percent_decode);
+        let Some(reference) = reference else {
+            return validation("ref");
+        };
+        let Ok(reference) = ResourceReference::parse(&reference) else {
+            return reply(
+                422,
+                json!({"error": "Invalid reference", "message": "The reference does not parse."}),
+            );
+        };
+        let not_found = || reply(404, json!({"error": "Resource not found"}));
+        if reference.provider() != "runbeam" {
+            return not_found();
+        }
+        if reference.team().is_some_and(|t| t != FAKE_TEAM) {
+            return forbidden("This resource belongs to another team");
+        }
+        let families: &[&str] = match reference.resource_type().map(|t| t.as_str()) {
+            Some("pipeline") => &["pipelines"],
+            Some("endpoint") => &["endpoints"],
+            Some("backend") => &["backends"],
+            Some(_) => &[],
+            None => &["pipelines", "endpoints", "backends"],
+        };
+        let found = families
+            .iter()
+            .filter_map(|f| self.resources.get(f))
+            .flat_map(|r| r.values())
+            .find(|r| match reference.lookup() {
+                LookupBy::Id(id) => r["id"] == id.as_str(),
+                LookupBy::Name(name) => r["name"] == name.as_str(),
+            });
+        match found {
+            Some(resource) => reply(
+                200,
+                json!({"data": resource, "meta": {"provider": "runbeam",
+                       "resolved_at": time::format_seconds(time::unix_now())}}),
+            ),
+            None => not_found(),
+        }
     }
 
     /// A mesh token for a gateway (machine token only), signed with the JWKS key.
