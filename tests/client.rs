@@ -9,12 +9,12 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::client::{assert_sent, client, path_matches, server};
-use runbeam_sdk_blocking::api::MeshTokenClaims;
 use runbeam_sdk_blocking::api::{
     AuthenticationRequest, BackendRequest, ChangeRoutes, ConfigAction, ConfigType, EndpointRequest,
     GatewayRequest, LoginState, MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest,
     ServiceRequest, TransformRequest,
 };
+use runbeam_sdk_blocking::api::{ChangePoller, MeshTokenClaims};
 use runbeam_sdk_blocking::api::{TeamInfo, UserInfo};
 use runbeam_sdk_blocking::testing::{FakeRunbeam, Scripted};
 use runbeam_sdk_blocking::{ApiError, JwtError, JwtValidator};
@@ -1465,6 +1465,134 @@ fn resolving_an_unknown_or_foreign_resource_is_404_or_403() {
         .resolve_reference(&t, "runbeam.other.id.x")
         .unwrap_err());
     assert!(e.is_forbidden(), "{e}");
+}
+
+// ---------------------------------------------------------------- change poller
+
+/// A fake server, a client on it and a machine token for gateway `gw-poll`.
+fn gateway(server: &FakeRunbeam) -> (RunbeamClient, MachineToken) {
+    let client = client(server);
+    let auth = client
+        .authorize_gateway(&server.user_token(), "gw-poll", None, None)
+        .unwrap();
+    (client, auth.into())
+}
+
+#[test]
+fn change_poller_acknowledges_applies_and_reports_each_change_once() {
+    let server = server();
+    let (client, token) = gateway(&server);
+    let gid = token.gateway_id.clone();
+    let good = server.add_change(&gid, json!({"toml_config": "[proxy]"}));
+    let bad = server.add_change(&gid, json!({"toml_config": "nonsense"}));
+    let done = server.add_change(&gid, json!({"status": "applied"}));
+    let mut poller = ChangePoller::new(client, token);
+    let mut seen = Vec::new();
+    let report = poller
+        .poll_once(|c| {
+            seen.push(c.id.clone());
+            match c.toml_config.as_deref() {
+                Some("[proxy]") => Ok(()),
+                _ => Err("invalid TOML at line 1"),
+            }
+        })
+        .unwrap();
+    assert_eq!(seen, vec![good.clone(), bad.clone()]);
+    assert_eq!(
+        (report.applied, report.failed),
+        (vec![good.clone()], vec![bad.clone()])
+    );
+    assert_eq!(server.change(&good).unwrap()["status"], "applied");
+    let failed = server.change(&bad).unwrap();
+    assert_eq!(
+        (failed["status"].as_str(), failed["error_message"].as_str()),
+        (Some("failed"), Some("invalid TOML at line 1"))
+    );
+    assert_eq!(server.change(&done).unwrap()["status"], "applied");
+    let ack = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/api/harmony/changes/acknowledge")
+        .unwrap();
+    assert_eq!(ack.json(), json!({"change_ids": [good, bad]}));
+
+    // Listed again as pending (a server that lost the report), a change is not handed over
+    // twice.
+    let relisted = json!({"data": [{"id": good, "type": "gateway", "gateway_id": gid,
+                                     "created_at": "2025-01-01T00:00:00Z", "status": "pending"}]});
+    server.script(
+        "/api/harmony/changes",
+        1,
+        Scripted::status(200, relisted.to_string()),
+    );
+    let again = poller
+        .poll_once(|c| Err(format!("{} handed over again", c.id)))
+        .unwrap();
+    assert_eq!(again, Default::default());
+}
+
+#[test]
+fn change_poller_renews_the_machine_token_through_the_hook() {
+    let server = server();
+    let (client, token) = gateway(&server);
+    let soon = MachineToken::new(
+        token.machine_token.clone(),
+        "2000-01-01T00:00:00Z",
+        token.gateway_id.clone(),
+        token.gateway_code.clone(),
+        vec![],
+    );
+    let (user, renewer) = (server.user_token(), client.clone());
+    let mut poller = ChangePoller::new(client, soon)
+        .on_renewal(move |current| renewer.renew_machine_token(&user, current));
+    poller.poll_once(|_| Ok::<(), String>(())).unwrap();
+    assert!(!poller.token().needs_renewal());
+    assert_ne!(poller.token().machine_token, token.machine_token);
+    let list = server.last_request().unwrap();
+    assert_eq!(
+        list.header("authorization"),
+        Some(format!("Bearer {}", poller.token().machine_token.expose()).as_str())
+    );
+}
+
+#[test]
+fn change_poller_backs_off_on_errors_and_stops_at_the_deadline() {
+    let server = server();
+    let (client, token) = gateway(&server);
+    server.script("/api/harmony/changes", 100, Scripted::status(503, "{}"));
+    let mut poller = ChangePoller::new(client, token)
+        .interval(Duration::from_millis(100))
+        .max_backoff(Duration::from_millis(400));
+    let started = std::time::Instant::now();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let deadline = started + Duration::from_millis(1500);
+    let summary = poller.run(&stop, Some(deadline), |_| Ok::<(), String>(()));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    // Waits of 100, 200, 400, 400 ... ms (halved at most by jitter): far fewer than 15 tries.
+    assert!(summary.errors >= 3 && summary.errors <= 12, "{summary:?}");
+    assert_eq!(summary.polls, 0);
+}
+
+#[test]
+fn change_poller_stops_on_the_stop_flag() {
+    let server = server();
+    let (client, token) = gateway(&server);
+    let gid = token.gateway_id.clone();
+    server.add_change(&gid, json!({}));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut poller = ChangePoller::new(client, token).interval(Duration::from_secs(60));
+    let flag = std::sync::Arc::clone(&stop);
+    let started = std::time::Instant::now();
+    let summary = poller.run(&stop, None, move |_| {
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok::<(), String>(())
+    });
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!((summary.polls, summary.applied.len()), (1, 1));
 }
 
 // ---------------------------------------------------------------- login
