@@ -57,7 +57,7 @@ pub(crate) use operations::Operation;
 pub use paging::{PageIter, PaginatedResponse, PaginationLinks, PaginationMeta, DEFAULT_MAX_PAGES};
 pub use pipeline::{Pipeline, PipelineRequest};
 pub use policy::{Policy, PolicyRequest};
-pub use poller::{ChangePoller, PollReport, RenewHook, RunSummary};
+pub use poller::{ChangePoller, PollReport, RunSummary};
 pub use reference::{
     LookupBy, ProviderConfig, ReferenceError, ResolveMeta, ResolveResourceResponse,
     ResolvedResource, ResourceReference, ResourceType,

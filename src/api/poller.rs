@@ -10,7 +10,7 @@ use crate::{MachineToken, RunbeamClient, RunbeamError};
 
 /// Renews a machine token that [needs renewal](MachineToken::needs_renewal), e.g. by
 /// [`RunbeamClient::renew_machine_token`] with a stored user token, and saving the result.
-pub type RenewHook = Box<dyn FnMut(&MachineToken) -> Result<MachineToken, RunbeamError> + Send>;
+type RenewHook = Box<dyn FnMut(&MachineToken) -> Result<MachineToken, RunbeamError> + Send>;
 
 /// Polls a gateway's changes and applies them, blocking:
 ///
