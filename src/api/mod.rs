@@ -32,6 +32,7 @@ mod poller;
 mod reference;
 mod server_text;
 mod service;
+mod shapes;
 mod transform;
 
 pub use crate::client::BaseUrlError;
@@ -63,6 +64,7 @@ pub use reference::{
     ResolvedResource, ResourceReference, ResourceType,
 };
 pub use service::{Service, ServiceRequest};
+pub use shapes::{ConnectionConfig, GatewayConfiguration, Peer, Rule, Runbeam, Target, TcpConfig};
 pub use transform::{Transform, TransformOptions, TransformRequest};
 
 pub(crate) use error::excerpt;
