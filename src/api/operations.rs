@@ -1,7 +1,7 @@
 //! The route tables mapping every client method to its operation (method and path under
-//! `/api`). The client builds every request from these entries. [`OPERATIONS`] is the
+//! `/api`). The client builds every request from these entries. `OPERATIONS` is the
 //! published spec v1-2, checked against the OpenAPI file both ways, so a path cannot drift
-//! from the spec silently; [`LIVE_OPERATIONS`] holds the routes the live API added after it
+//! from the spec silently; `LIVE_OPERATIONS` holds the routes the live API added after it
 //! (what Harmony and the Runbeam CLI call), which no spec file describes.
 
 /// An HTTP method used by the Runbeam API.

@@ -198,9 +198,10 @@ impl ChangePoller {
         Ok(report)
     }
 
-    /// Polls until `stop` is set or `deadline` passes (checked at least every 50 ms while
-    /// waiting), applying changes with `apply` as [`poll_once`](Self::poll_once) does.
-    /// Errors are logged and counted, and lengthen the wait.
+    /// Polls until `stop` is set or `deadline` passes, applying changes with `apply` as
+    /// [`poll_once`](Self::poll_once) does. Errors are logged and counted, and lengthen the
+    /// wait. Both are checked before each poll and at least every 50 ms while waiting; a poll
+    /// already under way finishes first (each request is bounded by the client's timeout).
     pub fn run<E: Display>(
         &mut self,
         stop: &AtomicBool,
