@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::client::{assert_sent, client, path_matches, server};
+use common::client::{assert_sent, client, path_matches, server, tls_server};
 use runbeam_sdk_blocking::api::{
     AuthenticationRequest, BackendRequest, ChangeRoutes, ConfigAction, ConfigType, EndpointRequest,
     GatewayRequest, LoginState, MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest,
@@ -1593,6 +1593,75 @@ fn change_poller_stops_on_the_stop_flag() {
     });
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!((summary.polls, summary.applied.len()), (1, 1));
+}
+
+// ---------------------------------------------------------------- TLS
+
+fn tls_client(builder: runbeam_sdk_blocking::RunbeamClientBuilder) -> RunbeamClient {
+    builder
+        .use_env_proxy(false)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_self_signed_api_certificate_is_refused_by_default_with_a_tls_error() {
+    let url = tls_server();
+    let client = tls_client(RunbeamClient::builder(&url));
+    let e = api(client.list_gateways("t").unwrap_err());
+    assert!(matches!(e, ApiError::Tls(_)), "{e:?}");
+    assert!(e.to_string().contains("certificate"), "{e}");
+}
+
+#[test]
+fn a_custom_root_certificate_is_trusted_with_verification_on() {
+    let url = tls_server();
+    let ca = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tls/ca.pem"
+    ))
+    .unwrap();
+    let client = tls_client(RunbeamClient::builder(&url).root_certificates(&ca).unwrap());
+    assert!(client.list_gateways("t").unwrap().data.is_empty());
+    // The custom roots replace the bundled ones; the leaf alone is not a root.
+    let leaf = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tls/server.pem"
+    ))
+    .unwrap();
+    let other = tls_client(
+        RunbeamClient::builder(&url)
+            .root_certificates(&leaf)
+            .unwrap(),
+    );
+    assert!(matches!(
+        api(other.list_gateways("t").unwrap_err()),
+        ApiError::Tls(_)
+    ));
+}
+
+#[test]
+fn root_certificates_without_a_certificate_is_a_config_error() {
+    for pem in [
+        &b""[..],
+        b"not pem",
+        b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+    ] {
+        match RunbeamClient::builder("https://x.example").root_certificates(pem) {
+            Err(RunbeamError::Config(ConfigError::InvalidOption { option, .. })) => {
+                assert_eq!(option, "root_certificates")
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    }
+}
+
+#[test]
+fn dangerous_accept_invalid_certs_accepts_the_self_signed_certificate() {
+    let url = tls_server();
+    let client = tls_client(RunbeamClient::builder(&url).dangerous_accept_invalid_certs());
+    assert!(client.list_gateways("t").unwrap().data.is_empty());
 }
 
 // ---------------------------------------------------------------- login

@@ -44,7 +44,12 @@ pub enum ApiError {
     /// already been retried once on a fresh one.
     #[error("the connection to the Runbeam API was lost before the response was complete")]
     ConnectionLost(#[source] Box<ureq::Error>),
-    /// Any other transport failure (TLS, protocol, I/O after connecting).
+    /// The TLS handshake failed: most often the server's certificate is not trusted
+    /// (self-signed, another CA, expired, another host). See
+    /// [`RunbeamClientBuilder::root_certificates`](crate::RunbeamClientBuilder::root_certificates).
+    #[error("TLS handshake with the Runbeam API failed (is its certificate trusted?)")]
+    Tls(#[source] Box<ureq::Error>),
+    /// Any other transport failure (protocol, I/O after connecting).
     #[error("transport error")]
     Transport(#[source] Box<ureq::Error>),
     /// The response body was larger than the client's cap.

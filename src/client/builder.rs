@@ -84,6 +84,8 @@ pub struct RunbeamClientBuilder {
     allow_plain_http: bool,
     max_pages: u32,
     change_routes: ChangeRoutes,
+    accept_invalid_certs: bool,
+    root_certs: Option<Vec<ureq::tls::Certificate<'static>>>,
 }
 
 impl RunbeamClientBuilder {
@@ -99,7 +101,50 @@ impl RunbeamClientBuilder {
             allow_plain_http: false,
             max_pages: crate::api::DEFAULT_MAX_PAGES,
             change_routes: ChangeRoutes::Harmony,
+            accept_invalid_certs: false,
+            root_certs: None,
         }
+    }
+
+    /// Trusts only the certificates in `pem` (one or more PEM `CERTIFICATE` blocks, e.g. a
+    /// company CA) as roots for the API's TLS certificate, instead of the bundled Mozilla
+    /// roots. Verification stays on. Defaults to the Mozilla roots.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidOption`](crate::ConfigError::InvalidOption) when `pem` holds no
+    /// certificate or a block does not parse.
+    pub fn root_certificates(mut self, pem: &[u8]) -> Result<Self, RunbeamError> {
+        let invalid = |reason: &str| crate::ConfigError::InvalidOption {
+            option: "root_certificates",
+            reason: reason.into(),
+        };
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            // A key next to the certificates is not a root; it is ignored, never used.
+            let item = item.map_err(|_| invalid("a PEM block does not parse"))?;
+            if let ureq::tls::PemItem::Certificate(cert) = item {
+                certs.push(cert);
+            }
+        }
+        if certs.is_empty() {
+            return Err(invalid("no PEM CERTIFICATE block found").into());
+        }
+        self.root_certs = Some(certs);
+        Ok(self)
+    }
+
+    /// Accepts any TLS certificate from the API: self-signed, expired, for another host.
+    /// Defaults to off; [`RunbeamClient::new`] turns it on when `RUNBEAM_ACCEPT_INVALID_CERTS`
+    /// is exactly `true` (as upstream does), and logs a warning.
+    ///
+    /// # Security
+    /// Anyone on the network path can then pose as the API and read every bearer token the
+    /// client sends. Use it only for a local development host (e.g.
+    /// `https://runbeam.lndo.site`); for a company CA use
+    /// [`root_certificates`](Self::root_certificates) instead.
+    pub fn dangerous_accept_invalid_certs(mut self) -> Self {
+        self.accept_invalid_certs = true;
+        self
     }
 
     /// Which routes change management (`list_changes`, `get_change`, `acknowledge_changes`,
@@ -183,6 +228,16 @@ impl RunbeamClientBuilder {
         Ok(client)
     }
 
+    /// The settings of [`RunbeamClient::new`]: these defaults, and
+    /// [`dangerous_accept_invalid_certs`](Self::dangerous_accept_invalid_certs) when
+    /// `RUNBEAM_ACCEPT_INVALID_CERTS` is exactly `true`.
+    pub(super) fn with_env_settings(self) -> Self {
+        match crate::env::accept_invalid_certs() {
+            true => self.dangerous_accept_invalid_certs(),
+            false => self,
+        }
+    }
+
     /// Builds the client, keeping a bad URL's error for the first call.
     pub(super) fn build_lenient(self) -> RunbeamClient {
         let base = checked_base_url(&self.url, self.allow_plain_http);
@@ -199,8 +254,17 @@ impl RunbeamClientBuilder {
                 connect: self.connect_timeout,
                 global: self.timeout,
             };
+            let mut tls = ureq::tls::TlsConfig::builder();
+            if let Some(certs) = &self.root_certs {
+                tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(certs));
+            }
+            if self.accept_invalid_certs {
+                log::warn!("Runbeam client: TLS certificates are not verified (dangerous_accept_invalid_certs); bearer tokens can be intercepted");
+                tls = tls.disable_verification(true);
+            }
             http::agent_config(timeouts, self.use_env_proxy && !loopback)
                 .max_redirects(0)
+                .tls_config(tls.build())
                 .build()
                 .into()
         });

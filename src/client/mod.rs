@@ -229,8 +229,15 @@ impl RunbeamClient {
     ///
     /// Never fails: a bad URL is reported as [`ApiError::InvalidBaseUrl`] by the first call.
     /// Use [`RunbeamClient::builder`] to get that error at once.
+    ///
+    /// # Security
+    /// With `RUNBEAM_ACCEPT_INVALID_CERTS` set to exactly `true`, TLS certificates are not
+    /// verified (see [`RunbeamClientBuilder::dangerous_accept_invalid_certs`]); the builder
+    /// never reads that variable.
     pub fn new(url: impl Into<String>) -> RunbeamClient {
-        RunbeamClientBuilder::new(url.into()).build_lenient()
+        RunbeamClientBuilder::new(url.into())
+            .with_env_settings()
+            .build_lenient()
     }
 
     /// A builder for a client with non-default options.
@@ -502,9 +509,11 @@ fn map_transport(error: ureq::Error) -> ApiError {
             status,
             body: Box::default(),
         },
+        e @ (ureq::Error::Tls(_) | ureq::Error::Rustls(_)) => ApiError::Tls(Box::new(e)),
         e @ (ureq::Error::ConnectionFailed | ureq::Error::HostNotFound) => {
             ApiError::Connect(Box::new(e))
         }
+        ureq::Error::Io(io) if is_tls_failure(&io) => ApiError::Tls(Box::new(ureq::Error::Io(io))),
         ureq::Error::Io(io) if is_connect_failure(&io) => {
             ApiError::Connect(Box::new(ureq::Error::Io(io)))
         }
@@ -513,6 +522,13 @@ fn map_transport(error: ureq::Error) -> ApiError {
         }
         other => ApiError::Transport(Box::new(other)),
     }
+}
+
+/// A TLS failure ureq reports as I/O: rustls hands its errors (an untrusted certificate, a
+/// failed handshake) to the stream as `InvalidData` with the rustls error inside.
+fn is_tls_failure(io: &std::io::Error) -> bool {
+    io.get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
 }
 
 /// Failures that mean no connection was ever made: refused, unreachable, or a name that did
