@@ -15,6 +15,8 @@ pub const TRUSTED_ISSUERS: &str = "RUNBEAM_TRUSTED_ISSUERS";
 pub const ENCRYPTION_KEY: &str = "RUNBEAM_ENCRYPTION_KEY";
 /// `RUNBEAM_DISABLE_KEYRING`.
 pub const DISABLE_KEYRING: &str = "RUNBEAM_DISABLE_KEYRING";
+/// `RUNBEAM_ACCEPT_INVALID_CERTS`.
+pub const ACCEPT_INVALID_CERTS: &str = "RUNBEAM_ACCEPT_INVALID_CERTS";
 /// `RUNBEAM_MACHINE_TOKEN`.
 pub const MACHINE_TOKEN: &str = "RUNBEAM_MACHINE_TOKEN";
 
@@ -57,6 +59,17 @@ pub(crate) fn encryption_key() -> Result<Option<Secret<String>>, ConfigError> {
         .map(Secret::new))
 }
 
+/// True when `RUNBEAM_ACCEPT_INVALID_CERTS` is exactly `true` (upstream's rule: `1`, `TRUE`
+/// or ` true` do not count).
+pub(crate) fn accept_invalid_certs() -> bool {
+    is_exactly_true(std::env::var(ACCEPT_INVALID_CERTS).ok().as_deref())
+}
+
+/// The value rule of [`accept_invalid_certs`]. Pure.
+fn is_exactly_true(value: Option<&str>) -> bool {
+    value == Some("true")
+}
+
 /// True when `RUNBEAM_DISABLE_KEYRING` is present, whatever its value (upstream behaviour).
 pub(crate) fn keyring_disabled() -> bool {
     std::env::var_os(DISABLE_KEYRING).is_some()
@@ -80,6 +93,22 @@ pub(crate) fn home_dir() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_exactly_true_accepts_invalid_certs() {
+        assert!(is_exactly_true(Some("true")));
+        for other in [
+            None,
+            Some(""),
+            Some("1"),
+            Some("TRUE"),
+            Some("True"),
+            Some(" true"),
+            Some("yes"),
+        ] {
+            assert!(!is_exactly_true(other), "{other:?}");
+        }
+    }
 
     #[test]
     fn lists_are_split_trimmed_and_blanks_dropped() {

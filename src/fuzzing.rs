@@ -152,6 +152,26 @@ fn fixture_modulus() -> Vec<u8> {
         .clone()
 }
 
+/// The resource-reference parser; whatever parses prints back to itself (`parse(display(r))
+/// == r`). `true` when `data` is a reference.
+pub fn resource_reference(data: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    match crate::api::ResourceReference::parse(text) {
+        Ok(reference) => {
+            let printed = reference.to_string();
+            assert_eq!(
+                crate::api::ResourceReference::parse(&printed).as_ref(),
+                Ok(&reference),
+                "{printed}"
+            );
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Seed names state the outcome: `accept_*` must parse; `reject_*` must be refused by the
@@ -259,6 +279,16 @@ mod tests {
             6,
             Rejects::RefusedByParser,
             super::server_numbers,
+        );
+    }
+
+    #[test]
+    fn resource_reference_seeds_replay() {
+        replay(
+            "resource_reference",
+            8,
+            Rejects::RefusedByParser,
+            super::resource_reference,
         );
     }
 }

@@ -89,6 +89,7 @@
 //! | `RUNBEAM_ENCRYPTION_KEY` | encrypted file storage | age X25519 identity: `AGE-SECRET-KEY-1…`, its base64, or `age-keygen` output |
 //! | `RUNBEAM_DISABLE_KEYRING` | automatic storage selection | any value (even empty): never use the OS keyring |
 //! | `RUNBEAM_MACHINE_TOKEN` | headless pre-provisioning | machine token JSON (`issued_at` optional) |
+//! | `RUNBEAM_ACCEPT_INVALID_CERTS` | [`RunbeamClient::new`] only | exactly `true`: TLS certificates of the API are not verified (development hosts; anything else, non-Unicode included, keeps verification on) |
 //! | `HOME` (`USERPROFILE` on Windows) | file storage | default directory `~/.runbeam/<instance>/` |
 //!
 //! A variable that is set but not valid Unicode is an error, never silently ignored.

@@ -8,15 +8,16 @@ use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::client::{assert_sent, client, path_matches, server};
+use common::client::{assert_sent, client, path_matches, server, tls_server};
 use runbeam_sdk_blocking::api::{
-    AuthenticationRequest, BackendRequest, EndpointRequest, GatewayRequest, LoginState,
-    MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest, ServiceRequest,
-    TransformRequest,
+    AuthenticationRequest, BackendRequest, ChangeRoutes, ConfigAction, ConfigType, EndpointRequest,
+    GatewayRequest, LoginState, MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest,
+    ServiceRequest, TransformRequest,
 };
+use runbeam_sdk_blocking::api::{ChangePoller, MeshTokenClaims};
 use runbeam_sdk_blocking::api::{TeamInfo, UserInfo};
 use runbeam_sdk_blocking::testing::{FakeRunbeam, Scripted};
-use runbeam_sdk_blocking::ApiError;
+use runbeam_sdk_blocking::{ApiError, JwtError, JwtValidator};
 use runbeam_sdk_blocking::{ConfigError, MachineToken, RetryPolicy, RunbeamClient, RunbeamError};
 use serde_json::{json, Value};
 
@@ -301,9 +302,10 @@ fn every_operation_sends_the_spec_method_path_headers_and_body() {
         delete_authentication
     );
 
-    // Harmony, changes, login, JWKS.
+    // Harmony, changes (on the spec's routes), login, JWKS.
     let auth = client.authorize_gateway(t, "gw-code", None, None).unwrap();
     let machine = auth.machine_token.expose().clone();
+    let client = spec_client(&server);
     let base = client.get_base_url(&machine).unwrap();
     assert_eq!(base.base_url, server.api_url());
     let change = server.add_change(&auth.gateway.id, json!({"toml_config": "[x]"}));
@@ -834,10 +836,19 @@ fn post_is_never_retried() {
 
 // ---------------------------------------------------------------- changes
 
+/// A client on `server` with the spec v1-2 change routes.
+fn spec_client(server: &FakeRunbeam) -> RunbeamClient {
+    RunbeamClient::builder(server.url())
+        .use_env_proxy(false)
+        .change_routes(ChangeRoutes::SpecV1_2)
+        .build()
+        .unwrap()
+}
+
 #[test]
-fn change_management_uses_the_gateway_routes() {
+fn change_routes_spec_v1_2_uses_the_gateway_routes() {
     let server = server();
-    let client = client(&server);
+    let client = spec_client(&server);
     let t = server.user_token();
     let c1 = server.add_change(
         "g1",
@@ -907,6 +918,750 @@ fn change_management_uses_the_gateway_routes() {
         json!({"error": "again"})
     );
     assert_eq!(server.change(&c2).unwrap()["error_message"], "again");
+}
+
+#[test]
+fn change_management_uses_the_live_harmony_routes_by_default() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let c1 = server.add_change("g1", json!({"toml_config": "[proxy]"}));
+    let c2 = server.add_change("g1", json!({"type": "pipeline", "pipeline_id": "p1"}));
+
+    let list = client.list_changes(&t).unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        "/api/harmony/changes",
+        Some(&t),
+    );
+    assert_eq!(list.data.len(), 2);
+    assert_eq!(list.data[0].resource_type, "gateway");
+    assert_eq!(list.data[0].gateway_id, "g1");
+    assert!(!list.data[0].created_at.is_empty());
+
+    let one = client.get_change(&t, &c2).unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        &format!("/api/harmony/change/{c2}"),
+        Some(&t),
+    );
+    assert_eq!(one.pipeline_id.as_deref(), Some("p1"));
+    assert_eq!(one.status.as_deref(), Some("pending"));
+
+    client.acknowledge_changes(&t, vec![c1.clone()]).unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(&req, "POST", "/api/harmony/changes/acknowledge", Some(&t));
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(req.json(), json!({"change_ids": [c1]}));
+    assert_eq!(server.change(&c1).unwrap()["status"], "acknowledged");
+
+    client.mark_change_applied(&t, &c1).unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(
+        &req,
+        "POST",
+        &format!("/api/harmony/change/{c1}/applied"),
+        Some(&t),
+    );
+    assert_eq!(req.body, "");
+    assert_eq!(server.change(&c1).unwrap()["status"], "applied");
+
+    client.mark_change_failed(&t, &c2, "bad", None).unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(
+        &req,
+        "POST",
+        &format!("/api/harmony/change/{c2}/failed"),
+        Some(&t),
+    );
+    assert_eq!(req.json(), json!({"error": "bad"}));
+    assert_eq!(server.change(&c2).unwrap()["status"], "failed");
+
+    client.get_base_url(&t).unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        "/api/harmony/base-url",
+        Some(&t),
+    );
+}
+
+#[test]
+fn documented_change_error_bodies_surface_in_the_api_error() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let c = server.add_change("g1", json!({}));
+
+    // Laravel's `required` refuses an empty list, as the live server does.
+    let e = api(client.acknowledge_changes(&t, vec![]).unwrap_err());
+    assert_eq!(
+        e.validation_errors().unwrap()["change_ids"],
+        vec!["The change_ids field is required."]
+    );
+
+    let e = api(client.mark_change_failed(&t, &c, "", None).unwrap_err());
+    assert_eq!(e.status(), Some(422));
+
+    server.script(
+        &format!("/api/harmony/change/{c}/applied"),
+        1,
+        Scripted::status(
+            403,
+            r#"{"error":"Forbidden","message":"This change does not belong to your gateway"}"#,
+        ),
+    );
+    let e = api(client.mark_change_applied(&t, &c).unwrap_err());
+    assert!(e.is_forbidden());
+    assert_eq!(
+        e.to_string(),
+        "HTTP 403: Forbidden: This change does not belong to your gateway"
+    );
+    assert!(api(client.get_change(&t, "nope").unwrap_err()).is_not_found());
+}
+
+#[test]
+fn a_machine_token_sees_and_reports_only_its_own_gateway_changes() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let auth = client.authorize_gateway(&t, "gw-a", None, None).unwrap();
+    let machine = auth.machine_token.expose().clone();
+    let mine = server.add_change(&auth.gateway.id, json!({}));
+    let other = server.add_change("someone-else", json!({}));
+
+    let ids: Vec<String> = (client.list_changes(&machine).unwrap().data)
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, vec![mine.clone()]);
+    let e = api(client.mark_change_applied(&machine, &other).unwrap_err());
+    assert!(e.is_forbidden(), "{e}");
+    assert_eq!(server.change(&other).unwrap()["status"], "pending");
+    client.mark_change_applied(&machine, &mine).unwrap();
+    assert_eq!(server.change(&mine).unwrap()["status"], "applied");
+}
+
+#[test]
+fn list_changes_for_gateway_sends_the_encoded_gateway_id_and_pages() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    server.set_per_page(2);
+    for _ in 0..3 {
+        server.add_change("g/1", json!({}));
+    }
+    server.add_change("g2", json!({}));
+
+    let first = client.list_changes_for_gateway(&t, "g/1").unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        "/api/harmony/changes/g%2F1",
+        Some(&t),
+    );
+    assert_eq!(first.data.len(), 2);
+    let second = client.list_changes_for_gateway_page(&t, "g/1", 2).unwrap();
+    let req = server.last_request().unwrap();
+    assert_eq!(
+        (req.path.as_str(), req.query.as_deref()),
+        ("/api/harmony/changes/g%2F1", Some("page=2"))
+    );
+    assert_eq!(second.data.len(), 1);
+    let all = client.list_all_changes_for_gateway(&t, "g/1").unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|c| c.gateway_id == "g/1"));
+    assert!(matches!(
+        api(client.list_changes_for_gateway(&t, "").unwrap_err()),
+        ApiError::EmptyPathSegment
+    ));
+}
+
+#[test]
+fn list_changes_for_a_gateway_of_another_team_is_forbidden_with_the_error_text() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let foreign = server
+        .insert_resource(
+            "gateways",
+            json!({"name": "x", "code": "x", "team_id": "other"}),
+        )
+        .unwrap();
+    let e = api(client.list_changes_for_gateway(&t, &foreign).unwrap_err());
+    assert!(e.is_forbidden());
+    assert!(
+        e.to_string()
+            .ends_with("Forbidden: This gateway does not belong to your team"),
+        "{e}"
+    );
+}
+
+#[test]
+fn get_base_url_falls_back_to_the_origin_root_on_404() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    server.script(
+        "/api/harmony/base-url",
+        1,
+        Scripted::status(404, r#"{"message":"Not found."}"#),
+    );
+    let base = client.get_base_url(&t).unwrap();
+    assert_eq!(base.base_url, server.url());
+    let log = server.requests();
+    assert_eq!(log.len(), 2);
+    assert_sent(&log[1], "GET", "/harmony/base-url", Some(&t));
+
+    // Other errors are not retried elsewhere, and the spec routes have no fallback.
+    server.clear_requests();
+    server.script("/api/harmony/base-url", 1, Scripted::status(500, "{}"));
+    assert_eq!(
+        api(client.get_base_url(&t).unwrap_err()).status(),
+        Some(500)
+    );
+    assert_eq!(server.requests().len(), 1);
+    server.clear_requests();
+    server.script("/api/gateway/base-url", 1, Scripted::status(404, "{}"));
+    let e = api(spec_client(&server).get_base_url(&t).unwrap_err());
+    assert!(e.is_not_found());
+    assert_eq!(server.requests().len(), 1);
+}
+
+// ---------------------------------------------------------------- discovery
+
+#[test]
+fn discover_base_url_gives_a_client_on_the_server_named_base_keeping_settings() {
+    let server = server();
+    let client = RunbeamClient::builder(server.url())
+        .use_env_proxy(false)
+        .change_routes(ChangeRoutes::SpecV1_2)
+        .build()
+        .unwrap();
+    let t = server.user_token();
+    let discovered = client.discover_base_url(&t).unwrap();
+    assert_eq!(discovered.base_url().unwrap(), server.api_url());
+    // The spec routes were kept, and so was the agent: one connection for both clients.
+    server.add_change("g1", json!({}));
+    discovered.list_changes(&t).unwrap();
+    assert_sent(
+        &server.last_request().unwrap(),
+        "GET",
+        "/api/gateway/changes",
+        Some(&t),
+    );
+    assert_eq!(server.connection_count(), 1);
+}
+
+#[test]
+fn discover_base_url_refuses_a_server_supplied_url_that_breaks_the_base_url_rule() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    for (body, shown) in [
+        (
+            r#"{"base_url":"http://evil.example"}"#,
+            "http://evil.example",
+        ),
+        (
+            r#"{"base_url":"https://x.example","full_url":"https://x.example/v2/changes"}"#,
+            "https://x.example/v2/changes",
+        ),
+    ] {
+        server.script("/api/harmony/base-url", 1, Scripted::status(200, body));
+        match api(client.discover_base_url(&t).unwrap_err()) {
+            ApiError::DiscoveredUrlRefused { url, .. } => assert_eq!(url, shown),
+            other => panic!("{other:?}"),
+        }
+    }
+    server.clear_requests();
+    // The token echoed past the refused part's length limit, so a cut would split it.
+    let pad = "p".repeat(40);
+    let token_echo = format!(r#"{{"base_url":"http://evil.example/{pad}{t}"}}"#);
+    server.script(
+        "/api/harmony/base-url",
+        1,
+        Scripted::status(200, token_echo),
+    );
+    let e = api(client.discover_base_url(&t).unwrap_err());
+    let secret_half = t.split_once('|').unwrap().1;
+    assert!(!format!("{e} {e:?}").contains(&secret_half[..12]), "{e:?}");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "nothing was sent to the refused URL"
+    );
+}
+
+// ---------------------------------------------------------------- config push
+
+#[test]
+fn store_config_posts_type_id_and_config_and_reads_the_action() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let toml = "[transform]\nname = \"test\"\n";
+    let created = client
+        .store_config(&t, ConfigType::Transform, None, toml)
+        .unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(&req, "POST", "/api/harmony/update", Some(&t));
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(req.json(), json!({"type": "transform", "config": toml}));
+    assert!(created.success);
+    assert_eq!(created.data.action, ConfigAction::Created);
+    assert_eq!(created.data.kind, "transform");
+
+    let id = created.data.id.clone();
+    let updated = client
+        .store_config(&t, ConfigType::Transform, Some(&id), "[transform]")
+        .unwrap();
+    assert_eq!(
+        server.last_request().unwrap().json(),
+        json!({"type": "transform", "id": id, "config": "[transform]"})
+    );
+    assert_eq!(updated.data.action, ConfigAction::Updated);
+    let pushes = server.config_pushes();
+    assert_eq!(pushes.len(), 2);
+    assert_eq!(pushes[1]["config"], "[transform]");
+}
+
+#[test]
+fn store_config_errors_are_typed_404_and_422() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let e = api(client
+        .store_config(&t, ConfigType::Gateway, Some("nope"), "[proxy]")
+        .unwrap_err());
+    assert!(e.is_not_found(), "{e}");
+    let e = api(client
+        .store_config(&t, ConfigType::Mesh, None, "")
+        .unwrap_err());
+    assert_eq!(e.validation_errors().unwrap()["config"].len(), 1);
+    assert!(server.config_pushes().is_empty());
+}
+
+// ---------------------------------------------------------------- mesh tokens
+
+/// A fake server with mesh `mesh-healthcare` and a gateway's machine token.
+fn mesh_server() -> (FakeRunbeam, RunbeamClient, String) {
+    let server = server();
+    let client = client(&server);
+    server.add_mesh("mesh-healthcare", &["https://partner.example.com"]);
+    let auth = client
+        .authorize_gateway(&server.user_token(), "gw-mesh", None, None)
+        .unwrap();
+    let machine = auth.machine_token.expose().clone();
+    (server, client, machine)
+}
+
+const DEST: &str = "https://partner.example.com:8443/fhir/r4?x=1";
+
+#[test]
+fn request_mesh_token_posts_the_mesh_and_the_verbatim_url_and_the_receiver_verifies_it() {
+    let (server, client, machine) = mesh_server();
+    let url = "https://partner.example.com/fhir/r4?x=1&y=%20";
+    let answer = client
+        .request_mesh_token(&machine, "mesh-healthcare", url)
+        .unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(&req, "POST", "/api/harmony/mesh/token", Some(&machine));
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(
+        req.json(),
+        json!({"mesh_id": "mesh-healthcare", "destination_url": url})
+    );
+    assert_eq!(answer.mesh_id, "mesh-healthcare");
+    assert!(!format!("{answer:?}").contains(answer.token.expose().as_str()));
+
+    let options = MeshTokenClaims::validation_options(&server.url(), "mesh-healthcare");
+    let validator = JwtValidator::new(options).unwrap();
+    let claims =
+        MeshTokenClaims::verify(&validator, answer.token.expose(), "mesh-healthcare", url).unwrap();
+    assert_eq!(claims.dest_url, url);
+    assert!(claims.source.starts_with("gateway:"));
+    assert_eq!(claims.claims.exp - claims.claims.iat.unwrap(), 300);
+}
+
+#[test]
+fn a_mesh_token_is_refused_at_another_url_in_another_mesh_or_from_another_issuer() {
+    let (server, client, machine) = mesh_server();
+    server.add_mesh("other-mesh", &["https://partner.example.com/"]);
+    let token = client
+        .request_mesh_token(&machine, "mesh-healthcare", DEST)
+        .unwrap()
+        .token;
+    let token = token.expose();
+    let jwt = |e: RunbeamError| match e {
+        RunbeamError::Jwt(e) => e,
+        other => panic!("{other:?}"),
+    };
+    let validator =
+        |mesh| JwtValidator::new(MeshTokenClaims::validation_options(&server.url(), mesh)).unwrap();
+    let healthcare = validator("mesh-healthcare");
+    let e = jwt(MeshTokenClaims::verify(
+        &healthcare,
+        token,
+        "mesh-healthcare",
+        "https://partner.example.com:8443/fhir/r4",
+    )
+    .unwrap_err());
+    assert!(matches!(e, JwtError::ClaimMismatch("dest_url")), "{e:?}");
+    let e = jwt(
+        MeshTokenClaims::verify(&validator("other-mesh"), token, "other-mesh", DEST).unwrap_err(),
+    );
+    assert!(matches!(e, JwtError::AudienceMismatch), "{e:?}");
+    // A validator built for another mesh still cannot pass a token of this one as its own.
+    let e = jwt(MeshTokenClaims::verify(&healthcare, token, "other-mesh", DEST).unwrap_err());
+    assert!(matches!(e, JwtError::AudienceMismatch), "{e:?}");
+    let elsewhere = JwtValidator::new(MeshTokenClaims::validation_options(
+        "https://api.runbeam.io",
+        "mesh-healthcare",
+    ))
+    .unwrap();
+    let e = jwt(MeshTokenClaims::verify(&elsewhere, token, "mesh-healthcare", DEST).unwrap_err());
+    assert!(matches!(e, JwtError::UntrustedIssuer(_)), "{e:?}");
+}
+
+#[test]
+fn the_fake_server_refuses_mesh_tokens_as_runbeam_does() {
+    let (server, client, machine) = mesh_server();
+    let status = |token: &str, mesh: &str, url: &str| {
+        let e = api(client.request_mesh_token(token, mesh, url).unwrap_err());
+        (e.status().unwrap(), e.to_string())
+    };
+    let user = server.user_token();
+    assert_eq!(
+        status(&user, "mesh-healthcare", DEST),
+        (
+            401,
+            "HTTP 401: Unauthenticated: This endpoint requires gateway authentication.".into()
+        )
+    );
+    assert_eq!(
+        status(&machine, "nope", DEST),
+        (
+            404,
+            "HTTP 404: Mesh not found: The specified mesh does not exist.".into()
+        )
+    );
+    assert_eq!(
+        status(&machine, "mesh-healthcare", "https://other.example/"),
+        (403, "HTTP 403: No ingress matches destination URL".into())
+    );
+    assert!(server.set_mesh_enabled("mesh-healthcare", false));
+    assert_eq!(
+        status(&machine, "mesh-healthcare", DEST),
+        (400, "HTTP 400: Mesh is disabled".into())
+    );
+}
+
+#[test]
+fn every_documented_mesh_token_error_body_surfaces_in_the_api_error() {
+    let (server, client, machine) = mesh_server();
+    for (code, body) in [
+        (400, r#"{"error":"Mesh is disabled"}"#),
+        (
+            400,
+            r#"{"error":"Mesh provider must be 'runbeam' for API token requests"}"#,
+        ),
+        (
+            401,
+            r#"{"error":"Unauthenticated","message":"This endpoint requires gateway authentication."}"#,
+        ),
+        (
+            403,
+            r#"{"error":"Gateway does not have egress rights in this mesh"}"#,
+        ),
+        (403, r#"{"error":"No ingress matches destination URL"}"#),
+        (
+            404,
+            r#"{"error":"Mesh not found","message":"The specified mesh does not exist."}"#,
+        ),
+        (
+            500,
+            r#"{"error":"Token signing failed","message":"Internal error during JWT generation"}"#,
+        ),
+    ] {
+        server.script("/api/harmony/mesh/token", 1, Scripted::status(code, body));
+        let e = api(client
+            .request_mesh_token(&machine, "mesh-healthcare", DEST)
+            .unwrap_err());
+        let sent: Value = serde_json::from_str(body).unwrap();
+        let ApiError::Status { status, body } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(*status, code);
+        assert_eq!(body.error.as_deref(), sent["error"].as_str());
+        assert_eq!(body.message.as_deref(), sent["message"].as_str());
+        let text = e.to_string();
+        assert!(text.contains(sent["error"].as_str().unwrap()), "{text}");
+        if let Some(m) = sent["message"].as_str() {
+            assert!(text.contains(m), "{text}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- references
+
+#[test]
+fn resolve_reference_sends_the_reference_percent_encoded_in_the_query() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let id = server
+        .insert_resource("pipelines", json!({"name": "patient api&x=1", "code": "p"}))
+        .unwrap();
+    let reference = "runbeam.team-1.pipeline.name.patient api&x=1";
+    let resolved = client.resolve_reference(&t, reference).unwrap();
+    let req = server.last_request().unwrap();
+    assert_sent(&req, "GET", "/api/harmony/resources/resolve", Some(&t));
+    assert_eq!(
+        req.query.as_deref(),
+        Some("ref=runbeam.team-1.pipeline.name.patient%20api%26x%3D1")
+    );
+    assert_eq!(req.body, "");
+    assert_eq!(
+        (resolved.data.id.as_str(), resolved.data.kind.as_str()),
+        (id.as_str(), "pipeline")
+    );
+    assert!(resolved.data.enabled && resolved.data.urls.is_empty());
+    assert_eq!(resolved.meta.unwrap().provider.as_deref(), Some("runbeam"));
+
+    let by_id = client
+        .resolve_reference(&t, &format!("runbeam.id.{id}"))
+        .unwrap();
+    assert_eq!(by_id.data.name, "patient api&x=1");
+}
+
+#[test]
+fn a_bad_reference_is_a_typed_error_without_a_request() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    for bad in ["a.b", "runbeam..id.x", "runbeam.team.invalid.name.x", ""] {
+        match api(client.resolve_reference(&t, bad).unwrap_err()) {
+            ApiError::InvalidReference(_) => {}
+            other => panic!("{bad:?}: {other:?}"),
+        }
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn resolving_an_unknown_or_foreign_resource_is_404_or_403() {
+    let server = server();
+    let client = client(&server);
+    let t = server.user_token();
+    let e = api(client
+        .resolve_reference(&t, "runbeam.name.nothing")
+        .unwrap_err());
+    assert!(e.is_not_found());
+    assert_eq!(e.to_string(), "HTTP 404: Resource not found");
+    let e = api(client
+        .resolve_reference(&t, "runbeam.other.id.x")
+        .unwrap_err());
+    assert!(e.is_forbidden(), "{e}");
+}
+
+// ---------------------------------------------------------------- change poller
+
+/// A fake server, a client on it and a machine token for gateway `gw-poll`.
+fn gateway(server: &FakeRunbeam) -> (RunbeamClient, MachineToken) {
+    let client = client(server);
+    let auth = client
+        .authorize_gateway(&server.user_token(), "gw-poll", None, None)
+        .unwrap();
+    (client, auth.into())
+}
+
+#[test]
+fn change_poller_acknowledges_applies_and_reports_each_change_once() {
+    let server = server();
+    let (client, token) = gateway(&server);
+    let gid = token.gateway_id.clone();
+    let good = server.add_change(&gid, json!({"toml_config": "[proxy]"}));
+    let bad = server.add_change(&gid, json!({"toml_config": "nonsense"}));
+    let done = server.add_change(&gid, json!({"status": "applied"}));
+    let mut poller = ChangePoller::new(client, token);
+    let mut seen = Vec::new();
+    let report = poller
+        .poll_once(|c| {
+            seen.push(c.id.clone());
+            match c.toml_config.as_deref() {
+                Some("[proxy]") => Ok(()),
+                _ => Err("invalid TOML at line 1"),
+            }
+        })
+        .unwrap();
+    assert_eq!(seen, vec![good.clone(), bad.clone()]);
+    assert_eq!(
+        (report.applied, report.failed),
+        (vec![good.clone()], vec![bad.clone()])
+    );
+    assert_eq!(server.change(&good).unwrap()["status"], "applied");
+    let failed = server.change(&bad).unwrap();
+    assert_eq!(
+        (failed["status"].as_str(), failed["error_message"].as_str()),
+        (Some("failed"), Some("invalid TOML at line 1"))
+    );
+    assert_eq!(server.change(&done).unwrap()["status"], "applied");
+    let ack = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/api/harmony/changes/acknowledge")
+        .unwrap();
+    assert_eq!(ack.json(), json!({"change_ids": [good, bad]}));
+
+    // Listed again as pending (a server that lost the report), a change is not handed over
+    // twice.
+    let relisted = json!({"data": [{"id": good, "type": "gateway", "gateway_id": gid,
+                                     "created_at": "2025-01-01T00:00:00Z", "status": "pending"}]});
+    server.script(
+        "/api/harmony/changes",
+        1,
+        Scripted::status(200, relisted.to_string()),
+    );
+    let again = poller
+        .poll_once(|c| Err(format!("{} handed over again", c.id)))
+        .unwrap();
+    assert_eq!(again, Default::default());
+}
+
+#[test]
+fn change_poller_renews_the_machine_token_through_the_hook() {
+    let server = server();
+    let (client, token) = gateway(&server);
+    let soon = MachineToken::new(
+        token.machine_token.clone(),
+        "2000-01-01T00:00:00Z",
+        token.gateway_id.clone(),
+        token.gateway_code.clone(),
+        vec![],
+    );
+    let (user, renewer) = (server.user_token(), client.clone());
+    let mut poller = ChangePoller::new(client, soon)
+        .on_renewal(move |current| renewer.renew_machine_token(&user, current));
+    poller.poll_once(|_| Ok::<(), String>(())).unwrap();
+    assert!(!poller.token().needs_renewal());
+    assert_ne!(poller.token().machine_token, token.machine_token);
+    let list = server.last_request().unwrap();
+    assert_eq!(
+        list.header("authorization"),
+        Some(format!("Bearer {}", poller.token().machine_token.expose()).as_str())
+    );
+}
+
+#[test]
+fn change_poller_backs_off_on_errors_and_stops_at_the_deadline() {
+    let server = server();
+    let (client, token) = gateway(&server);
+    server.script("/api/harmony/changes", 100, Scripted::status(503, "{}"));
+    let mut poller = ChangePoller::new(client, token)
+        .interval(Duration::from_millis(100))
+        .max_backoff(Duration::from_millis(400));
+    let started = std::time::Instant::now();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let deadline = started + Duration::from_millis(1500);
+    let summary = poller.run(&stop, Some(deadline), |_| Ok::<(), String>(()));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    // Waits of 100, 200, 400, 400 ... ms (halved at most by jitter): far fewer than 15 tries.
+    assert!(summary.errors >= 3 && summary.errors <= 12, "{summary:?}");
+    assert_eq!(summary.polls, 0);
+}
+
+#[test]
+fn change_poller_stops_on_the_stop_flag() {
+    let server = server();
+    let (client, token) = gateway(&server);
+    let gid = token.gateway_id.clone();
+    server.add_change(&gid, json!({}));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut poller = ChangePoller::new(client, token).interval(Duration::from_secs(60));
+    let flag = std::sync::Arc::clone(&stop);
+    let started = std::time::Instant::now();
+    let summary = poller.run(&stop, None, move |_| {
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok::<(), String>(())
+    });
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!((summary.polls, summary.applied.len()), (1, 1));
+}
+
+// ---------------------------------------------------------------- TLS
+
+fn tls_client(builder: runbeam_sdk_blocking::RunbeamClientBuilder) -> RunbeamClient {
+    builder
+        .use_env_proxy(false)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_self_signed_api_certificate_is_refused_by_default_with_a_tls_error() {
+    let url = tls_server();
+    let client = tls_client(RunbeamClient::builder(&url));
+    let e = api(client.list_gateways("t").unwrap_err());
+    assert!(matches!(e, ApiError::Tls(_)), "{e:?}");
+    assert!(e.to_string().contains("certificate"), "{e}");
+}
+
+#[test]
+fn a_custom_root_certificate_is_trusted_with_verification_on() {
+    let url = tls_server();
+    let ca = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tls/ca.pem"
+    ))
+    .unwrap();
+    let client = tls_client(RunbeamClient::builder(&url).root_certificates(&ca).unwrap());
+    assert!(client.list_gateways("t").unwrap().data.is_empty());
+    // The custom roots replace the bundled ones; the leaf alone is not a root.
+    let leaf = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tls/server.pem"
+    ))
+    .unwrap();
+    let other = tls_client(
+        RunbeamClient::builder(&url)
+            .root_certificates(&leaf)
+            .unwrap(),
+    );
+    assert!(matches!(
+        api(other.list_gateways("t").unwrap_err()),
+        ApiError::Tls(_)
+    ));
+}
+
+#[test]
+fn root_certificates_without_a_certificate_is_a_config_error() {
+    for pem in [
+        &b""[..],
+        b"not pem",
+        b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+    ] {
+        match RunbeamClient::builder("https://x.example").root_certificates(pem) {
+            Err(RunbeamError::Config(ConfigError::InvalidOption { option, .. })) => {
+                assert_eq!(option, "root_certificates")
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    }
+}
+
+#[test]
+fn dangerous_accept_invalid_certs_accepts_the_self_signed_certificate() {
+    let url = tls_server();
+    let client = tls_client(RunbeamClient::builder(&url).dangerous_accept_invalid_certs());
+    assert!(client.list_gateways("t").unwrap().data.is_empty());
 }
 
 // ---------------------------------------------------------------- login

@@ -35,6 +35,21 @@ pub struct Backend {
     /// The upstream timeout.
     #[serde(default)]
     pub timeout_seconds: Option<u32>,
+    /// A reference to the target it sends to (upstream 0.8+).
+    #[serde(default)]
+    pub target_ref: Option<String>,
+    /// Retries towards the target (upstream 0.8+).
+    #[serde(default, deserialize_with = "de::opt_uint")]
+    pub max_retries: Option<u32>,
+    /// How to reach it (upstream 0.8+).
+    #[serde(default)]
+    pub connection: Option<super::ConnectionConfig>,
+    /// A reference to its authentication (upstream 0.8+).
+    #[serde(default)]
+    pub authentication: Option<String>,
+    /// Options (any JSON; upstream 0.8+).
+    #[serde(default)]
+    pub options: Option<serde_json::Value>,
     /// Creation time (RFC 3339).
     #[serde(default)]
     pub created_at: Option<String>,

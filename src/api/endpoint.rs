@@ -38,6 +38,18 @@ pub struct Endpoint {
     /// A description.
     #[serde(default)]
     pub description: Option<String>,
+    /// A reference to the peer it serves (upstream 0.8+).
+    #[serde(default)]
+    pub peer_ref: Option<String>,
+    /// How to reach it (upstream 0.8+).
+    #[serde(default)]
+    pub connection: Option<super::ConnectionConfig>,
+    /// A reference to its authentication (upstream 0.8+).
+    #[serde(default)]
+    pub authentication: Option<String>,
+    /// Options (any JSON; upstream 0.8+).
+    #[serde(default)]
+    pub options: Option<serde_json::Value>,
     /// Creation time (RFC 3339).
     #[serde(default)]
     pub created_at: Option<String>,

@@ -17,7 +17,7 @@ use super::server_text::{Redaction, TextBudget};
 pub enum ApiError {
     /// The server answered with a non-success status. The Laravel body, when there was one,
     /// is parsed into [`ErrorBody`].
-    #[error("HTTP {status}{}", .body.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    #[error("HTTP {status}{}", .body.summary())]
     Status {
         /// The HTTP status code.
         status: u16,
@@ -44,7 +44,12 @@ pub enum ApiError {
     /// already been retried once on a fresh one.
     #[error("the connection to the Runbeam API was lost before the response was complete")]
     ConnectionLost(#[source] Box<ureq::Error>),
-    /// Any other transport failure (TLS, protocol, I/O after connecting).
+    /// The TLS handshake failed: most often the server's certificate is not trusted
+    /// (self-signed, another CA, expired, another host). See
+    /// [`RunbeamClientBuilder::root_certificates`](crate::RunbeamClientBuilder::root_certificates).
+    #[error("TLS handshake with the Runbeam API failed (is its certificate trusted?)")]
+    Tls(#[source] Box<ureq::Error>),
+    /// Any other transport failure (protocol, I/O after connecting).
     #[error("transport error")]
     Transport(#[source] Box<ureq::Error>),
     /// The response body was larger than the client's cap.
@@ -94,6 +99,22 @@ pub enum ApiError {
         /// The cap that was reached.
         limit: u32,
     },
+    /// The base URL the server supplied ([`RunbeamClient::discover_base_url`]) breaks the
+    /// base-URL rule (not HTTPS to a host that is not loopback, a path other than `/api`, ...);
+    /// no client was made for it.
+    ///
+    /// [`RunbeamClient::discover_base_url`]: crate::RunbeamClient::discover_base_url
+    #[error("the server-supplied base URL {url:?} was refused")]
+    DiscoveredUrlRefused {
+        /// The URL as the server sent it (secrets redacted, cut to 120 characters).
+        url: String,
+        /// Why it was refused.
+        #[source]
+        reason: Box<crate::client::BaseUrlError>,
+    },
+    /// A resource reference does not parse; nothing was sent.
+    #[error("invalid resource reference")]
+    InvalidReference(#[source] super::ReferenceError),
     /// A device login was not approved before the waiting deadline.
     #[error("the login was not approved before the deadline")]
     LoginTimedOut,
@@ -161,6 +182,17 @@ pub struct ErrorBody {
 }
 
 impl ErrorBody {
+    /// `": <error>: <message>"` with the parts the server sent (either body kind), or
+    /// nothing. Used in [`ApiError`]'s `Display`.
+    fn summary(&self) -> String {
+        let parts = [self.error.as_deref(), self.message.as_deref()];
+        parts
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.is_empty())
+            .fold(String::new(), |out, part| format!("{out}: {part}"))
+    }
+
     /// Parses an error body; anything unparsable gives an empty body (the status still tells
     /// the caller what happened). Pure: called by the client, tests and the fuzz target.
     pub(crate) fn parse(bytes: &[u8]) -> ErrorBody {
@@ -229,6 +261,30 @@ mod tests {
         );
         assert_eq!(body.message.as_deref(), Some("The name field is required."));
         assert_eq!(body.errors["name"], vec!["The name field is required."]);
+    }
+
+    #[test]
+    fn the_display_shows_both_the_error_and_the_message_of_the_newer_body() {
+        let status = |body: &[u8]| ApiError::Status {
+            status: 403,
+            body: Box::new(ErrorBody::parse(body)),
+        };
+        let both =
+            br#"{"error":"Forbidden","message":"This gateway does not belong to your team"}"#;
+        assert_eq!(
+            status(both).to_string(),
+            "HTTP 403: Forbidden: This gateway does not belong to your team"
+        );
+        let alone = br#"{"error":"Gateway does not have egress rights in this mesh"}"#;
+        assert_eq!(
+            status(alone).to_string(),
+            "HTTP 403: Gateway does not have egress rights in this mesh"
+        );
+        assert_eq!(
+            status(br#"{"message":"Nope."}"#).to_string(),
+            "HTTP 403: Nope."
+        );
+        assert_eq!(status(b"<html>").to_string(), "HTTP 403");
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub struct Middleware {
     /// Options (array, string or null).
     #[serde(default)]
     pub options: Option<serde_json::Value>,
+    /// A reference to its authentication (upstream 0.8+).
+    #[serde(default)]
+    pub authentication: Option<String>,
     /// Creation time (RFC 3339).
     #[serde(default)]
     pub created_at: Option<String>,

@@ -15,19 +15,24 @@ mod authentication;
 mod backend;
 mod bearer;
 mod changes;
+mod config_push;
 mod endpoint;
 pub(crate) mod error;
 mod gateway;
 mod harmony;
 mod login;
+mod mesh;
 mod middleware;
 mod network;
 pub(crate) mod operations;
 mod paging;
 mod pipeline;
 mod policy;
+mod poller;
+mod reference;
 mod server_text;
 mod service;
+mod shapes;
 mod transform;
 
 pub use crate::client::BaseUrlError;
@@ -35,19 +40,31 @@ pub use crate::identity::{TeamInfo, UserInfo};
 pub use authentication::{Authentication, AuthenticationRequest};
 pub use backend::{Backend, BackendRequest};
 pub use bearer::{BearerToken, BearerTokenError, TokenKind};
-pub use changes::{AcknowledgeChangesResponse, BaseUrlResponse, Change, ChangeStatusResponse};
+pub use changes::{
+    AcknowledgeChangesResponse, BaseUrlResponse, Change, ChangeRoutes, ChangeStatusResponse,
+};
+pub use config_push::{
+    ConfigAction, ConfigType, StoreConfigResponse, StoredConfig, UnknownConfigType,
+};
 pub use endpoint::{Endpoint, EndpointRequest};
 pub use error::ErrorBody;
 pub use gateway::{Gateway, GatewayRequest};
 pub use harmony::{AuthorizeResponse, AuthorizedBy, GatewayInfo};
 pub use login::{LoginState, LoginSuccess, StartLoginResponse};
+pub use mesh::{MeshEgressInfo, MeshInfo, MeshIngressInfo, MeshTokenClaims, MeshTokenResponse};
 pub use middleware::{Middleware, MiddlewareRequest};
 pub use network::{Network, NetworkHttp, NetworkRequest};
 pub(crate) use operations::Operation;
 pub use paging::{PageIter, PaginatedResponse, PaginationLinks, PaginationMeta, DEFAULT_MAX_PAGES};
 pub use pipeline::{Pipeline, PipelineRequest};
 pub use policy::{Policy, PolicyRequest};
+pub use poller::{ChangePoller, PollReport, RunSummary};
+pub use reference::{
+    LookupBy, ProviderConfig, ReferenceError, ResolveMeta, ResolveResourceResponse,
+    ResolvedResource, ResourceReference, ResourceType,
+};
 pub use service::{Service, ServiceRequest};
+pub use shapes::{ConnectionConfig, GatewayConfiguration, Peer, Rule, Runbeam, Target, TcpConfig};
 pub use transform::{Transform, TransformOptions, TransformRequest};
 
 pub(crate) use error::excerpt;
@@ -112,6 +129,12 @@ pub(crate) mod de {
         })
     }
 
+    /// An id given as a string or a number, empty when absent or `null` (fields older
+    /// shapes lack).
+    pub(crate) fn id_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(opt_id(d)?.unwrap_or_default())
+    }
+
     /// A required id given as a string or a number; kept as a string.
     pub(crate) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         opt_id(d)?.ok_or_else(|| serde::de::Error::custom("id must be a string or a number"))
@@ -152,7 +175,7 @@ macro_rules! list_methods {
                 &self,
                 token: &str,
             ) -> Result<crate::api::PaginatedResponse<$Res>, crate::RunbeamError> {
-                self.list_page(&crate::api::operations::$index, token, None)
+                self.list_page(&crate::api::operations::$index, token, &[], None)
             }
 
             #[doc = concat!("Fetches page `page` (1-based) of the ", $plural, ".\n\n")]
@@ -162,13 +185,13 @@ macro_rules! list_methods {
                 token: &str,
                 page: u32,
             ) -> Result<crate::api::PaginatedResponse<$Res>, crate::RunbeamError> {
-                self.list_page(&crate::api::operations::$index, token, Some(page))
+                self.list_page(&crate::api::operations::$index, token, &[], Some(page))
             }
 
             #[doc = concat!("Iterates over the pages of ", $plural, ", following `links.next`.\n\n")]
             #[doc = "Stops after the last page (`meta.last_page`, no `next`, or a `next` that does not advance); past the client's page cap the last item is [`ApiError::TooManyPages`](crate::ApiError::TooManyPages)."]
             pub fn $pages<'a>(&'a self, token: &'a str) -> crate::api::PageIter<'a, $Res> {
-                crate::api::PageIter::new(self, &crate::api::operations::$index, token)
+                crate::api::PageIter::new(self, &crate::api::operations::$index, token, None)
             }
 
             #[doc = concat!("Fetches every page of ", $plural, " and returns all items.\n\n")]

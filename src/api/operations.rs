@@ -1,6 +1,8 @@
-//! The one table mapping every client method to its spec operation (method and path under
-//! `/api`). The client builds every request from these entries, and `tests/client.rs` checks
-//! the table against the OpenAPI file both ways, so a path cannot drift from the spec silently.
+//! The route tables mapping every client method to its operation (method and path under
+//! `/api`). The client builds every request from these entries. `OPERATIONS` is the
+//! published spec v1-2, checked against the OpenAPI file both ways, so a path cannot drift
+//! from the spec silently; `LIVE_OPERATIONS` holds the routes the live API added after it
+//! (what Harmony and the Runbeam CLI call), which no spec file describes.
 
 /// An HTTP method used by the Runbeam API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +49,7 @@ pub struct Operation {
 }
 
 macro_rules! operations {
-    ($($konst:ident = $id:literal, $client:literal, $method:ident, $path:literal;)*) => {
+    ($(#[$table_doc:meta])* $table:ident; $($konst:ident = $id:literal, $client:literal, $method:ident, $path:literal;)*) => {
         $(
             #[doc = concat!("`", stringify!($method), " ", $path, "` (`", $id, "`), called by `", $client, "`.")]
             pub const $konst: Operation = Operation {
@@ -57,13 +59,15 @@ macro_rules! operations {
                 path: $path,
             };
         )*
-        /// Every operation the client calls, in spec order; the tests hold it against the spec.
+        $(#[$table_doc])*
         #[cfg(test)]
-        pub const OPERATIONS: &[Operation] = &[$($konst),*];
+        pub const $table: &[Operation] = &[$($konst),*];
     };
 }
 
 operations! {
+    /// Every spec operation the client calls, in spec order; the tests hold it against the spec.
+    OPERATIONS;
     AUTHENTICATIONS_INDEX = "authentications.index", "list_authentications", Get, "/authentications";
     AUTHENTICATIONS_STORE = "authentications.store", "create_authentication", Post, "/authentications";
     AUTHENTICATIONS_SHOW = "authentications.show", "get_authentication", Get, "/authentications/{authentication}";
@@ -124,6 +128,23 @@ operations! {
     TRANSFORMS_SHOW = "transforms.show", "get_transform", Get, "/transforms/{transform}";
     TRANSFORMS_UPDATE = "transforms.update", "update_transform", Put, "/transforms/{transform}";
     TRANSFORMS_DESTROY = "transforms.destroy", "delete_transform", Delete, "/transforms/{transform}";
+}
+
+operations! {
+    /// The live routes beyond the spec (`/api/harmony/...`). Change management is here a
+    /// second time: the live server moved it from `/gateway/changes` to `/harmony/change(s)`
+    /// (`change/{id}` singular), and the client uses these unless told to use the spec's.
+    LIVE_OPERATIONS;
+    LIVE_BASE_URL = "harmony.base-url", "get_base_url", Get, "/harmony/base-url";
+    LIVE_CHANGES_INDEX = "harmony.changes.index", "list_changes", Get, "/harmony/changes";
+    LIVE_CHANGES_FOR_GATEWAY = "harmony.changes.gateway", "list_changes_for_gateway", Get, "/harmony/changes/{gateway}";
+    LIVE_CHANGE_SHOW = "harmony.change.show", "get_change", Get, "/harmony/change/{change}";
+    LIVE_CHANGES_ACKNOWLEDGE = "harmony.changes.acknowledge", "acknowledge_changes", Post, "/harmony/changes/acknowledge";
+    LIVE_CHANGE_APPLIED = "harmony.change.applied", "mark_change_applied", Post, "/harmony/change/{change}/applied";
+    LIVE_CHANGE_FAILED = "harmony.change.failed", "mark_change_failed", Post, "/harmony/change/{change}/failed";
+    LIVE_STORE_CONFIG = "harmony.update", "store_config", Post, "/harmony/update";
+    LIVE_MESH_TOKEN = "harmony.mesh.token", "request_mesh_token", Post, "/harmony/mesh/token";
+    LIVE_RESOLVE = "harmony.resources.resolve", "resolve_reference", Get, "/harmony/resources/resolve";
 }
 
 impl Operation {
@@ -201,6 +222,21 @@ mod tests {
         assert!(
             extra.is_empty(),
             "table operations not in the spec: {extra:?}"
+        );
+    }
+
+    #[test]
+    fn live_routes_are_distinct_from_each_other_and_from_the_spec() {
+        for (i, a) in LIVE_OPERATIONS.iter().enumerate() {
+            assert!(a.path.starts_with("/harmony/"), "{}", a.path);
+            for b in LIVE_OPERATIONS[i + 1..].iter().chain(OPERATIONS) {
+                assert_ne!((a.method, a.path), (b.method, b.path));
+                assert_ne!(a.operation_id, b.operation_id);
+            }
+        }
+        assert_eq!(
+            LIVE_CHANGE_FAILED.fill_path(&["c/1"]),
+            "/harmony/change/c%2F1/failed"
         );
     }
 

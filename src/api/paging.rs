@@ -106,6 +106,8 @@ pub struct PageIter<'a, T> {
     client: &'a RunbeamClient,
     operation: &'a Operation,
     token: &'a str,
+    /// The path parameter of a list under a parent (the gateway of its changes).
+    param: Option<&'a str>,
     next: Option<u32>,
     seen: HashSet<u32>,
     max_pages: u32,
@@ -123,11 +125,17 @@ impl<T> std::fmt::Debug for PageIter<'_, T> {
 }
 
 impl<'a, T: DeserializeOwned> PageIter<'a, T> {
-    pub(crate) fn new(client: &'a RunbeamClient, operation: &'a Operation, token: &'a str) -> Self {
+    pub(crate) fn new(
+        client: &'a RunbeamClient,
+        operation: &'a Operation,
+        token: &'a str,
+        param: Option<&'a str>,
+    ) -> Self {
         PageIter {
             client,
             operation,
             token,
+            param,
             next: Some(1),
             seen: HashSet::new(),
             max_pages: client.max_pages(),
@@ -180,9 +188,12 @@ impl<T: DeserializeOwned> Iterator for PageIter<'_, T> {
             .into()));
         }
         self.seen.insert(page);
-        let result = self
-            .client
-            .list_page::<T>(self.operation, self.token, Some(page));
+        let result = self.client.list_page::<T>(
+            self.operation,
+            self.token,
+            self.param.as_slice(),
+            Some(page),
+        );
         if let Ok(response) = &result {
             self.next = following_page(page, response).filter(|n| !self.seen.contains(n));
         }

@@ -29,7 +29,8 @@ pub struct Policy {
     /// The gateway it belongs to.
     #[serde(default, deserialize_with = "de::opt_id")]
     pub gateway_id: Option<String>,
-    /// Its rules (an array).
+    /// Its rules: an array, of rule references on newer servers (see
+    /// [`rule_refs`](Self::rule_refs)).
     #[serde(default)]
     pub rules: Option<serde_json::Value>,
     /// Creation time (RFC 3339).
@@ -38,6 +39,19 @@ pub struct Policy {
     /// Last update time (RFC 3339).
     #[serde(default)]
     pub updated_at: Option<String>,
+}
+
+impl Policy {
+    /// The rule references in [`rules`](Self::rules) (e.g. `["rate_limit_rule_1"]`): its
+    /// string entries, in order; empty when it is not an array.
+    pub fn rule_refs(&self) -> Vec<&str> {
+        match &self.rules {
+            Some(serde_json::Value::Array(rules)) => {
+                rules.iter().filter_map(serde_json::Value::as_str).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Body of `create_policy` / `update_policy`. `None` fields are left out.

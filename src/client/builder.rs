@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Inner, RetryPolicy, RunbeamClient};
+use crate::api::ChangeRoutes;
 use crate::http::{self, Timeouts};
 use crate::origin::{parse_url, Origin, OriginError};
 use crate::ApiError;
@@ -48,6 +49,20 @@ pub(crate) fn normalize_base_url(url: &str) -> Result<String, BaseUrlError> {
     }
 }
 
+/// [`normalize_base_url`] plus the scheme rule: HTTPS, or plain HTTP to a loopback host
+/// (any host with `allow_plain_http`, logged as a warning).
+pub(super) fn checked_base_url(url: &str, allow_plain_http: bool) -> Result<String, BaseUrlError> {
+    let base = normalize_base_url(url)?;
+    let origin = Origin::parse(&base)?;
+    if !origin.is_secure_or_loopback() {
+        if !allow_plain_http {
+            return Err(BaseUrlError::InsecureScheme);
+        }
+        log::warn!("Runbeam client: plain http to {origin} (dangerous_allow_plain_http); bearer tokens travel unencrypted");
+    }
+    Ok(base)
+}
+
 /// Default time to open a connection.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time for a whole request.
@@ -68,6 +83,9 @@ pub struct RunbeamClientBuilder {
     use_env_proxy: bool,
     allow_plain_http: bool,
     max_pages: u32,
+    change_routes: ChangeRoutes,
+    accept_invalid_certs: bool,
+    root_certs: Option<Vec<ureq::tls::Certificate<'static>>>,
 }
 
 impl RunbeamClientBuilder {
@@ -82,7 +100,59 @@ impl RunbeamClientBuilder {
             use_env_proxy: true,
             allow_plain_http: false,
             max_pages: crate::api::DEFAULT_MAX_PAGES,
+            change_routes: ChangeRoutes::Harmony,
+            accept_invalid_certs: false,
+            root_certs: None,
         }
+    }
+
+    /// Trusts only the certificates in `pem` (one or more PEM `CERTIFICATE` blocks, e.g. a
+    /// company CA) as roots for the API's TLS certificate, instead of the bundled Mozilla
+    /// roots. Verification stays on. Defaults to the Mozilla roots.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidOption`](crate::ConfigError::InvalidOption) when `pem` holds no
+    /// certificate or a block does not parse.
+    pub fn root_certificates(mut self, pem: &[u8]) -> Result<Self, RunbeamError> {
+        let invalid = |reason: &str| crate::ConfigError::InvalidOption {
+            option: "root_certificates",
+            reason: reason.into(),
+        };
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            // A key next to the certificates is not a root; it is ignored, never used.
+            let item = item.map_err(|_| invalid("a PEM block does not parse"))?;
+            if let ureq::tls::PemItem::Certificate(cert) = item {
+                certs.push(cert);
+            }
+        }
+        if certs.is_empty() {
+            return Err(invalid("no PEM CERTIFICATE block found").into());
+        }
+        self.root_certs = Some(certs);
+        Ok(self)
+    }
+
+    /// Accepts any TLS certificate from the API: self-signed, expired, for another host.
+    /// Defaults to off; [`RunbeamClient::new`] turns it on when `RUNBEAM_ACCEPT_INVALID_CERTS`
+    /// is exactly `true` (as upstream does), and logs a warning.
+    ///
+    /// # Security
+    /// Anyone on the network path can then pose as the API and read every bearer token the
+    /// client sends. Use it only for a local development host (e.g.
+    /// `https://runbeam.lndo.site`); for a company CA use
+    /// [`root_certificates`](Self::root_certificates) instead.
+    pub fn dangerous_accept_invalid_certs(mut self) -> Self {
+        self.accept_invalid_certs = true;
+        self
+    }
+
+    /// Which routes change management (`list_changes`, `get_change`, `acknowledge_changes`,
+    /// `mark_change_*`, `get_base_url`) uses. Defaults to [`ChangeRoutes::Harmony`], the live
+    /// API; [`ChangeRoutes::SpecV1_2`] for a server that only has the published spec's.
+    pub fn change_routes(mut self, routes: ChangeRoutes) -> Self {
+        self.change_routes = routes;
+        self
     }
 
     /// Time allowed to open a connection (TCP and TLS). Defaults to 10 s.
@@ -158,21 +228,19 @@ impl RunbeamClientBuilder {
         Ok(client)
     }
 
+    /// The settings of [`RunbeamClient::new`]: these defaults, and
+    /// [`dangerous_accept_invalid_certs`](Self::dangerous_accept_invalid_certs) when
+    /// `RUNBEAM_ACCEPT_INVALID_CERTS` is exactly `true`.
+    pub(super) fn with_env_settings(self) -> Self {
+        match crate::env::accept_invalid_certs() {
+            true => self.dangerous_accept_invalid_certs(),
+            false => self,
+        }
+    }
+
     /// Builds the client, keeping a bad URL's error for the first call.
     pub(super) fn build_lenient(self) -> RunbeamClient {
-        let origin =
-            normalize_base_url(&self.url).and_then(|base| Ok((Origin::parse(&base)?, base)));
-        if let Ok((origin, _)) = &origin {
-            if !origin.is_secure_or_loopback() && self.allow_plain_http {
-                log::warn!("Runbeam client: plain http to {origin} (dangerous_allow_plain_http); bearer tokens travel unencrypted");
-            }
-        }
-        let base = match origin {
-            Ok((origin, _)) if !origin.is_secure_or_loopback() && !self.allow_plain_http => {
-                Err(BaseUrlError::InsecureScheme)
-            }
-            other => other.map(|(_, base)| base),
-        };
+        let base = checked_base_url(&self.url, self.allow_plain_http);
         let custom_agent = self.agent.is_some();
         // A loopback API (tests, the fake server, a local tunnel) is never reached through a
         // proxy from the environment.
@@ -186,8 +254,17 @@ impl RunbeamClientBuilder {
                 connect: self.connect_timeout,
                 global: self.timeout,
             };
+            let mut tls = ureq::tls::TlsConfig::builder();
+            if let Some(certs) = &self.root_certs {
+                tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(certs));
+            }
+            if self.accept_invalid_certs {
+                log::warn!("Runbeam client: TLS certificates are not verified (dangerous_accept_invalid_certs); bearer tokens can be intercepted");
+                tls = tls.disable_verification(true);
+            }
             http::agent_config(timeouts, self.use_env_proxy && !loopback)
                 .max_redirects(0)
+                .tls_config(tls.build())
                 .build()
                 .into()
         });
@@ -199,6 +276,8 @@ impl RunbeamClientBuilder {
                 body_limit: self.body_limit,
                 retry: self.retry,
                 max_pages: self.max_pages,
+                allow_plain_http: self.allow_plain_http,
+                change_routes: self.change_routes,
             }),
         }
     }

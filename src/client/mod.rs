@@ -22,7 +22,9 @@ pub use builder::{BaseUrlError, RunbeamClientBuilder};
 pub(crate) use retry::parse_retry_after;
 pub use retry::RetryPolicy;
 
-use crate::api::{excerpt, Envelope, ErrorBody, Operation, PaginatedResponse, Redaction};
+use crate::api::{
+    excerpt, ChangeRoutes, Envelope, ErrorBody, Operation, PaginatedResponse, Redaction,
+};
 use crate::ApiError;
 use crate::RunbeamError;
 
@@ -59,6 +61,10 @@ struct Inner {
     body_limit: u64,
     retry: Option<RetryPolicy>,
     max_pages: u32,
+    /// Kept so a client derived from this one ([`RunbeamClient::discover_base_url`]) applies
+    /// the same scheme rule.
+    allow_plain_http: bool,
+    change_routes: ChangeRoutes,
 }
 
 impl std::fmt::Debug for RunbeamClient {
@@ -78,6 +84,11 @@ pub(crate) struct Call<'a> {
     params: &'a [&'a str],
     body: Option<Vec<u8>>,
     page: Option<u32>,
+    /// Query parameters (name, raw value); values are percent-encoded when the URL is built.
+    query: &'a [(&'a str, &'a str)],
+    /// The path is under the origin itself, not under `<origin>/api` (upstream's fallback
+    /// routes).
+    origin_root: bool,
     /// Path parameters that are secrets (a device-login token), redacted like the token.
     secret_params: bool,
     /// A wall-clock deadline: each attempt's timeout is cut to what is left of it.
@@ -93,6 +104,8 @@ impl<'a> Call<'a> {
             params: &[],
             body: None,
             page: None,
+            query: &[],
+            origin_root: false,
             secret_params: false,
             deadline: None,
         }
@@ -101,6 +114,45 @@ impl<'a> Call<'a> {
     /// Fills the path's `{placeholders}` with `params`, in order.
     pub(crate) fn params(self, params: &'a [&'a str]) -> Self {
         Self { params, ..self }
+    }
+
+    /// Sends the bearer token.
+    pub(crate) fn token(self, token: &'a str) -> Self {
+        Self {
+            token: Some(token),
+            ..self
+        }
+    }
+
+    /// Adds query parameters (name, raw value).
+    pub(crate) fn query(self, query: &'a [(&'a str, &'a str)]) -> Self {
+        Self { query, ..self }
+    }
+
+    /// Addresses the path under the origin instead of `<origin>/api`.
+    pub(crate) fn at_origin_root(self) -> Self {
+        Self {
+            origin_root: true,
+            ..self
+        }
+    }
+
+    /// The URL of this call under `base` (`<origin>/api`). Pure.
+    fn url(&self, base: &str) -> String {
+        let base = match self.origin_root {
+            true => base.strip_suffix("/api").unwrap_or(base),
+            false => base,
+        };
+        let mut url = format!("{base}{}", self.op.fill_path(self.params));
+        let page = self.page.map(|p| p.to_string());
+        let page = page.as_deref().map(|p| ("page", p));
+        for (i, (name, value)) in self.query.iter().copied().chain(page).enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            crate::api::encode_segment_into(name, &mut url);
+            url.push('=');
+            crate::api::encode_segment_into(value, &mut url);
+        }
+        url
     }
 
     /// Treats the path parameters as secrets in errors.
@@ -177,8 +229,15 @@ impl RunbeamClient {
     ///
     /// Never fails: a bad URL is reported as [`ApiError::InvalidBaseUrl`] by the first call.
     /// Use [`RunbeamClient::builder`] to get that error at once.
+    ///
+    /// # Security
+    /// With `RUNBEAM_ACCEPT_INVALID_CERTS` set to exactly `true`, TLS certificates are not
+    /// verified (see [`RunbeamClientBuilder::dangerous_accept_invalid_certs`]); the builder
+    /// never reads that variable.
     pub fn new(url: impl Into<String>) -> RunbeamClient {
-        RunbeamClientBuilder::new(url.into()).build_lenient()
+        RunbeamClientBuilder::new(url.into())
+            .with_env_settings()
+            .build_lenient()
     }
 
     /// A builder for a client with non-default options.
@@ -197,6 +256,30 @@ impl RunbeamClient {
             .map_err(|e| ApiError::InvalidBaseUrl(e.clone()))
     }
 
+    /// The routes change management uses.
+    pub(crate) fn change_routes(&self) -> ChangeRoutes {
+        self.inner.change_routes
+    }
+
+    /// A client with this one's settings and agent (connection pool, timeouts, retries,
+    /// caps, routes) on another base URL, which passes the same rule as the builder's.
+    pub(crate) fn with_base_url(&self, url: &str) -> Result<RunbeamClient, BaseUrlError> {
+        let base = builder::checked_base_url(url, self.inner.allow_plain_http)?;
+        let inner = &self.inner;
+        Ok(RunbeamClient {
+            inner: Arc::new(Inner {
+                base: Ok(base),
+                agent: inner.agent.clone(),
+                custom_agent: inner.custom_agent,
+                body_limit: inner.body_limit,
+                retry: inner.retry,
+                max_pages: inner.max_pages,
+                allow_plain_http: inner.allow_plain_http,
+                change_routes: inner.change_routes,
+            }),
+        })
+    }
+
     /// Most pages a page iterator of this client fetches.
     pub(crate) fn max_pages(&self) -> u32 {
         self.inner.max_pages
@@ -210,10 +293,7 @@ impl RunbeamClient {
         if call.params.iter().any(|p| p.is_empty()) {
             return Err(ApiError::EmptyPathSegment);
         }
-        let mut url = format!("{base}{}", call.op.fill_path(call.params));
-        if let Some(page) = call.page {
-            url.push_str(&format!("?page={page}"));
-        }
+        let url = call.url(base);
         let idempotent = call.op.method.is_idempotent();
         let retry = self.inner.retry.filter(|_| idempotent);
         let mut waited = Duration::ZERO;
@@ -378,18 +458,18 @@ impl RunbeamClient {
         &self,
         op: &Operation,
         token: &str,
+        params: &[&str],
         page: Option<u32>,
     ) -> Result<PaginatedResponse<T>, RunbeamError> {
         let call = Call {
-            token: Some(token),
             page,
-            ..Call::new(op)
+            ..Call::new(op).token(token).params(params)
         };
         self.call_json(call, None::<&()>)
     }
 
     /// Sends `call` with `body` as JSON and parses a 2xx answer; other statuses are errors.
-    fn call_json<B: Serialize, T: DeserializeOwned>(
+    pub(crate) fn call_json<B: Serialize, T: DeserializeOwned>(
         &self,
         call: Call<'_>,
         body: Option<&B>,
@@ -429,9 +509,11 @@ fn map_transport(error: ureq::Error) -> ApiError {
             status,
             body: Box::default(),
         },
+        e @ (ureq::Error::Tls(_) | ureq::Error::Rustls(_)) => ApiError::Tls(Box::new(e)),
         e @ (ureq::Error::ConnectionFailed | ureq::Error::HostNotFound) => {
             ApiError::Connect(Box::new(e))
         }
+        ureq::Error::Io(io) if is_tls_failure(&io) => ApiError::Tls(Box::new(ureq::Error::Io(io))),
         ureq::Error::Io(io) if is_connect_failure(&io) => {
             ApiError::Connect(Box::new(ureq::Error::Io(io)))
         }
@@ -440,6 +522,13 @@ fn map_transport(error: ureq::Error) -> ApiError {
         }
         other => ApiError::Transport(Box::new(other)),
     }
+}
+
+/// A TLS failure ureq reports as I/O: rustls hands its errors (an untrusted certificate, a
+/// failed handshake) to the stream as `InvalidData` with the rustls error inside.
+fn is_tls_failure(io: &std::io::Error) -> bool {
+    io.get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
 }
 
 /// Failures that mean no connection was ever made: refused, unreachable, or a name that did

@@ -75,6 +75,10 @@ pub enum JwtError {
          (comma-separated) or pass it to JwtValidationOptions::with_trusted_issuers"
     )]
     UntrustedIssuer(String),
+    /// A claim the receiver compares holds another value than expected (a mesh token's
+    /// `mesh_id` or `dest_url`). The values are not shown.
+    #[error("the `{0}` claim does not match what this receiver expects")]
+    ClaimMismatch(&'static str),
     /// The token's `aud` does not contain any configured audience.
     #[error("the token audience does not match")]
     AudienceMismatch,

@@ -88,7 +88,8 @@ impl Counters {
             JwtError::AudienceMismatch
             | JwtError::MissingClaim(_)
             | JwtError::ClaimFormat(_)
-            | JwtError::UnexpectedType(_) => &self.rejected_claims,
+            | JwtError::UnexpectedType(_)
+            | JwtError::ClaimMismatch(_) => &self.rejected_claims,
             JwtError::TooLarge { .. }
             | JwtError::Malformed(_)
             | JwtError::DuplicateMember(_)

@@ -9,7 +9,16 @@
 //! - `POST /api/harmony/authorize` issuing 30-day machine tokens, `/api/harmony/revoke`;
 //! - the device login flow (`/api/cli/start-login`, `/api/cli/check-login/{token}`) with
 //!   [`FakeRunbeam::approve_login`] / [`FakeRunbeam::expire_login`];
-//! - change management under `/api/gateway/...`, seeded with [`FakeRunbeam::add_change`];
+//! - change management on the live routes (`/api/harmony/changes`, `/api/harmony/change/{id}`,
+//!   `<origin>/harmony/base-url`) and the spec's (`/api/gateway/...`), seeded with
+//!   [`FakeRunbeam::add_change`]; a change's `status` moves as a gateway acknowledges and
+//!   reports it, and a machine token sees only its own gateway's changes;
+//! - configuration pushes (`POST /api/harmony/update`), recorded in
+//!   [`FakeRunbeam::config_pushes`];
+//! - mesh tokens (`POST /api/harmony/mesh/token`) for meshes added with
+//!   [`FakeRunbeam::add_mesh`], signed with the JWKS key (`aud` `mesh:<id>`, `dest_url`);
+//! - reference resolution (`GET /api/harmony/resources/resolve?ref=…`) over the stored
+//!   pipelines, endpoints and backends;
 //! - a JWKS at `/api/.well-known/jwks.json` (RSA 2048, e = 65537) and
 //!   [`FakeRunbeam::mint_user_jwt`] to sign user JWTs with it;
 //! - scripted failures ([`FakeRunbeam::script`]: a status and body, a delay, a malformed body,
@@ -312,11 +321,12 @@ impl FakeRunbeam {
         }
     }
 
-    /// Adds a pending change for `gateway_id` with these extra fields; returns its id.
+    /// Adds a pending change for `gateway_id` with these extra fields (`type` is `gateway`
+    /// unless given); returns its id.
     pub fn add_change(&self, gateway_id: &str, fields: Value) -> String {
         let mut state = lock(&self.shared.state);
         let id = state.new_id();
-        let mut change = json!({"id": id, "type": "change", "gateway_id": gateway_id,
+        let mut change = json!({"id": id, "type": "gateway", "gateway_id": gateway_id,
                                 "status": "pending", "created_at": time::format_seconds(time::unix_now())});
         if let (Some(c), Value::Object(extra)) = (change.as_object_mut(), fields) {
             c.extend(extra);
@@ -338,6 +348,34 @@ impl FakeRunbeam {
             .get(plural)?
             .get(id)
             .cloned()
+    }
+
+    /// Adds (or replaces) an enabled mesh whose ingresses answer URLs starting with one of
+    /// `ingress_urls`: a gateway's machine token can then get mesh tokens for it from
+    /// `POST /api/harmony/mesh/token`, signed with the JWKS key, `iss` the server's origin.
+    pub fn add_mesh(&self, mesh_id: &str, ingress_urls: &[&str]) {
+        let urls = ingress_urls.iter().map(|u| u.to_string()).collect();
+        lock(&self.shared.state)
+            .meshes
+            .insert(mesh_id.to_string(), (true, urls));
+    }
+
+    /// Switches a mesh on or off (off: token requests get 400 "Mesh is disabled"). Returns
+    /// false when the mesh is unknown.
+    pub fn set_mesh_enabled(&self, mesh_id: &str, enabled: bool) -> bool {
+        match lock(&self.shared.state).meshes.get_mut(mesh_id) {
+            Some(mesh) => {
+                mesh.0 = enabled;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Every configuration accepted by `POST /api/harmony/update`, oldest first: the pushed
+    /// body (`type`, `id`, `config`) with the id the server gave it.
+    pub fn config_pushes(&self) -> Vec<Value> {
+        lock(&self.shared.state).config_pushes.clone()
     }
 
     /// The stored JSON of a change.
@@ -460,11 +498,9 @@ fn serve(shared: &Arc<Shared>, mut request: tiny_http::Request) {
 }
 
 fn route(shared: &Shared, req: &LoggedRequest, path: &str, query: &str) -> routes::Reply {
-    let Some(rest) = path.strip_prefix("/api/") else {
-        return routes::Reply {
-            status: 404,
-            body: json!({"message": "Not found."}),
-        };
+    let (rest, origin_root) = match path.strip_prefix("/api/") {
+        Some(rest) => (rest, false),
+        None => (path.strip_prefix('/').unwrap_or(path), true),
     };
     let incoming = Incoming {
         method: &req.method,
@@ -474,6 +510,7 @@ fn route(shared: &Shared, req: &LoggedRequest, path: &str, query: &str) -> route
             .header("authorization")
             .and_then(|h| h.strip_prefix("Bearer ")),
         body: &req.body,
+        origin_root,
     };
     lock(&shared.state).handle(shared.keys, &shared.origin, &incoming)
 }

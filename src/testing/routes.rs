@@ -5,10 +5,17 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::{json, Map, Value};
 
 use super::keys::{random_hex, Keys};
+use crate::api::{LookupBy, ResourceReference};
 use crate::time;
 
 /// Seconds a machine token lives (30 days), as Runbeam issues them.
 pub(crate) const MACHINE_TOKEN_TTL: u64 = 2_592_000;
+
+/// Seconds a mesh token lives (5 minutes), as Runbeam issues them.
+const MESH_TOKEN_TTL: u64 = 300;
+
+/// The team of every resource the fake server creates.
+const FAKE_TEAM: &str = "team-1";
 
 /// The resource families: (URL plural, JSON `type`, display name).
 const FAMILIES: &[(&str, &str, &str)] = &[
@@ -43,6 +50,10 @@ pub(crate) struct State {
     pub(crate) logins: HashMap<String, Login>,
     pub(crate) next_id: u64,
     pub(crate) per_page: usize,
+    /// Meshes that mesh tokens can be asked for: id → (enabled, ingress URL prefixes).
+    pub(crate) meshes: BTreeMap<String, (bool, Vec<String>)>,
+    /// Every accepted `POST /api/harmony/update` body, oldest first, with its id filled.
+    pub(crate) config_pushes: Vec<Value>,
 }
 
 /// A reply: status, JSON body.
@@ -59,6 +70,11 @@ fn message(status: u16, text: &str) -> Reply {
     reply(status, json!({ "message": text }))
 }
 
+/// A 403 in the newer `{"error", "message"}` shape.
+fn forbidden(text: &str) -> Reply {
+    reply(403, json!({"error": "Forbidden", "message": text}))
+}
+
 fn validation(field: &str) -> Reply {
     let text = format!("The {field} field is required.");
     reply(422, json!({"message": text, "errors": {field: [text]}}))
@@ -72,6 +88,9 @@ pub(crate) struct Incoming<'a> {
     pub(crate) query: &'a str,
     pub(crate) bearer: Option<&'a str>,
     pub(crate) body: &'a str,
+    /// The path is under the origin, not under `/api` (only upstream's base-URL fallback
+    /// lives there).
+    pub(crate) origin_root: bool,
 }
 
 impl State {
@@ -96,7 +115,7 @@ impl State {
         if let Some(obj) = value.as_object_mut() {
             obj.insert("id".into(), json!(id));
             obj.insert("type".into(), json!(kind));
-            obj.entry("team_id").or_insert(json!("team-1"));
+            obj.entry("team_id").or_insert(json!(FAKE_TEAM));
             obj.entry("created_at").or_insert(json!(now));
             obj.entry("updated_at").or_insert(json!(now));
         }
@@ -109,6 +128,9 @@ impl State {
 
     pub(crate) fn handle(&mut self, keys: &Keys, origin: &str, req: &Incoming<'_>) -> Reply {
         let seg: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+        if req.origin_root && seg != ["harmony", "base-url"] {
+            return message(404, "Not found.");
+        }
         match (req.method, seg.as_slice()) {
             ("GET", [".well-known", "jwks.json"]) => return reply(200, keys.jwks.clone()),
             ("POST", ["cli", "start-login"]) => return self.start_login(origin),
@@ -129,21 +151,67 @@ impl State {
         match (req.method, seg.as_slice()) {
             ("POST", ["harmony", "authorize"]) => self.authorize(&body),
             ("POST", ["harmony", "revoke"]) => self.revoke(&body),
+            ("POST", ["harmony", "update"]) => self.store_config(body),
+            ("GET", ["harmony", "resources", "resolve"]) => self.resolve(req.query),
+            ("POST", ["harmony", "mesh", "token"]) => {
+                self.mesh_token(keys, origin, req.bearer, &body)
+            }
             ("GET", ["gateway", "base-url"]) => reply(
                 200,
                 json!({"base_url": format!("{origin}/api"), "changes_path": "/api/gateway/changes",
                        "full_url": format!("{origin}/api/gateway/changes")}),
             ),
+            ("GET", ["harmony", "base-url"]) => reply(
+                200,
+                json!({"base_url": origin, "changes_path": "/api/harmony/changes",
+                       "full_url": format!("{origin}/api/harmony/changes")}),
+            ),
             ("GET", ["gateway", "changes"]) => {
                 let items: Vec<Value> = self.changes.values().cloned().collect();
                 self.page(origin, "gateway/changes", &items, req.query)
             }
-            ("POST", ["gateway", "changes", "acknowledge"]) => self.acknowledge(&body),
-            ("GET", ["gateway", "changes", id]) => match self.changes.get(*id) {
-                Some(c) => reply(200, json!({ "data": c })),
-                None => message(404, "No query results for model [Change]."),
-            },
+            ("GET", ["harmony", "changes"]) => {
+                let own = self.calling_gateway(req.bearer);
+                let items: Vec<Value> = (self.changes.values())
+                    .filter(|c| own.as_ref().is_none_or(|g| c["gateway_id"] == *g))
+                    .cloned()
+                    .collect();
+                self.page(origin, "harmony/changes", &items, req.query)
+            }
+            ("GET", ["harmony", "changes", gateway]) => {
+                let foreign = (self.resources.get("gateways"))
+                    .and_then(|g| g.get(*gateway))
+                    .is_some_and(|g| g["team_id"] != FAKE_TEAM);
+                if foreign {
+                    return forbidden("This gateway does not belong to your team");
+                }
+                let items: Vec<Value> = (self.changes.values())
+                    .filter(|c| c["gateway_id"] == *gateway)
+                    .cloned()
+                    .collect();
+                self.page(
+                    origin,
+                    &format!("harmony/changes/{gateway}"),
+                    &items,
+                    req.query,
+                )
+            }
+            ("POST", ["gateway" | "harmony", "changes", "acknowledge"]) => self.acknowledge(&body),
+            ("GET", ["gateway", "changes", id] | ["harmony", "change", id]) => {
+                match self.changes.get(*id) {
+                    Some(c) => reply(200, json!({ "data": c })),
+                    None => message(404, "No query results for model [Change]."),
+                }
+            }
             ("POST", ["gateway", "changes", id, outcome @ ("applied" | "failed")]) => {
+                self.change_outcome(id, outcome, &body)
+            }
+            ("POST", ["harmony", "change", id, outcome @ ("applied" | "failed")]) => {
+                let own = self.calling_gateway(req.bearer);
+                let theirs = self.changes.get(*id).map(|c| c["gateway_id"].clone());
+                if own.is_some() && theirs.is_some() && own != theirs {
+                    return forbidden("This change does not belong to your gateway");
+                }
                 self.change_outcome(id, outcome, &body)
             }
             (method, [plural, rest @ ..]) if FAMILIES.iter().any(|f| f.0 == *plural) => {
@@ -151,6 +219,162 @@ impl State {
             }
             _ => message(404, "Not found."),
         }
+    }
+
+    /// The gateway id (as JSON) a machine token belongs to; `None` for user tokens.
+    fn calling_gateway(&self, bearer: Option<&str>) -> Option<Value> {
+        let code = self.machine_tokens.get(bearer?)?;
+        let gateways = self.resources.get("gateways")?;
+        gateways
+            .values()
+            .find(|g| g["code"] == code.as_str())
+            .map(|g| g["id"].clone())
+    }
+
+    /// A configuration push: a known id (an earlier push's, or a stored resource of the
+    /// type's family) is updated, an unknown one is 404, none creates.
+    fn store_config(&mut self, mut body: Value) -> Reply {
+        let kind = body["type"].as_str().unwrap_or_default().to_string();
+        if !["gateway", "pipeline", "transform", "mesh"].contains(&kind.as_str()) {
+            return validation("type");
+        }
+        if body["config"].as_str().is_none_or(str::is_empty) {
+            return validation("config");
+        }
+        let (id, action) = match body["id"].as_str() {
+            Some(id) => {
+                let pushed =
+                    (self.config_pushes.iter()).any(|p| p["type"] == kind && p["id"] == id);
+                let family = FAMILIES.iter().find(|f| f.1 == kind).map(|f| f.0);
+                let stored = family
+                    .and_then(|f| self.resources.get(f))
+                    .is_some_and(|r| r.contains_key(id));
+                if !pushed && !stored {
+                    return reply(
+                        404,
+                        json!({"error": "Not found", "message": format!("No {kind} with this id.")}),
+                    );
+                }
+                (id.to_string(), "updated")
+            }
+            None => (self.new_id(), "created"),
+        };
+        body["id"] = json!(id);
+        self.config_pushes.push(body);
+        let mut noun = kind.clone();
+        noun[..1].make_ascii_uppercase();
+        reply(
+            200,
+            json!({"success": true, "message": format!("{noun} configuration {action} successfully"),
+                   "data": {"id": id, "type": kind, "action": action}}),
+        )
+    }
+
+    /// Resolves `?ref=` over the stored pipelines, endpoints and backends: provider
+    /// `runbeam` only, the fake team only, by id or name, of the given type.
+    fn resolve(&self, query: &str) -> Reply {
+        let reference = (query.split('&'))
+            .find_map(|kv| kv.strip_prefix("ref="))
+            .map(super::percent_decode);
+        let Some(reference) = reference else {
+            return validation("ref");
+        };
+        let Ok(reference) = ResourceReference::parse(&reference) else {
+            return reply(
+                422,
+                json!({"error": "Invalid reference", "message": "The reference does not parse."}),
+            );
+        };
+        let not_found = || reply(404, json!({"error": "Resource not found"}));
+        if reference.provider() != "runbeam" {
+            return not_found();
+        }
+        if reference.team().is_some_and(|t| t != FAKE_TEAM) {
+            return forbidden("This resource belongs to another team");
+        }
+        let families: &[&str] = match reference.resource_type().map(|t| t.as_str()) {
+            Some("pipeline") => &["pipelines"],
+            Some("endpoint") => &["endpoints"],
+            Some("backend") => &["backends"],
+            Some(_) => &[],
+            None => &["pipelines", "endpoints", "backends"],
+        };
+        let found = families
+            .iter()
+            .filter_map(|f| self.resources.get(f))
+            .flat_map(|r| r.values())
+            .find(|r| match reference.lookup() {
+                LookupBy::Id(id) => r["id"] == id.as_str(),
+                LookupBy::Name(name) => r["name"] == name.as_str(),
+            });
+        match found {
+            Some(resource) => reply(
+                200,
+                json!({"data": resource, "meta": {"provider": "runbeam",
+                       "resolved_at": time::format_seconds(time::unix_now())}}),
+            ),
+            None => not_found(),
+        }
+    }
+
+    /// A mesh token for a gateway (machine token only), signed with the JWKS key.
+    fn mesh_token(
+        &mut self,
+        keys: &Keys,
+        origin: &str,
+        bearer: Option<&str>,
+        body: &Value,
+    ) -> Reply {
+        let error = |status, error: &str, message: Option<&str>| {
+            let mut body = json!({ "error": error });
+            if let Some(m) = message {
+                body["message"] = json!(m);
+            }
+            reply(status, body)
+        };
+        let Some(gateway) = self.calling_gateway(bearer) else {
+            return error(
+                401,
+                "Unauthenticated",
+                Some("This endpoint requires gateway authentication."),
+            );
+        };
+        let (Some(mesh_id), Some(url)) =
+            (body["mesh_id"].as_str(), body["destination_url"].as_str())
+        else {
+            return validation(if body["mesh_id"].is_string() {
+                "destination_url"
+            } else {
+                "mesh_id"
+            });
+        };
+        let Some((enabled, ingress)) = self.meshes.get(mesh_id) else {
+            return error(
+                404,
+                "Mesh not found",
+                Some("The specified mesh does not exist."),
+            );
+        };
+        if !enabled {
+            return error(400, "Mesh is disabled", None);
+        }
+        if !ingress
+            .iter()
+            .any(|prefix| url.starts_with(prefix.as_str()))
+        {
+            return error(403, "No ingress matches destination URL", None);
+        }
+        let now = time::unix_now();
+        let expires = now + MESH_TOKEN_TTL;
+        let gateway = gateway.as_str().unwrap_or_default();
+        let claims = json!({"iss": origin, "sub": format!("gateway:{gateway}"),
+            "aud": format!("mesh:{mesh_id}"), "jti": self.new_id(), "mesh_id": mesh_id,
+            "dest_url": url, "source_team": FAKE_TEAM, "iat": now, "exp": expires});
+        reply(
+            200,
+            json!({"token": keys.sign(&claims), "expires_at": time::format_seconds(expires),
+                   "mesh_id": mesh_id}),
+        )
     }
 
     fn start_login(&mut self, origin: &str) -> Reply {
@@ -238,7 +462,8 @@ impl State {
     }
 
     fn acknowledge(&mut self, body: &Value) -> Reply {
-        let Some(ids) = body.get("change_ids").and_then(Value::as_array) else {
+        let ids = body.get("change_ids").and_then(Value::as_array);
+        let Some(ids) = ids.filter(|ids| !ids.is_empty()) else {
             return validation("change_ids");
         };
         let (mut acknowledged, mut failed) = (Vec::new(), Vec::new());
@@ -257,7 +482,7 @@ impl State {
 
     fn change_outcome(&mut self, id: &str, outcome: &str, body: &Value) -> Reply {
         let error = body.get("error").and_then(Value::as_str);
-        if outcome == "failed" && error.is_none() {
+        if outcome == "failed" && error.is_none_or(str::is_empty) {
             return validation("error");
         }
         let Some(change) = self.changes.get_mut(id) else {
