@@ -75,11 +75,13 @@ pub struct JwtValidationOptions {
 }
 
 impl Default for JwtValidationOptions {
-    /// No trusted issuer, no JWKS URI, no static key set (a validator needs one of them), no audience check, no
-    /// required custom claims, 60 s leeway, no max age, no minimum remaining lifetime, 24 h JWKS cache
-    /// (a server's `max-age` honoured within 5 min..=24 h), 30 s refresh cooldown, stale keys
-    /// usable 24 h past the TTL when refreshing fails, 16 KiB tokens, RSA 2048..=4096 bits
-    /// with e = 65537, `kid` required, header `typ` not checked, no verified-token cache.
+    /// No trusted issuer, no JWKS URI, no static key set (a validator needs one of them), no
+    /// audience check, no required custom claims, 60 s leeway, no max age, no minimum
+    /// remaining lifetime, 24 h JWKS cache (a server's `max-age` honoured within 5 min..=24 h),
+    /// memory only (no cache directory), 10 s fetch timeout with the built-in agents, 30 s
+    /// refresh cooldown, stale keys usable 24 h past the TTL when refreshing fails, 16 KiB
+    /// tokens, RSA 2048..=4096 bits with e = 65537, `kid` required, header `typ` not checked,
+    /// no verified-token cache.
     fn default() -> Self {
         Self {
             trusted_issuers: Vec::new(),
