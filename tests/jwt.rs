@@ -358,7 +358,7 @@ fn requires_a_kid_string_of_1_to_256_bytes() {
     assert_eq!(server.requests(), 0);
 }
 
-// ---------------------------------------------------------------- expected typ (opt-in, R11)
+// ---------------------------------------------------------------- expected typ (opt-in)
 
 #[test]
 fn an_expected_typ_is_compared_as_a_media_type_and_ignored_when_not_configured() {
@@ -1214,7 +1214,7 @@ fn child_validates_behind_a_proxy() {
     assert!(matches!(err, JwtError::JwksFetch { .. }), "{err:?}");
 }
 
-// ---------------------------------------------------------------- verified-token cache (opt-in, R38)
+// ---------------------------------------------------------------- verified-token cache (opt-in)
 
 fn caching_validator(server: &JwksServer, max_entries: usize) -> JwtValidator {
     JwtValidator::new(options(server).with_verified_token_cache(max_entries)).unwrap()

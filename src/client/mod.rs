@@ -1,7 +1,7 @@
 //! [`RunbeamClient`]: the blocking Runbeam API client.
 //!
 //! One shared `ureq` agent (keep-alive pool, timeouts); every method builds its request from
-//! the operation table ([`crate::api::OPERATIONS`]), sends the token as
+//! the internal operation table, sends the token as
 //! `Authorization: Bearer`, reads at most the body cap, and maps the status to a typed error.
 
 mod builder;

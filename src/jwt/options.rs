@@ -192,7 +192,7 @@ impl JwtValidationOptions {
     }
 
     /// Remember up to `max_entries` (at most 10,000; more is a [`ConfigError`]) successfully validated tokens, so that
-    /// validating the very same token again skips the RSA verify (about 40 µs → a few µs).
+    /// validating the very same token again skips the RSA verify (about 30 µs → under 1 µs).
     /// Defaults to 0: off.
     ///
     /// Entries are keyed by the SHA-256 of the whole token, so a token that differs in any
