@@ -148,7 +148,7 @@ pub mod testing;
 mod time;
 mod token;
 
-pub use api::error::ApiError;
+pub use client::error::ApiError;
 pub use client::{RetryPolicy, RunbeamClient, RunbeamClientBuilder};
 pub use error::{ConfigError, RunbeamError};
 pub use jwt::claims::JwtClaims;

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Redaction;
 use super::{de, ops, Operation, PageIter, PaginatedResponse};
 use crate::client::Call;
+use crate::client::Redaction;
 use crate::{ApiError, RunbeamClient, RunbeamError};
 
 /// Which routes change management uses.

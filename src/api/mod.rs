@@ -17,7 +17,6 @@ mod bearer;
 mod changes;
 mod config_push;
 mod endpoint;
-pub(crate) mod error;
 mod gateway;
 mod harmony;
 mod login;
@@ -30,12 +29,12 @@ mod pipeline;
 mod policy;
 mod poller;
 mod reference;
-mod server_text;
 mod service;
 mod shapes;
 mod transform;
 
 pub use crate::client::BaseUrlError;
+pub use crate::client::ErrorBody;
 pub use crate::identity::{TeamInfo, UserInfo};
 pub use authentication::{Authentication, AuthenticationRequest};
 pub use backend::{Backend, BackendRequest};
@@ -47,7 +46,6 @@ pub use config_push::{
     ConfigAction, ConfigType, StoreConfigResponse, StoredConfig, UnknownConfigType,
 };
 pub use endpoint::{Endpoint, EndpointRequest};
-pub use error::ErrorBody;
 pub use gateway::{Gateway, GatewayRequest};
 pub use harmony::{AuthorizeResponse, AuthorizedBy, GatewayInfo};
 pub use login::{LoginState, LoginSuccess, StartLoginResponse};
@@ -67,11 +65,9 @@ pub use service::{Service, ServiceRequest};
 pub use shapes::{ConnectionConfig, GatewayConfiguration, Peer, Rule, Runbeam, Target, TcpConfig};
 pub use transform::{Transform, TransformOptions, TransformRequest};
 
-pub(crate) use error::excerpt;
 use operations as ops;
 #[cfg(any(test, fuzzing))]
 pub(crate) use paging::following_page;
-pub(crate) use server_text::Redaction;
 
 use serde::{Deserialize, Serialize};
 

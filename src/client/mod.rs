@@ -5,9 +5,11 @@
 //! `Authorization: Bearer`, reads at most the body cap, and maps the status to a typed error.
 
 mod builder;
+pub(crate) mod error;
 #[cfg(test)]
 mod hostile_numbers;
 mod retry;
+pub(crate) mod server_text;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,11 +24,12 @@ pub use builder::{BaseUrlError, RunbeamClientBuilder};
 pub(crate) use retry::parse_retry_after;
 pub use retry::RetryPolicy;
 
-use crate::api::{
-    excerpt, ChangeRoutes, Envelope, ErrorBody, Operation, PaginatedResponse, Redaction,
-};
+use crate::api::{ChangeRoutes, Envelope, Operation, PaginatedResponse};
 use crate::ApiError;
 use crate::RunbeamError;
+use error::excerpt;
+pub use error::ErrorBody;
+pub(crate) use server_text::Redaction;
 
 /// A blocking client for the Runbeam Cloud API.
 ///

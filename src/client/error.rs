@@ -114,7 +114,7 @@ pub enum ApiError {
     },
     /// A resource reference does not parse; nothing was sent.
     #[error("invalid resource reference")]
-    InvalidReference(#[source] super::ReferenceError),
+    InvalidReference(#[source] crate::api::ReferenceError),
     /// A device login was not approved before the waiting deadline.
     #[error("the login was not approved before the deadline")]
     LoginTimedOut,
