@@ -119,7 +119,7 @@ pub fn parse_jwks(bytes: &[u8]) -> Result<JwkSet, JwtError> {
 ///
 /// # Errors
 /// [`JwtError::JwksInvalid`] when the document is not a JSON object with a `keys` array of at
-/// most [`MAX_JWKS_KEYS`] entries, or has duplicate top-level members.
+/// most 100 entries, or has duplicate top-level members.
 pub fn parse_jwks_with_policy(bytes: &[u8], policy: &KeyPolicy) -> Result<JwkSet, JwtError> {
     let document = parse_object(bytes).map_err(|err| match err {
         ObjectError::Duplicate => JwtError::JwksInvalid("duplicate member"),

@@ -62,8 +62,10 @@ pub(crate) mod validator;
 mod verified;
 
 pub use claims::Audience;
-pub use jwks::{parse_jwks, parse_jwks_with_policy, JwkSet, MAX_JWKS_KEYS};
-pub use rs256::{KeyPolicy, VerifyingKey, DEFAULT_MAX_KEY_BITS, MAX_KEY_BITS_LIMIT, MIN_KEY_BITS};
+pub use jwks::{parse_jwks, parse_jwks_with_policy, JwkSet};
+pub use rs256::{KeyPolicy, VerifyingKey};
+// The limits are documented on the options and types they bound.
+#[cfg(any(test, fuzzing))]
+pub(crate) use rs256::{DEFAULT_MAX_KEY_BITS, MIN_KEY_BITS};
 pub use stats::ValidatorStats;
-pub use unverified::{UnverifiedToken, DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT};
-pub use verified::{MAX_CACHED_TOKENS_LIMIT, MAX_CACHED_TOKEN_BYTES};
+pub use unverified::UnverifiedToken;

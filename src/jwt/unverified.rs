@@ -35,7 +35,7 @@ impl fmt::Debug for UnverifiedToken<'_> {
 }
 
 impl<'a> UnverifiedToken<'a> {
-    /// Parses `token` with the default size cap ([`DEFAULT_MAX_TOKEN_BYTES`]).
+    /// Parses `token` with the default size cap (16 KiB).
     ///
     /// # Errors
     /// See [`UnverifiedToken::parse_with_limit`].

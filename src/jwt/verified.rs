@@ -37,7 +37,7 @@ pub(crate) struct VerifiedTokens {
 }
 
 impl VerifiedTokens {
-    /// A cache of at most `max_entries` tokens (capped at [`MAX_CACHED_TOKENS_LIMIT`]), or
+    /// A cache of at most `max_entries` tokens (capped at 10,000), or
     /// `None` when `max_entries` is 0 (caching off).
     pub(crate) fn new(max_entries: usize) -> Option<Self> {
         (max_entries > 0).then(|| Self {
