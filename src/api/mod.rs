@@ -164,6 +164,7 @@ pub(crate) mod de {
 /// Generates the list and paging methods of a resource family on `RunbeamClient`.
 macro_rules! list_methods {
     ($Res:ty, $plural:literal, $index:ident, $list:ident, $page:ident, $all:ident, $pages:ident) => {
+        #[doc = concat!("**Listing ", $plural, "**: the first page, page N, a page iterator and all pages.")]
         impl crate::RunbeamClient {
             #[doc = concat!("Lists ", $plural, " (the first page).\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api) with the reason."]
@@ -203,6 +204,7 @@ macro_rules! list_methods {
 macro_rules! crud_methods {
     ($Res:ty, $Req:ty, $singular:literal, $show:ident, $store:ident, $update:ident, $destroy:ident,
      $get:ident, $create:ident, $upd:ident, $delete:ident) => {
+        #[doc = concat!("**Managing ", $singular, "**: get, create, update, delete.")]
         impl crate::RunbeamClient {
             #[doc = concat!("Fetches ", $singular, " by id.\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api); `is_not_found()` for an unknown id."]
