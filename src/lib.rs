@@ -143,6 +143,8 @@ pub mod jwt;
 mod origin;
 mod secret;
 pub mod storage;
+#[cfg(test)]
+mod test_rng;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;

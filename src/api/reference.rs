@@ -515,20 +515,13 @@ mod tests {
         assert_eq!(err("a.b..name.x"), empty(3, 4, TYPE));
     }
 
-    /// A small deterministic generator (xorshift), so the property runs the same cases
-    /// everywhere without a property-testing dependency.
-    struct Gen(u64);
+    /// Generated reference parts over the tests' deterministic generator, so the property
+    /// runs the same cases everywhere without a property-testing dependency.
+    struct Gen(crate::test_rng::XorShift);
 
     impl Gen {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
         fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
+            self.0.below(n)
         }
 
         /// A non-empty part without dots, sometimes a keyword (`id`, `name`, `local`, a type).
@@ -546,7 +539,7 @@ mod tests {
 
     #[test]
     fn parse_of_display_gives_the_same_reference() {
-        let mut g = Gen(0x9E37_79B9_7F4A_7C15);
+        let mut g = Gen(crate::test_rng::XorShift(0x9E37_79B9_7F4A_7C15));
         let mut checked = 0;
         for _ in 0..20_000 {
             let lookup = |g: &mut Gen| match g.below(2) {

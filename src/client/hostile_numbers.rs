@@ -5,66 +5,51 @@ use std::time::Duration;
 
 use super::retry::{parse_retry_after, RetryPolicy};
 use crate::api::{following_page, PaginatedResponse};
+use crate::test_rng::XorShift;
 
-/// A small deterministic generator (xorshift64*), so a failure replays exactly.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-
-    /// Text made of pieces that numbers and dates are made of, and some that break them.
-    fn number_like(&mut self) -> String {
-        const PIECES: &[&str] = &[
-            "0",
-            "1",
-            "9",
-            "18446744073709551615",
-            "9223372036854775808",
-            "4294967296",
-            "-",
-            "+",
-            ".",
-            "e",
-            "E",
-            "308",
-            "NaN",
-            "inf",
-            " ",
-            ",",
-            ":",
-            "GMT",
-            "Wed",
-            "Oct",
-            "21",
-            "2015",
-            "07:28:00",
-            "9999",
-            "\u{00e9}",
-            "\"",
-            "x",
-        ];
-        let len = self.next() % 8;
-        (0..len).map(|_| self.pick(PIECES)).collect()
-    }
+/// Text made of pieces that numbers and dates are made of, and some that break them.
+fn number_like(rng: &mut XorShift) -> String {
+    const PIECES: &[&str] = &[
+        "0",
+        "1",
+        "9",
+        "18446744073709551615",
+        "9223372036854775808",
+        "4294967296",
+        "-",
+        "+",
+        ".",
+        "e",
+        "E",
+        "308",
+        "NaN",
+        "inf",
+        " ",
+        ",",
+        ":",
+        "GMT",
+        "Wed",
+        "Oct",
+        "21",
+        "2015",
+        "07:28:00",
+        "9999",
+        "\u{00e9}",
+        "\"",
+        "x",
+    ];
+    let len = rng.next() % 8;
+    (0..len).map(|_| rng.pick(PIECES)).collect()
 }
 
 #[test]
 fn no_server_number_panics_or_exceeds_the_retry_budget() {
-    let mut rng = Rng(0x005E_ED0F_BAD5_E4E4);
+    let mut rng = XorShift(0x005E_ED0F_BAD5_E4E4);
     let policy = RetryPolicy::new();
     let nows = [i64::MIN, -1, 0, 1_445_412_480, i64::MAX];
     let waits = [Duration::ZERO, Duration::from_secs(9), Duration::MAX];
     for _ in 0..20_000 {
-        let text = rng.number_like();
+        let text = number_like(&mut rng);
         let now = nows[(rng.next() % 5) as usize];
         let waited = waits[(rng.next() % 3) as usize];
         let attempt = (rng.next() % 40) as u32;

@@ -54,21 +54,7 @@ mod tests {
     use super::*;
     use crypto_bigint::Odd;
 
-    /// A small deterministic generator: the tests are reproducible and need no OS randomness.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn bytes(&mut self, len: usize) -> Vec<u8> {
-            (0..len).map(|_| self.next().to_le_bytes()[0]).collect()
-        }
-    }
+    use crate::test_rng::XorShift;
 
     fn params_for(n: &[u8]) -> BoxedMontyParams {
         let n = BoxedUint::from_be_slice_vartime(n);
