@@ -183,7 +183,7 @@ mod tests {
     /// Every seed of one target as (file name, bytes), sorted by name.
     fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/seeds")
+            .join("tests/fuzz-seeds")
             .join(target);
         let mut seeds: Vec<_> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
