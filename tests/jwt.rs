@@ -5,7 +5,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -1721,22 +1721,25 @@ fn http_cached(server: &JwksServer, min: u64) -> JwtValidator {
 #[test]
 fn a_servers_max_age_shortens_the_ttl_but_never_below_the_minimum() {
     let signer = Signer::main();
-    let start = |cache_control: Option<&str>| {
+    let start = |headers: &[(&str, &str)]| {
         let server = JwksServer::start(jwks(&[signer.jwk()]));
-        if let Some(value) = cache_control {
-            server.add_header("Cache-Control", value);
+        for (name, value) in headers {
+            server.add_header(name, value);
         }
         server
     };
-    let short = start(Some("public, max-age=1"));
-    let floored = start(Some("max-age=1"));
-    let no_cache = start(Some("no-cache"));
-    let silent = start(None);
+    let short = start(&[("Cache-Control", "public, max-age=1")]);
+    let floored = start(&[("Cache-Control", "max-age=1")]);
+    let no_cache = start(&[("Cache-Control", "no-cache")]);
+    let silent = start(&[]);
+    // An hour's max-age, of which a cache on the way already used all but a second.
+    let aged = start(&[("Cache-Control", "max-age=3600"), ("Age", "3599")]);
     let validators = [
         http_cached(&short, 1),
         http_cached(&floored, 300),
         http_cached(&no_cache, 300),
         http_cached(&silent, 1),
+        http_cached(&aged, 1),
     ];
     let token = signer.token(&claims());
     for v in &validators {
@@ -1750,6 +1753,7 @@ fn a_servers_max_age_shortens_the_ttl_but_never_below_the_minimum() {
     assert_eq!(floored.requests(), 1, "the 300 s minimum held");
     assert_eq!(no_cache.requests(), 1, "no-cache is max-age=0, floored");
     assert_eq!(silent.requests(), 1, "without max-age the 24 h TTL holds");
+    assert_eq!(aged.requests(), 2, "Age used up the max-age");
 }
 
 #[test]
@@ -1844,7 +1848,7 @@ fn age_record(path: &std::path::Path, ago: u64) {
     std::fs::write(path, record.to_string()).unwrap();
 }
 
-fn run_cache_child(server: &JwksServer, dir: &std::path::Path) -> bool {
+fn spawn_cache_child(server: &JwksServer, dir: &std::path::Path) -> std::process::Child {
     std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--ignored",
@@ -1854,9 +1858,13 @@ fn run_cache_child(server: &JwksServer, dir: &std::path::Path) -> bool {
         ])
         .env(CHILD_JWKS_URL, server.jwks_url())
         .env(CHILD_CACHE_DIR, dir)
-        .status()
+        .stdout(std::process::Stdio::null())
+        .spawn()
         .unwrap()
-        .success()
+}
+
+fn run_cache_child(server: &JwksServer, dir: &std::path::Path) -> bool {
+    spawn_cache_child(server, dir).wait().unwrap().success()
 }
 
 #[test]
@@ -1881,6 +1889,58 @@ fn a_second_process_validates_from_the_persistent_cache_without_fetching() {
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&record_path(&dir, &server.jwks_url())), 0o600);
     }
+}
+
+#[test]
+fn processes_starting_together_make_one_fetch() {
+    let (_, server) = main_server();
+    // Slow enough that the second process asks while the first one's request is in flight.
+    server.set_delay(Duration::from_secs(2));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("jwks");
+    let children = [
+        spawn_cache_child(&server, &dir),
+        spawn_cache_child(&server, &dir),
+    ];
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    assert_eq!(
+        server.requests(),
+        1,
+        "the second process waited for the first one's fetch and read its copy"
+    );
+}
+
+#[test]
+fn a_stuck_fetch_lock_delays_a_validation_by_the_timeout_but_never_fails_it() {
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let record = record_path(tmp.path(), &server.jwks_url());
+    // Another process holding the URL's fetch lock and never letting go.
+    let lock_path = record.with_extension("").with_extension("fetch.lock");
+    let held = std::fs::File::create(&lock_path).unwrap();
+    held.lock().unwrap();
+    let options = options(&server)
+        .with_jwks_cache_dir(tmp.path())
+        .with_jwks_timeout(Duration::from_secs(1));
+    let token = signer.token(&claims());
+    let (done, result) = std::sync::mpsc::channel();
+    let started = Instant::now();
+    std::thread::spawn(move || {
+        let v = JwtValidator::new(options).unwrap();
+        let _ = done.send(v.validate_at(&token, NOW).map(|_| ()));
+    });
+    let outcome = result
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the validation waited for the stuck lock without bound");
+    outcome.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "it waited its turn"
+    );
+    assert_eq!(server.requests(), 1, "then fetched by itself");
+    drop(held);
 }
 
 /// Child mode of the persistent-cache test; runs only with the environment its parent sets.
@@ -2050,7 +2110,7 @@ fn the_jwks_timeout_bounds_each_key_set_request() {
     server.set_delay(Duration::from_secs(3));
     let v =
         JwtValidator::new(options(&server).with_jwks_timeout(Duration::from_millis(300))).unwrap();
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let err = rejection(v.validate_at(&signer.token(&claims()), NOW));
     assert!(matches!(err, JwtError::JwksTimeout(_)), "{err:?}");
     assert!(

@@ -9,6 +9,7 @@
 
 use std::io::Read as _;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -72,9 +73,42 @@ impl DiskCache {
 
     /// The record's file name: the SHA-256 of the URL, so any URL maps to a safe name.
     fn file_name(url: &str) -> String {
+        format!("{}.jwks.json", Self::url_hash(url))
+    }
+
+    fn url_hash(url: &str) -> String {
         let digest = Sha256::digest(url.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{hex}.jwks.json")
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Waits, at most `wait`, for this process's turn to fetch the set of `url`, so that
+    /// processes starting together make one request: the others wait, then read its copy.
+    /// Past the wait, or when the lock cannot be had, the turn is taken anyway: a stuck or
+    /// hostile holder can delay a validation by `wait`, never fail it.
+    pub(crate) fn fetch_turn(&self, url: &str, wait: Duration) -> Option<DirLock> {
+        let path = self.dir.join(format!("{}.fetch.lock", Self::url_hash(url)));
+        let turn = User::current().and_then(|user| {
+            create_private_dir(&self.dir)?;
+            user.check_dir(&self.dir)?;
+            DirLock::acquire_within(&path, wait)
+        });
+        match turn {
+            Ok(Some(lock)) => Some(lock),
+            Ok(None) => {
+                log::warn!(
+                    "key-set cache {}: another process kept the fetch lock for {wait:?}; fetching anyway",
+                    self.dir.display()
+                );
+                None
+            }
+            Err(err) => {
+                log::warn!(
+                    "key-set cache {}: no fetch lock ({err})",
+                    self.dir.display()
+                );
+                None
+            }
+        }
     }
 
     /// The record for `url`, when there is a usable one (ours, private, well-formed, for

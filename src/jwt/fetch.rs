@@ -98,13 +98,14 @@ pub(crate) fn fetch_jwks(
     }
     let mut response = request.call().map_err(|err| transport_error(url, err))?;
     let headers = response.headers();
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let freshness = Freshness::from_cache_control(
         headers
             .get_all("cache-control")
             .iter()
             .filter_map(|value| value.to_str().ok()),
-    );
-    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    )
+    .aged(header("age"));
     let validators = Validators {
         etag: Validators::header_value(header("etag")),
         last_modified: Validators::header_value(header("last-modified")),

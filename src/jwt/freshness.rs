@@ -1,5 +1,5 @@
-//! HTTP caching of key sets (pure): what `Cache-Control` allows, and the validators
-//! (`ETag`, `Last-Modified`) a later request revalidates with.
+//! HTTP caching of key sets (pure): what `Cache-Control` and `Age` allow, and the
+//! validators (`ETag`, `Last-Modified`) a later request revalidates with.
 
 use std::time::Duration;
 
@@ -10,7 +10,8 @@ const MAX_VALIDATOR_BYTES: usize = 256;
 /// What the server said about caching one response.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Freshness {
-    /// `max-age` in seconds; `no-cache` counts as 0.
+    /// Seconds the response stays fresh from when it arrived: `max-age` less the `Age` it
+    /// already had in caches on the way; `no-cache` counts as 0.
     pub max_age: Option<u64>,
     /// `no-store`: keep the set only as long as the minimum cache duration, never on disk.
     pub no_store: bool,
@@ -39,6 +40,22 @@ impl Freshness {
             }
         }
         freshness
+    }
+
+    /// Takes off the time the response already spent in caches on the way (an `Age` header
+    /// of delta-seconds). A value too large to represent counts as older than any
+    /// `max-age`; a malformed one is ignored.
+    #[must_use]
+    pub(crate) fn aged(mut self, age: Option<&str>) -> Self {
+        let Some(age) = age.map(str::trim) else {
+            return self;
+        };
+        if age.is_empty() || !age.bytes().all(|b| b.is_ascii_digit()) {
+            return self;
+        }
+        let age = age.parse::<u64>().unwrap_or(u64::MAX);
+        self.max_age = self.max_age.map(|max_age| max_age.saturating_sub(age));
+        self
     }
 
     /// How long a set with this freshness is used: `max-age` clamped to `min..=max`, `max`
@@ -105,6 +122,35 @@ mod tests {
         // The minimum never exceeds the maximum.
         let short = Freshness::default().ttl(MIN, Duration::from_secs(60));
         assert_eq!(short, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn age_shortens_max_age_and_hostile_ages_cannot_lengthen_it() {
+        let aged = |cache_control: &str, age: Option<&str>| {
+            Freshness::from_cache_control([cache_control])
+                .aged(age)
+                .max_age
+        };
+        assert_eq!(aged("max-age=3600", Some("600")), Some(3000));
+        assert_eq!(aged("max-age=3600", Some(" 600 ")), Some(3000));
+        assert_eq!(aged("max-age=3600", Some("7200")), Some(0));
+        assert_eq!(
+            aged("max-age=3600", Some("99999999999999999999999")),
+            Some(0)
+        );
+        assert_eq!(aged("max-age=3600", None), Some(3600));
+        for malformed in ["", "-600", "600.5", "1e3", "six hundred", "+600"] {
+            assert_eq!(
+                aged("max-age=3600", Some(malformed)),
+                Some(3600),
+                "{malformed:?}"
+            );
+        }
+        // Without max-age the configured cache duration decides; Age changes nothing.
+        assert_eq!(aged("public", Some("600")), None);
+        // An aged-out response is kept for the minimum only.
+        let stale = Freshness::from_cache_control(["max-age=3600"]).aged(Some("3600"));
+        assert_eq!(stale.ttl(MIN, MAX), MIN);
     }
 
     #[test]

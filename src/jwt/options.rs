@@ -243,7 +243,7 @@ impl JwtValidationOptions {
     }
 
     /// How long a fetched key set is used before it is fetched again, at most: a server's
-    /// `Cache-Control: max-age` shortens it (down to
+    /// `Cache-Control: max-age`, less the `Age` the response already has, shortens it (down to
     /// [`with_jwks_min_cache_duration`](Self::with_jwks_min_cache_duration)); without one
     /// this is the time. Once it has passed, the set is revalidated with `If-None-Match` /
     /// `If-Modified-Since` when the server sent an `ETag` / `Last-Modified`, and a `304`
@@ -275,7 +275,11 @@ impl JwtValidationOptions {
     /// within the bounds above, from the stored fetch time), and is used past that only while
     /// fetching fails, for at most 24 h more. Once stale it is revalidated with its
     /// validators (a `304` makes it fresh again). Responses marked `no-store` are never
-    /// written. A cache that cannot be read or written is logged (`log` warnings) and
+    /// written. Processes sharing the directory fetch a URL's set one at a time (a lock file
+    /// per URL): ten `build.rs` scripts starting together make one request, and the other
+    /// nine read its copy. A process waits for another's fetch at most
+    /// [`with_jwks_timeout`](Self::with_jwks_timeout), then fetches by itself.
+    /// A cache that cannot be read or written is logged (`log` warnings) and
     /// skipped; it never fails a validation. No effect with
     /// [`with_jwks_json`](Self::with_jwks_json). Defaults to none (memory only).
     pub fn with_jwks_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {

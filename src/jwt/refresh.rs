@@ -34,6 +34,14 @@ struct FromDisk {
     ttl: Duration,
 }
 
+/// What the persistent cache holds for a URL.
+enum Persisted {
+    /// A fresh set with the wanted key, ready for the cache.
+    Fresh(Refresh),
+    /// A usable copy that is stale or lacks the wanted key, or none.
+    NotFresh(Option<FromDisk>),
+}
+
 impl FromDisk {
     fn into_refresh(self) -> Refresh {
         Refresh::New {
@@ -56,22 +64,27 @@ impl Fetcher {
         known: Option<&Validators>,
         counters: &Counters,
     ) -> Result<Refresh, JwtError> {
-        let copy = match (&self.disk, known) {
-            (Some(disk), None) => disk.load(url).and_then(|record| self.usable(url, record)),
-            _ => None,
-        };
-        let copy = match copy {
-            // A copy without the wanted `kid` may predate a rotation: ask the server, as
-            // for a set in memory.
-            Some(fresh) if fresh.age < fresh.ttl && !lacks(&fresh.set, wanted) => {
-                bump(&counters.disk_cache_hits);
-                log::debug!(
-                    "key set {url}: from the persistent cache, {:?} old",
-                    fresh.age
-                );
-                return Ok(fresh.into_refresh());
+        // A cold cache first looks for a persistent copy.
+        let mut copy = None;
+        if let (Some(disk), None) = (&self.disk, known) {
+            match self.persisted(disk, url, wanted, counters) {
+                Persisted::Fresh(fresh) => return Ok(fresh),
+                Persisted::NotFresh(stale_or_none) => copy = stale_or_none,
             }
-            stale_or_none => stale_or_none,
+        }
+        // Processes sharing the directory fetch a URL's set one at a time; one that waited
+        // finds the set the others just stored.
+        let _turn = match &self.disk {
+            Some(disk) => {
+                let turn = disk.fetch_turn(url, self.timeout);
+                match self.persisted(disk, url, wanted, counters) {
+                    Persisted::Fresh(fresh) => return Ok(fresh),
+                    Persisted::NotFresh(stale_or_none) if known.is_none() => copy = stale_or_none,
+                    Persisted::NotFresh(_) => {}
+                }
+                turn
+            }
+            None => None,
         };
         let conditional = copy.as_ref().map(|copy| copy.record.validators());
         let conditional = conditional.as_ref().or(known);
@@ -135,6 +148,30 @@ impl Fetcher {
                     None => Err(err),
                 }
             }
+        }
+    }
+
+    /// The persistent copy of `url`'s set, judged for the wanted key.
+    fn persisted(
+        &self,
+        disk: &DiskCache,
+        url: &str,
+        wanted: KeySelector<'_>,
+        counters: &Counters,
+    ) -> Persisted {
+        let copy = disk.load(url).and_then(|record| self.usable(url, record));
+        match copy {
+            // A copy without the wanted `kid` may predate a rotation: ask the server, as
+            // for a set in memory.
+            Some(fresh) if fresh.age < fresh.ttl && !lacks(&fresh.set, wanted) => {
+                bump(&counters.disk_cache_hits);
+                log::debug!(
+                    "key set {url}: from the persistent cache, {:?} old",
+                    fresh.age
+                );
+                Persisted::Fresh(fresh.into_refresh())
+            }
+            stale_or_none => Persisted::NotFresh(stale_or_none),
         }
     }
 

@@ -3,9 +3,10 @@
 //! directory), and an exclusive lock file that serialises writers across threads and
 //! processes.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
 use std::io::{ErrorKind, Write};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::{nofollow, StorageError};
 
@@ -99,7 +100,35 @@ impl DirLock {
     /// Blocks until this process holds the lock on `path` (created 0600 when missing; a link
     /// there is refused).
     pub(crate) fn acquire(path: &Path) -> Result<Self, StorageError> {
-        let file = create(
+        let file = Self::open(path)?;
+        file.lock().map_err(|e| StorageError::io("lock", path, e))?;
+        Ok(Self(file))
+    }
+
+    /// As [`acquire`](Self::acquire), but waits at most `wait`: `None` when another holder
+    /// kept the lock that long.
+    pub(crate) fn acquire_within(
+        path: &Path,
+        wait: Duration,
+    ) -> Result<Option<Self>, StorageError> {
+        /// How often a waiter tries again.
+        const POLL: Duration = Duration::from_millis(10);
+        let file = Self::open(path)?;
+        let deadline = Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(Self(file))),
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(POLL);
+                }
+                Err(TryLockError::WouldBlock) => return Ok(None),
+                Err(TryLockError::Error(e)) => return Err(StorageError::io("lock", path, e)),
+            }
+        }
+    }
+
+    fn open(path: &Path) -> Result<File, StorageError> {
+        create(
             path,
             nofollow::options()
                 .read(true)
@@ -107,9 +136,7 @@ impl DirLock {
                 .create(true)
                 .truncate(false),
             "open lock file",
-        )?;
-        file.lock().map_err(|e| StorageError::io("lock", path, e))?;
-        Ok(Self(file))
+        )
     }
 }
 
