@@ -1,5 +1,7 @@
 //! [`TokenStorage`]: the one trait every backend implements.
 
+use std::sync::Arc;
+
 use super::{BackendKind, StorageError};
 use crate::secret::Secret;
 
@@ -41,40 +43,37 @@ pub trait TokenStorage: Send + Sync {
     }
 }
 
-/// Forwards to the inner storage, so a caller can keep a handle to a backend it gave a store.
-impl<S: TokenStorage + ?Sized> TokenStorage for std::sync::Arc<S> {
-    fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError> {
-        (**self).write(slot, data)
-    }
-    fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError> {
-        (**self).read(slot)
-    }
-    fn delete(&self, slot: &str) -> Result<(), StorageError> {
-        (**self).delete(slot)
-    }
-    fn exists(&self, slot: &str) -> Result<bool, StorageError> {
-        (**self).exists(slot)
-    }
-    fn kind(&self) -> BackendKind {
-        (**self).kind()
-    }
+/// Implements [`TokenStorage`] for a smart pointer by forwarding every call to what it
+/// points to.
+macro_rules! forward_token_storage {
+    ($(#[$doc:meta])* $pointer:ident) => {
+        $(#[$doc])*
+        impl<S: TokenStorage + ?Sized> TokenStorage for $pointer<S> {
+            fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError> {
+                (**self).write(slot, data)
+            }
+            fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError> {
+                (**self).read(slot)
+            }
+            fn delete(&self, slot: &str) -> Result<(), StorageError> {
+                (**self).delete(slot)
+            }
+            fn exists(&self, slot: &str) -> Result<bool, StorageError> {
+                (**self).exists(slot)
+            }
+            fn kind(&self) -> BackendKind {
+                (**self).kind()
+            }
+        }
+    };
 }
 
-/// Forwards to the boxed storage.
-impl<S: TokenStorage + ?Sized> TokenStorage for Box<S> {
-    fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError> {
-        (**self).write(slot, data)
-    }
-    fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError> {
-        (**self).read(slot)
-    }
-    fn delete(&self, slot: &str) -> Result<(), StorageError> {
-        (**self).delete(slot)
-    }
-    fn exists(&self, slot: &str) -> Result<bool, StorageError> {
-        (**self).exists(slot)
-    }
-    fn kind(&self) -> BackendKind {
-        (**self).kind()
-    }
-}
+forward_token_storage!(
+    /// Forwards to the inner storage, so a caller can keep a handle to a backend it gave a
+    /// store.
+    Arc
+);
+forward_token_storage!(
+    /// Forwards to the boxed storage.
+    Box
+);
