@@ -25,7 +25,8 @@ pub const ISS: &str = "https://api.runbeam.io/api/cli/check-login/01HXYZ";
 pub const TRUSTED: &str = "https://api.runbeam.io";
 
 pub fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // benches/reference builds this file as a package of its own and names the SDK's root.
+    PathBuf::from(option_env!("RUNBEAM_SDK_ROOT").unwrap_or(env!("CARGO_MANIFEST_DIR")))
         .join("tests/fixtures/jwt")
         .join(name)
 }
