@@ -1,8 +1,9 @@
 //! Token storage, as a specification: the conformance suite on every backend, the file
 //! layout, hostile files, age CLI interop, a real Secret Service, crash safety.
 //!
-//! Keyring tests need a session bus with an unlocked Secret Service (see README, "Headless
-//! keyring"); without one they print SKIPPED — unless `CI=true`, where they fail.
+//! Tests that need a Secret Service (a session bus with an unlocked keyring: see
+//! CONTRIBUTING.md), the age CLI or root are `#[ignore]`d with the reason; run by name, each
+//! fails without what it needs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -96,9 +97,7 @@ fn conformance_boxed_trait_object() {
     ignore = "needs a Secret Service; CI runs this with --ignored in a gnome-keyring session"
 )]
 fn conformance_keyring_against_a_real_secret_service() {
-    if let Some(k) = keyring_backend("conformance") {
-        round_trip(k);
-    }
+    round_trip(keyring_backend("conformance"));
 }
 
 // ---------------------------------------------------------------- memory
@@ -915,15 +914,16 @@ fn a_directory_where_the_token_belongs_is_not_a_file() {
 
 // ---------------------------------------------------------------- age CLI interop
 
-fn age_cli_or_skip() -> Option<std::path::PathBuf> {
+fn age_cli_required() -> std::path::PathBuf {
     let cli = age_cli();
-    require(cli.is_some(), "the `age` command-line tool").then(|| cli.unwrap())
+    require(cli.is_some(), "the `age` command-line tool");
+    cli.unwrap()
 }
 
 #[test]
 #[ignore = "needs the age CLI; CI installs it and runs this with --ignored (not for Wine: no age.exe)"]
 fn the_age_cli_decrypts_our_files_with_our_key() {
-    let Some(age) = age_cli_or_skip() else { return };
+    let age = age_cli_required();
     let base = temp_base();
     let k = key();
     let store = StoreConfig::in_dir(base.path())
@@ -952,7 +952,7 @@ fn the_age_cli_decrypts_our_files_with_our_key() {
 #[test]
 #[ignore = "needs the age CLI; CI installs it and runs this with --ignored (not for Wine: no age.exe)"]
 fn a_file_the_age_cli_encrypts_to_our_public_key_loads() {
-    let Some(age) = age_cli_or_skip() else { return };
+    let age = age_cli_required();
     let base = temp_base();
     let store = file_store(base.path(), "inst");
     store.save(&machine_token("placeholder")).unwrap(); // creates the instance key
@@ -1164,17 +1164,12 @@ use keyring_tests::keyring_backend;
 mod keyring_tests {
     use super::*;
 
-    /// A keyring backend for a unique instance, when a real keyring answers; skips otherwise
-    /// (fails under CI=true).
-    pub(super) fn keyring_backend(
-        test: &str,
-    ) -> Option<runbeam_sdk_blocking::storage::KeyringStorage> {
+    /// A keyring backend for a unique instance; the test fails without a real keyring.
+    pub(super) fn keyring_backend(test: &str) -> runbeam_sdk_blocking::storage::KeyringStorage {
         let available = runbeam_sdk_blocking::storage::keyring_available();
-        if !require(available, "a real OS keyring (Secret Service)") {
-            return None;
-        }
+        require(available, "a real OS keyring (Secret Service)");
         let instance = format!("test-{test}-{}", std::process::id());
-        Some(runbeam_sdk_blocking::storage::KeyringStorage::new(&instance).unwrap())
+        runbeam_sdk_blocking::storage::KeyringStorage::new(&instance).unwrap()
     }
 
     /// Deletes the named `runbeam` keyring accounts when dropped, so a test that fails
@@ -1198,9 +1193,7 @@ mod keyring_tests {
         ignore = "needs a Secret Service; CI runs this with --ignored in a gnome-keyring session"
     )]
     fn keyring_names_include_the_instance() {
-        let (Some(a), Some(b)) = (keyring_backend("iso-a"), keyring_backend("iso-b")) else {
-            return;
-        };
+        let (a, b) = (keyring_backend("iso-a"), keyring_backend("iso-b"));
         let account = format!("test-iso-a-{}/runbeam/auth.json", std::process::id());
         // The guard deletes; `a.delete("auth")` would also remove a real upstream
         // `runbeam/auth.json` from the developer's keyring.
@@ -1217,9 +1210,7 @@ mod keyring_tests {
         ignore = "needs a Secret Service; CI runs this with --ignored in a gnome-keyring session"
     )]
     fn keyring_reads_the_upstream_account_and_migrates_it() {
-        let Some(k) = keyring_backend("legacy") else {
-            return;
-        };
+        let k = keyring_backend("legacy");
         let slot = format!("legacy_{}", std::process::id());
         let _cleanup = Cleanup(vec![
             format!("runbeam/{slot}.json"),
@@ -1244,9 +1235,7 @@ mod keyring_tests {
         ignore = "needs a Secret Service; CI runs this with --ignored in a gnome-keyring session"
     )]
     fn automatic_selection_prefers_a_working_keyring_and_keeps_files_as_fallback() {
-        if keyring_backend("auto").is_none() {
-            return;
-        }
+        keyring_backend("auto");
         let base = temp_base();
         let instance = format!("test-auto-{}", std::process::id());
         // A token saved earlier to files still loads when the keyring becomes primary.
@@ -1317,22 +1306,20 @@ mod keyring_tests {
         }
 
         impl Scene {
-            /// A scene with the keyring running and unlocked; `None` (skip, fail under
-            /// CI=true) without a controllable Secret Service.
-            fn new(name: &str) -> Option<Self> {
-                if !require(
+            /// A scene with the keyring running and unlocked; the test fails without a
+            /// controllable Secret Service.
+            fn new(name: &str) -> Self {
+                require(
                     service::controllable(),
                     "a scratch-session Secret Service (gnome-keyring) to kill and lock",
-                ) {
-                    return None;
-                }
+                );
                 // A fresh daemon each time: known state, whatever the last test left.
                 service::start_unlocked();
-                keyring_backend(name)?;
-                Some(Self {
+                keyring_backend(name);
+                Self {
                     home: temp_base(),
                     instance: format!("test-nt-{name}-{}", std::process::id()),
-                })
+                }
             }
 
             fn base(&self) -> PathBuf {
@@ -1445,9 +1432,7 @@ mod keyring_tests {
         #[test]
         #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
         fn a_save_while_the_daemon_is_dead_wins_once_it_is_back() {
-            let Some(scene) = Scene::new("killed") else {
-                return;
-            };
+            let scene = Scene::new("killed");
             let this = scene.long_lived();
             timed("save", || this.save(&machine_token("1"))).unwrap();
             assert_eq!(held(&scene.files()), None, "the keyring took it");
@@ -1467,9 +1452,7 @@ mod keyring_tests {
         #[test]
         #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
         fn a_save_while_the_collection_is_locked_wins_once_it_is_unlocked() {
-            let Some(scene) = Scene::new("locked") else {
-                return;
-            };
+            let scene = Scene::new("locked");
             let this = scene.long_lived();
             timed("save", || this.save(&machine_token("1"))).unwrap();
             service::lock_collection();
@@ -1483,9 +1466,7 @@ mod keyring_tests {
         #[test]
         #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
         fn file_first_then_keyring_never_leaves_the_old_file_token_visible() {
-            let Some(scene) = Scene::new("file-first") else {
-                return;
-            };
+            let scene = Scene::new("file-first");
             scene.save_in(false, "1");
             assert_eq!(held(&scene.files()).as_deref(), Some("gw-1"));
             scene.save_in(true, "2");
@@ -1500,9 +1481,7 @@ mod keyring_tests {
         #[test]
         #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
         fn keyring_first_then_file_loads_the_file_token_everywhere() {
-            let Some(scene) = Scene::new("ring-first") else {
-                return;
-            };
+            let scene = Scene::new("ring-first");
             scene.save_in(true, "1");
             assert_eq!(held(&scene.files()), None);
             scene.save_in(false, "2");
@@ -1814,6 +1793,17 @@ mod hostile_local_user {
         file_store(base, "inst").load::<MachineToken>()
     }
 
+    /// A save under `base` is refused for `dir`, for `why`, with `fix` in its message, and
+    /// writes nothing; a load is refused for `dir` too.
+    fn assert_dir_refused_and_untouched(base: &Path, dir: &Path, why: &Insecurity, fix: &str) {
+        let before = tree(base);
+        let (path, found, text) = refusal(save(base, "new"));
+        assert_eq!((path.as_path(), &found), (dir, why));
+        assert!(text.contains(fix), "{text}");
+        assert_eq!(tree(base), before, "nothing written");
+        assert_eq!(refusal(load(base)).0, dir);
+    }
+
     #[test]
     fn a_group_or_world_writable_directory_is_refused_before_anything_is_written() {
         for rel in ["", "inst", "inst/runbeam"] {
@@ -1821,16 +1811,9 @@ mod hostile_local_user {
                 let base = temp_base();
                 let dir = private_dirs(base.path(), rel);
                 chmod(&dir, mode);
-                let before = tree(base.path());
-                let (path, why, text) = refusal(save(base.path(), "new"));
-                assert_eq!(path, dir, "{rel:?} {mode:o}");
-                assert_eq!(why, Insecurity::WritableByOthers { mode });
-                assert!(
-                    text.contains(&format!("chmod 700 {}", dir.display())),
-                    "{text}"
-                );
-                assert_eq!(tree(base.path()), before, "nothing written");
-                assert_eq!(refusal(load(base.path())).0, dir);
+                let fix = format!("chmod 700 {}", dir.display());
+                let why = Insecurity::WritableByOthers { mode };
+                assert_dir_refused_and_untouched(base.path(), &dir, &why, &fix);
             }
         }
     }
@@ -1897,39 +1880,27 @@ mod hostile_local_user {
     }
 
     #[test]
+    #[ignore = "needs root (to chown to another uid); CI runs it with --ignored"]
     fn a_foreign_owned_directory_is_refused() {
-        if !require_root() {
-            return;
-        }
+        require_root();
         for rel in ["", "inst", "inst/runbeam"] {
             let base = temp_base();
             let dir = private_dirs(base.path(), rel);
             chown_foreign(&dir);
-            let before = tree(base.path());
-            let (path, why, text) = refusal(save(base.path(), "new"));
-            assert_eq!(path, dir, "{rel:?}");
-            assert_eq!(
-                why,
-                Insecurity::ForeignOwner {
-                    owner: FOREIGN_UID,
-                    expected: 0
-                }
-            );
-            assert!(
-                text.contains(&format!("chown 0 {}", dir.display())),
-                "{text}"
-            );
-            assert_eq!(tree(base.path()), before, "nothing written");
-            assert_eq!(refusal(load(base.path())).0, dir);
+            let fix = format!("chown 0 {}", dir.display());
+            let why = Insecurity::ForeignOwner {
+                owner: FOREIGN_UID,
+                expected: 0,
+            };
+            assert_dir_refused_and_untouched(base.path(), &dir, &why, &fix);
         }
     }
 
     #[test]
+    #[ignore = "needs root (to chown to another uid) and the age CLI; CI runs it with --ignored"]
     fn a_planted_foreign_key_is_never_used_to_save() {
-        let Some(age) = age_cli_or_skip() else { return };
-        if !require_root() {
-            return;
-        }
+        let age = age_cli_required();
+        require_root();
         let base = temp_base();
         save(base.path(), "before").unwrap();
         let key_file = base.path().join("inst/encryption.key");

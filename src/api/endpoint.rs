@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{crud_methods, de, list_methods};
 
-/// A endpoint as the API returns it. Unknown fields are ignored.
+/// An endpoint as the API returns it. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Endpoint {

@@ -1,5 +1,5 @@
-//! Storage test helpers: temp dirs, sample tokens, the "is a real keyring / age CLI here?"
-//! checks that skip locally and fail under `CI=true`.
+//! Storage test helpers: temp dirs, sample tokens, and the "is a real keyring / age CLI /
+//! root here?" checks that fail a test run without them.
 
 use std::path::{Path, PathBuf};
 
@@ -42,22 +42,13 @@ pub fn key() -> EncryptionKey {
     EncryptionKey::generate()
 }
 
-/// True when running in CI (`CI=true`), where skipping is a failure.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Skips (returns false with a message) or, in CI, fails when `what` is missing.
-pub fn require(available: bool, what: &str) -> bool {
-    if available {
-        return true;
-    }
+/// Fails the test when `what` is missing. Tests that need something a machine may lack are
+/// `#[ignore]`d with the reason; one that is run anyway must not pass without it.
+pub fn require(available: bool, what: &str) {
     assert!(
-        !in_ci(),
-        "{what} is required when CI=true but is not available"
+        available,
+        "this test needs {what}, which is not available here"
     );
-    eprintln!("SKIPPED: {what} is not available here");
-    false
 }
 
 /// The `age` command-line tool, when installed.
@@ -99,11 +90,10 @@ pub fn is_root() -> bool {
     std::fs::metadata(temp_base().path()).expect("stat").uid() == 0
 }
 
-/// Skips (false, with a message) or, under `CI=true`, fails when not root: only root can
-/// `chown` a file to another user.
+/// Fails the test when not root: only root can `chown` a file to another user.
 #[cfg(unix)]
-pub fn require_root() -> bool {
-    require(is_root(), "root (to chown files to another uid)")
+pub fn require_root() {
+    require(is_root(), "root (to chown files to another uid)");
 }
 
 /// Sets `path`'s permission bits to `mode`.
