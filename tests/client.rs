@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::client::{assert_sent, client, path_matches, server, tls_server};
+use common::client::{assert_sent, client, path_matches, server};
+use common::tls::{fixture_ca, tls_server};
 use runbeam_sdk_blocking::api::{
     AuthenticationRequest, BackendRequest, ChangeRoutes, ConfigAction, ConfigType, EndpointRequest,
     GatewayRequest, LoginState, MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest,
@@ -1597,6 +1598,9 @@ fn change_poller_stops_on_the_stop_flag() {
 
 // ---------------------------------------------------------------- TLS
 
+/// What the TLS server answers: an empty list page.
+const EMPTY_PAGE: &str = r#"{"data":[]}"#;
+
 fn tls_client(builder: runbeam_sdk_blocking::RunbeamClientBuilder) -> RunbeamClient {
     builder
         .use_env_proxy(false)
@@ -1607,7 +1611,7 @@ fn tls_client(builder: runbeam_sdk_blocking::RunbeamClientBuilder) -> RunbeamCli
 
 #[test]
 fn a_self_signed_api_certificate_is_refused_by_default_with_a_tls_error() {
-    let url = tls_server();
+    let url = tls_server(EMPTY_PAGE);
     let client = tls_client(RunbeamClient::builder(&url));
     let e = api(client.list_gateways("t").unwrap_err());
     assert!(matches!(e, ApiError::Tls(_)), "{e:?}");
@@ -1616,13 +1620,12 @@ fn a_self_signed_api_certificate_is_refused_by_default_with_a_tls_error() {
 
 #[test]
 fn a_custom_root_certificate_is_trusted_with_verification_on() {
-    let url = tls_server();
-    let ca = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/tls/ca.pem"
-    ))
-    .unwrap();
-    let client = tls_client(RunbeamClient::builder(&url).root_certificates(&ca).unwrap());
+    let url = tls_server(EMPTY_PAGE);
+    let client = tls_client(
+        RunbeamClient::builder(&url)
+            .root_certificates(&fixture_ca())
+            .unwrap(),
+    );
     assert!(client.list_gateways("t").unwrap().data.is_empty());
     // The custom roots replace the bundled ones; the leaf alone is not a root.
     let leaf = std::fs::read(concat!(
@@ -1659,7 +1662,7 @@ fn root_certificates_without_a_certificate_is_a_config_error() {
 
 #[test]
 fn dangerous_accept_invalid_certs_accepts_the_self_signed_certificate() {
-    let url = tls_server();
+    let url = tls_server(EMPTY_PAGE);
     let client = tls_client(RunbeamClient::builder(&url).dangerous_accept_invalid_certs());
     assert!(client.list_gateways("t").unwrap().data.is_empty());
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::jwt::*;
+use common::tls::{fixture_ca, tls_server};
 use runbeam_sdk_blocking::jwt::{
     parse_jwks, KeyPolicy, UnverifiedToken, ValidatorStats, VerifyingKey,
 };
@@ -2127,6 +2128,62 @@ fn the_jwks_timeout_bounds_each_key_set_request() {
             }))
         ));
     }
+}
+
+#[test]
+fn a_key_set_behind_a_company_ca_needs_its_root_and_verification_stays_on() {
+    let signer = Signer::main();
+    let origin = tls_server(&jwks(&[signer.jwk()]));
+    let token = signer.token(&claims());
+    let over_tls = || {
+        JwtValidationOptions::new()
+            .with_trusted_issuers(vec![TRUSTED.into()])
+            .with_jwks_uri(format!("{origin}/jwks.json"))
+    };
+    // The bundled roots do not know the fixture CA.
+    let err = rejection(
+        JwtValidator::new(over_tls())
+            .unwrap()
+            .validate_at(&token, NOW),
+    );
+    assert!(matches!(err, JwtError::JwksFetch { .. }), "{err:?}");
+    let with_ca = JwtValidator::new(over_tls().with_jwks_root_certificates(&fixture_ca())).unwrap();
+    with_ca.validate_at(&token, NOW).unwrap();
+    // The given roots replace the bundled ones: the leaf certificate alone is no root.
+    let leaf = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tls/server.pem"
+    ))
+    .unwrap();
+    let with_leaf = JwtValidator::new(over_tls().with_jwks_root_certificates(&leaf)).unwrap();
+    let err = rejection(with_leaf.validate_at(&token, NOW));
+    assert!(matches!(err, JwtError::JwksFetch { .. }), "{err:?}");
+}
+
+#[test]
+fn jwks_root_certificates_must_parse_and_cannot_come_with_a_callers_agent() {
+    let (_, server) = main_server();
+    let refused = |options: JwtValidationOptions| match JwtValidator::new(options) {
+        Err(RunbeamError::Config(ConfigError::InvalidOption { option, reason })) => {
+            (option, reason)
+        }
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("accepted"),
+    };
+    for pem in [
+        &b""[..],
+        b"not pem",
+        b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+    ] {
+        let (option, _) = refused(options(&server).with_jwks_root_certificates(pem));
+        assert_eq!(option, "jwks_root_certificates");
+    }
+    let both = options(&server)
+        .with_jwks_root_certificates(&fixture_ca())
+        .with_jwks_agent(ureq::Agent::new_with_defaults());
+    let (option, reason) = refused(both);
+    assert_eq!(option, "jwks_root_certificates");
+    assert!(reason.contains("jwks_agent"), "{reason}");
 }
 
 #[test]

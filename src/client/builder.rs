@@ -114,22 +114,7 @@ impl RunbeamClientBuilder {
     /// [`ConfigError::InvalidOption`](crate::ConfigError::InvalidOption) when `pem` holds no
     /// certificate or a block does not parse.
     pub fn root_certificates(mut self, pem: &[u8]) -> Result<Self, RunbeamError> {
-        let invalid = |reason: &str| crate::ConfigError::InvalidOption {
-            option: "root_certificates",
-            reason: reason.into(),
-        };
-        let mut certs = Vec::new();
-        for item in ureq::tls::parse_pem(pem) {
-            // A key next to the certificates is not a root; it is ignored, never used.
-            let item = item.map_err(|_| invalid("a PEM block does not parse"))?;
-            if let ureq::tls::PemItem::Certificate(cert) = item {
-                certs.push(cert);
-            }
-        }
-        if certs.is_empty() {
-            return Err(invalid("no PEM CERTIFICATE block found").into());
-        }
-        self.root_certs = Some(certs);
+        self.root_certs = Some(http::parse_root_certificates(pem, "root_certificates")?);
         Ok(self)
     }
 
@@ -254,17 +239,13 @@ impl RunbeamClientBuilder {
                 connect: self.connect_timeout,
                 global: self.timeout,
             };
-            let mut tls = ureq::tls::TlsConfig::builder();
-            if let Some(certs) = &self.root_certs {
-                tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(certs));
-            }
             if self.accept_invalid_certs {
                 log::warn!("Runbeam client: TLS certificates are not verified (dangerous_accept_invalid_certs); bearer tokens can be intercepted");
-                tls = tls.disable_verification(true);
             }
+            let tls = http::tls_config(self.root_certs.as_deref(), self.accept_invalid_certs);
             http::agent_config(timeouts, self.use_env_proxy && !loopback)
                 .max_redirects(0)
-                .tls_config(tls.build())
+                .tls_config(tls)
                 .build()
                 .into()
         });

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use ureq::tls::Certificate;
+
 use super::error::JwtError;
 use super::freshness::{Freshness, Validators};
 use super::jwks::{parse_jwks_with_policy, JwkSet};
@@ -26,11 +28,12 @@ pub(crate) struct FetchAgents {
 }
 
 impl FetchAgents {
-    /// Reads the proxy environment once, now.
-    pub(crate) fn new() -> Self {
+    /// Reads the proxy environment once, now. TLS trusts `roots` when given, else the
+    /// bundled roots.
+    pub(crate) fn new(roots: Option<&[Certificate<'static>]>) -> Self {
         Self {
-            proxied: build_agent(FETCH_TIMEOUTS, true),
-            direct: build_agent(FETCH_TIMEOUTS, false),
+            proxied: build_agent(FETCH_TIMEOUTS, true, roots),
+            direct: build_agent(FETCH_TIMEOUTS, false, roots),
         }
     }
 

@@ -36,6 +36,17 @@ impl fmt::Debug for CallerAgent {
     }
 }
 
+/// PEM text of the trust anchors for key-set fetches, kept as given; parsed by
+/// [`JwtValidator::new`](crate::JwtValidator::new). Its `Debug` shows only the length.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct RootsPem(pub(crate) Vec<u8>);
+
+impl fmt::Debug for RootsPem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RootsPem({} bytes)", self.0.len())
+    }
+}
+
 /// What a [`JwtValidator`](crate::JwtValidator) trusts and checks. Build with
 /// [`JwtValidationOptions::new`] and the `with_*` setters; all defaults are listed in
 /// [`Default`]. A value out of its range is not clamped: [`JwtValidator::new`](crate::JwtValidator::new)
@@ -65,6 +76,7 @@ pub struct JwtValidationOptions {
     pub(crate) jwks_cache_dir: Option<PathBuf>,
     pub(crate) jwks_timeout: Duration,
     pub(crate) jwks_agent: Option<CallerAgent>,
+    pub(crate) jwks_root_certificates: Option<RootsPem>,
     pub(crate) refresh_cooldown: Duration,
     pub(crate) max_stale: Duration,
     pub(crate) max_token_bytes: usize,
@@ -78,7 +90,8 @@ impl Default for JwtValidationOptions {
     /// No trusted issuer, no JWKS URI, no static key set (a validator needs one of them), no
     /// audience check, no required custom claims, 60 s leeway, no max age, no minimum
     /// remaining lifetime, 24 h JWKS cache (a server's `max-age` honoured within 5 min..=24 h),
-    /// memory only (no cache directory), 10 s fetch timeout with the built-in agents, 30 s
+    /// memory only (no cache directory), 10 s fetch timeout with the built-in agents and
+    /// the bundled TLS roots, 30 s
     /// refresh cooldown, stale keys usable 24 h past the TTL when refreshing fails, 16 KiB
     /// tokens, RSA 2048..=4096 bits with e = 65537, `kid` required, header `typ` not checked,
     /// no verified-token cache.
@@ -97,6 +110,7 @@ impl Default for JwtValidationOptions {
             jwks_cache_dir: None,
             jwks_timeout: Duration::from_secs(10),
             jwks_agent: None,
+            jwks_root_certificates: None,
             refresh_cooldown: Duration::from_secs(30),
             max_stale: Duration::from_secs(24 * 3600),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
@@ -304,6 +318,22 @@ impl JwtValidationOptions {
     /// remote hosts, none for loopback; the crate's TLS roots).
     pub fn with_jwks_agent(mut self, agent: ureq::Agent) -> Self {
         self.jwks_agent = Some(CallerAgent(Arc::new(agent)));
+        self
+    }
+
+    /// Trusts only the certificates in `pem` (one or more PEM `CERTIFICATE` blocks, e.g. a
+    /// company CA) for the TLS of key-set fetches, instead of the bundled Mozilla roots, as
+    /// [`RunbeamClientBuilder::root_certificates`](crate::RunbeamClientBuilder::root_certificates)
+    /// does for the API. Verification stays on; there is deliberately no switch to turn it
+    /// off, since a key set anyone can serve makes anyone's tokens valid. Defaults to the
+    /// bundled roots.
+    ///
+    /// [`JwtValidator::new`](crate::JwtValidator::new) refuses, with
+    /// [`ConfigError::InvalidOption`], a `pem` without a certificate or with a block that does
+    /// not parse, and this option together with [`with_jwks_agent`](Self::with_jwks_agent)
+    /// (give that agent the roots instead).
+    pub fn with_jwks_root_certificates(mut self, pem: &[u8]) -> Self {
+        self.jwks_root_certificates = Some(RootsPem(pem.to_vec()));
         self
     }
 

@@ -16,6 +16,7 @@ use super::stats::{bump, Counters, ValidatorStats};
 use super::unverified::{normalize_typ, UnverifiedToken};
 use super::verified::{Verified, VerifiedTokens};
 use crate::error::{ConfigError, RunbeamError};
+use crate::http::parse_root_certificates;
 use crate::origin::{parse_url, Origin};
 
 /// Runbeam's JWKS path under a trusted issuer's origin.
@@ -76,32 +77,42 @@ impl JwtValidator {
     /// # Errors
     /// [`ConfigError`] when there is neither a trusted issuer, a JWKS URI nor a static key
     /// set, when an issuer or the URI is not an absolute `https` URL (`http` is allowed for
-    /// loopback hosts only), when the static key set is invalid or has no usable key, or when
-    /// an option is out of its range.
+    /// loopback hosts only), when the static key set is invalid or has no usable key, when
+    /// the key-set root certificates do not parse or come with a caller's agent, or when an
+    /// option is out of its range.
     pub fn new(options: JwtValidationOptions) -> Result<Self, RunbeamError> {
-        let agents = match &options.jwks_agent {
-            Some(_) => None,
-            None => Some(FetchAgents::new()),
-        };
-        Self::with_shared(&options, Arc::new(JwksCache::default()), agents)
+        Self::with_shared(&options, Arc::new(JwksCache::default()), None)
     }
 
+    /// `shared_agents`: the process-wide built-in agents, used when the options name no
+    /// agent and no roots of their own.
     fn with_shared(
         options: &JwtValidationOptions,
         cache: Arc<JwksCache>,
-        agents: Option<FetchAgents>,
+        shared_agents: Option<FetchAgents>,
     ) -> Result<Self, RunbeamError> {
         options.check_ranges()?;
-        let agents = match (&options.jwks_agent, agents) {
-            (Some(caller), _) => FetchAgents::caller(ureq::Agent::clone(&caller.0)),
-            (None, Some(agents)) => agents,
-            (None, None) => FetchAgents::new(),
-        };
         let invalid = |option, reason: &str| {
             RunbeamError::from(ConfigError::InvalidOption {
                 option,
                 reason: reason.into(),
             })
+        };
+        let roots = match &options.jwks_root_certificates {
+            Some(pem) => Some(parse_root_certificates(&pem.0, "jwks_root_certificates")?),
+            None => None,
+        };
+        let agents = match (&options.jwks_agent, roots, shared_agents) {
+            (Some(_), Some(_), _) => {
+                return Err(invalid(
+                    "jwks_root_certificates",
+                    "conflicts with jwks_agent (give that agent the roots)",
+                ))
+            }
+            (Some(caller), None, _) => FetchAgents::caller(ureq::Agent::clone(&caller.0)),
+            (None, Some(roots), _) => FetchAgents::new(Some(&roots)),
+            (None, None, Some(shared)) => shared,
+            (None, None, None) => FetchAgents::new(None),
         };
         let keys = match (&options.jwks_uri, &options.jwks_json) {
             (Some(_), Some(_)) => return Err(invalid("jwks_json", "conflicts with jwks_uri")),
@@ -362,7 +373,7 @@ fn default_cache() -> Arc<JwksCache> {
 
 fn default_agents() -> FetchAgents {
     static AGENTS: OnceLock<FetchAgents> = OnceLock::new();
-    AGENTS.get_or_init(FetchAgents::new).clone()
+    AGENTS.get_or_init(|| FetchAgents::new(None)).clone()
 }
 
 /// Validates a Runbeam JWT, trusting only the issuers named in the environment:

@@ -12,3 +12,4 @@ pub mod client;
 #[cfg(feature = "encrypted-files")]
 pub mod storage;
 pub mod switchable;
+pub mod tls;
