@@ -2092,6 +2092,25 @@ fn a_persistent_copy_must_name_its_url_parse_and_be_private() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_planted_link_at_the_fetch_lock_is_never_followed() {
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("created-through-the-link");
+    let lock = record_path(tmp.path(), &server.jwks_url())
+        .with_extension("")
+        .with_extension("fetch.lock");
+    std::os::unix::fs::symlink(&target, &lock).unwrap();
+    disk_cached(&server, tmp.path())
+        .validate_at(&signer.token(&claims()), NOW)
+        .unwrap();
+    assert_eq!(server.requests(), 1, "validated, with a fetch of its own");
+    assert!(!target.exists(), "a file was created through the link");
+    assert!(std::fs::symlink_metadata(&lock).unwrap().is_symlink());
+}
+
 #[test]
 fn no_store_key_sets_are_never_written_to_disk() {
     let (signer, server) = main_server();
