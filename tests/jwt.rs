@@ -1944,6 +1944,36 @@ fn a_stuck_fetch_lock_delays_a_validation_by_the_timeout_but_never_fails_it() {
     drop(held);
 }
 
+#[test]
+fn a_process_that_waited_for_a_failed_fetch_serves_the_stale_copy_without_asking_again() {
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let token = signer.token(&claims());
+    disk_cached(&server, tmp.path())
+        .validate_at(&token, NOW)
+        .unwrap();
+    let record = record_path(tmp.path(), &server.jwks_url());
+    age_record(&record, 25 * 3600); // past the TTL, inside the stale window
+    server.set_reply(500, "down".into());
+    // Another process is asking the (failing) server: it holds the fetch lock a moment.
+    let held =
+        std::fs::File::create(record.with_extension("").with_extension("fetch.lock")).unwrap();
+    held.lock().unwrap();
+    let other = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        drop(held);
+    });
+    let v = disk_cached(&server, tmp.path());
+    v.validate_at(&token, NOW).unwrap();
+    other.join().unwrap();
+    assert_eq!(
+        server.requests(),
+        1,
+        "no second request right after the other process's attempt"
+    );
+    assert_eq!(v.stats().disk_cache_hits, 1);
+}
+
 /// Child mode of the persistent-cache test; runs only with the environment its parent sets.
 #[test]
 #[ignore = "child process of a_second_process_validates_from_the_persistent_cache_without_fetching"]

@@ -60,6 +60,13 @@ impl Record {
     }
 }
 
+/// This process's turn to fetch one URL's set, held until dropped.
+pub(crate) struct FetchTurn {
+    _lock: Option<DirLock>,
+    /// Another process held the turn first: it has just fetched, or tried to.
+    pub after_another: bool,
+}
+
 /// A directory of key-set records.
 #[derive(Debug, Clone)]
 pub(crate) struct DiskCache {
@@ -85,29 +92,33 @@ impl DiskCache {
     /// processes starting together make one request: the others wait, then read its copy.
     /// Past the wait, or when the lock cannot be had, the turn is taken anyway: a stuck or
     /// hostile holder can delay a validation by `wait`, never fail it.
-    pub(crate) fn fetch_turn(&self, url: &str, wait: Duration) -> Option<DirLock> {
+    pub(crate) fn fetch_turn(&self, url: &str, wait: Duration) -> FetchTurn {
         let path = self.dir.join(format!("{}.fetch.lock", Self::url_hash(url)));
         let turn = User::current().and_then(|user| {
             create_private_dir(&self.dir)?;
             user.check_dir(&self.dir)?;
             DirLock::acquire_within(&path, wait)
         });
-        match turn {
-            Ok(Some(lock)) => Some(lock),
+        let (lock, after_another) = match turn {
+            Ok(Some((lock, waited))) => (Some(lock), waited),
             Ok(None) => {
                 log::warn!(
                     "key-set cache {}: another process kept the fetch lock for {wait:?}; fetching anyway",
                     self.dir.display()
                 );
-                None
+                (None, false)
             }
             Err(err) => {
                 log::warn!(
                     "key-set cache {}: no fetch lock ({err})",
                     self.dir.display()
                 );
-                None
+                (None, false)
             }
+        };
+        FetchTurn {
+            _lock: lock,
+            after_another,
         }
     }
 

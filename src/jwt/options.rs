@@ -292,7 +292,8 @@ impl JwtValidationOptions {
     /// written. Processes sharing the directory fetch a URL's set one at a time (a lock file
     /// per URL): ten `build.rs` scripts starting together make one request, and the other
     /// nine read its copy. A process waits for another's fetch at most
-    /// [`with_jwks_timeout`](Self::with_jwks_timeout), then fetches by itself.
+    /// [`with_jwks_timeout`](Self::with_jwks_timeout), then fetches by itself; when the fetch
+    /// it waited for failed, it serves the (stale) copy at once rather than ask again.
     /// A cache that cannot be read or written is logged (`log` warnings) and
     /// skipped; it never fails a validation. No effect with
     /// [`with_jwks_json`](Self::with_jwks_json). Defaults to none (memory only).

@@ -79,10 +79,21 @@ impl Fetcher {
                 let turn = disk.fetch_turn(url, self.timeout);
                 match self.persisted(disk, url, wanted, counters) {
                     Persisted::Fresh(fresh) => return Ok(fresh),
+                    // The process before us just asked the server and left no fresh set with
+                    // this key (its fetch failed, or the set lacks the kid): asking again at
+                    // once would only repeat that answer to a server that may be struggling.
+                    Persisted::NotFresh(Some(copy)) if turn.after_another && known.is_none() => {
+                        log::warn!(
+                            "key set {url}: another process's fetch just left no fresh set; using the persistent copy, {:?} old",
+                            copy.age
+                        );
+                        bump(&counters.disk_cache_hits);
+                        return Ok(copy.into_refresh());
+                    }
                     Persisted::NotFresh(stale_or_none) if known.is_none() => copy = stale_or_none,
                     Persisted::NotFresh(_) => {}
                 }
-                turn
+                Some(turn)
             }
             None => None,
         };

@@ -105,20 +105,22 @@ impl DirLock {
         Ok(Self(file))
     }
 
-    /// As [`acquire`](Self::acquire), but waits at most `wait`: `None` when another holder
-    /// kept the lock that long.
+    /// As [`acquire`](Self::acquire), but waits at most `wait`: the lock and whether another
+    /// holder had it first, or `None` when another holder kept it that long.
     pub(crate) fn acquire_within(
         path: &Path,
         wait: Duration,
-    ) -> Result<Option<Self>, StorageError> {
+    ) -> Result<Option<(Self, bool)>, StorageError> {
         /// How often a waiter tries again.
         const POLL: Duration = Duration::from_millis(10);
         let file = Self::open(path)?;
         let deadline = Instant::now() + wait;
+        let mut waited = false;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(Some(Self(file))),
+                Ok(()) => return Ok(Some((Self(file), waited))),
                 Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    waited = true;
                     std::thread::sleep(POLL);
                 }
                 Err(TryLockError::WouldBlock) => return Ok(None),
