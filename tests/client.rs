@@ -1579,6 +1579,25 @@ fn change_poller_backs_off_on_errors_and_stops_at_the_deadline() {
 }
 
 #[test]
+fn change_poller_cuts_a_stalled_listing_short_at_the_deadline() {
+    let server = server();
+    let (client, token) = gateway(&server);
+    server.script(
+        "/api/harmony/changes",
+        1,
+        Scripted::delay(Duration::from_secs(6)),
+    );
+    let mut poller = ChangePoller::new(client, token);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let started = std::time::Instant::now();
+    let deadline = started + Duration::from_millis(800);
+    let summary = poller.run(&stop, Some(deadline), |_| Ok::<(), String>(()));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert_eq!((summary.polls, summary.errors), (0, 1), "{summary:?}");
+}
+
+#[test]
 fn change_poller_stops_on_the_stop_flag() {
     let server = server();
     let (client, token) = gateway(&server);

@@ -152,6 +152,17 @@ impl ChangePoller {
     /// Failures to report an outcome are not errors: see [`PollReport::unreported`].
     pub fn poll_once<E: Display>(
         &mut self,
+        apply: impl FnMut(&Change) -> Result<(), E>,
+    ) -> Result<PollReport, RunbeamError> {
+        self.poll_until(None, apply)
+    }
+
+    /// [`poll_once`](Self::poll_once), with listing and acknowledging cut to end by
+    /// `deadline`. Once changes are handed over their outcomes are reported whatever the
+    /// time: an applied change left unreported would be handed out again.
+    fn poll_until<E: Display>(
+        &mut self,
+        deadline: Option<Instant>,
         mut apply: impl FnMut(&Change) -> Result<(), E>,
     ) -> Result<PollReport, RunbeamError> {
         if self.token.needs_renewal() {
@@ -160,9 +171,10 @@ impl ChangePoller {
             }
         }
         let token = self.token.machine_token.expose().as_str();
+        let bounded = self.client.until(deadline);
         let changes = match &self.gateway_id {
-            Some(gateway) => self.client.list_all_changes_for_gateway(token, gateway)?,
-            None => self.client.list_all_changes(token)?,
+            Some(gateway) => bounded.list_all_changes_for_gateway(token, gateway)?,
+            None => bounded.list_all_changes(token)?,
         };
         let new: Vec<Change> = changes
             .into_iter()
@@ -174,7 +186,7 @@ impl ChangePoller {
             return Ok(report);
         }
         let ids = new.iter().map(|c| c.id.clone()).collect();
-        let acknowledged = self.client.acknowledge_changes(token, ids)?.acknowledged;
+        let acknowledged = bounded.acknowledge_changes(token, ids)?.acknowledged;
         for change in new.iter().filter(|c| acknowledged.contains(&c.id)) {
             self.handed.insert(change.id.clone());
             let outcome = match apply(change) {
@@ -200,8 +212,10 @@ impl ChangePoller {
 
     /// Polls until `stop` is set or `deadline` passes, applying changes with `apply` as
     /// [`poll_once`](Self::poll_once) does. Errors are logged and counted, and lengthen the
-    /// wait. Both are checked before each poll and at least every 50 ms while waiting; a poll
-    /// already under way finishes first (each request is bounded by the client's timeout).
+    /// wait. Both are checked before each poll and at least every 50 ms while waiting. A poll
+    /// under way at the deadline is cut short while it lists and acknowledges (each request's
+    /// timeout shrinks to what is left); changes already handed to `apply` are still
+    /// reported, so `run` may return after the deadline by those reports.
     pub fn run<E: Display>(
         &mut self,
         stop: &AtomicBool,
@@ -214,7 +228,7 @@ impl ChangePoller {
             stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d)
         };
         while !done(stop) {
-            let wait = match self.poll_once(&mut apply) {
+            let wait = match self.poll_until(deadline, &mut apply) {
                 Ok(report) => {
                     summary.polls += 1;
                     summary.applied.extend(report.applied);

@@ -250,6 +250,7 @@ impl RunbeamClientBuilder {
                 .into()
         });
         RunbeamClient {
+            deadline: None,
             inner: Arc::new(Inner {
                 base,
                 agent,

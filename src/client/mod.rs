@@ -52,6 +52,8 @@ pub(crate) use server_text::Redaction;
 #[derive(Clone)]
 pub struct RunbeamClient {
     inner: Arc<Inner>,
+    /// A wall-clock deadline for every call of this handle (see [`RunbeamClient::until`]).
+    deadline: Option<Instant>,
 }
 
 struct Inner {
@@ -270,6 +272,7 @@ impl RunbeamClient {
         let base = builder::checked_base_url(url, self.inner.allow_plain_http)?;
         let inner = &self.inner;
         Ok(RunbeamClient {
+            deadline: self.deadline,
             inner: Arc::new(Inner {
                 base: Ok(base),
                 agent: inner.agent.clone(),
@@ -283,6 +286,16 @@ impl RunbeamClient {
         })
     }
 
+    /// This client (same pool and settings) with every call cut to end by `deadline`: an
+    /// attempt's timeout shrinks to what is left, and a call made after it fails at once with
+    /// [`ApiError::Timeout`].
+    pub(crate) fn until(&self, deadline: Option<Instant>) -> RunbeamClient {
+        RunbeamClient {
+            inner: Arc::clone(&self.inner),
+            deadline: earliest(self.deadline, deadline),
+        }
+    }
+
     /// Most pages a page iterator of this client fetches.
     pub(crate) fn max_pages(&self) -> u32 {
         self.inner.max_pages
@@ -292,6 +305,10 @@ impl RunbeamClient {
     /// idempotent request whose connection was lost (a stale keep-alive connection). Statuses
     /// are returned, not mapped: callers decide.
     pub(crate) fn send(&self, call: Call<'_>) -> Result<RawResponse, ApiError> {
+        let call = Call {
+            deadline: earliest(call.deadline, self.deadline),
+            ..call
+        };
         let base = self.base_url()?;
         if call.params.iter().any(|p| p.is_empty()) {
             return Err(ApiError::EmptyPathSegment);
@@ -559,6 +576,14 @@ fn is_lost_connection(io: &std::io::Error) -> bool {
         io.kind(),
         ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | NotConnected
     )
+}
+
+/// The earlier of two optional deadlines.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 #[cfg(test)]
