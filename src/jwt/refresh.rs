@@ -1,6 +1,7 @@
 //! Refreshing a key set for the cache: the persistent copy first (for a cold cache), then
 //! the (conditional) request, with the TTL rules and the counters.
 
+use std::fmt;
 use std::time::Duration;
 
 use super::disk::{DiskCache, Record};
@@ -43,6 +44,16 @@ enum Persisted {
 }
 
 impl FromDisk {
+    /// Serves this copy although it is not fresh (or lacks the wanted key), saying why.
+    fn serve_stale(self, url: &str, why: &dyn fmt::Display, counters: &Counters) -> Refresh {
+        log::warn!(
+            "key set {url}: {why}; using the persistent copy, {:?} old",
+            self.age
+        );
+        bump(&counters.disk_cache_hits);
+        self.into_refresh()
+    }
+
     fn into_refresh(self) -> Refresh {
         Refresh::New {
             validators: self.record.validators(),
@@ -83,12 +94,8 @@ impl Fetcher {
                     // this key (its fetch failed, or the set lacks the kid): asking again at
                     // once would only repeat that answer to a server that may be struggling.
                     Persisted::NotFresh(Some(copy)) if turn.after_another && known.is_none() => {
-                        log::warn!(
-                            "key set {url}: another process's fetch just left no fresh set; using the persistent copy, {:?} old",
-                            copy.age
-                        );
-                        bump(&counters.disk_cache_hits);
-                        return Ok(copy.into_refresh());
+                        let why = "another process's fetch just left no fresh set";
+                        return Ok(copy.serve_stale(url, &why, counters));
                     }
                     Persisted::NotFresh(stale_or_none) if known.is_none() => copy = stale_or_none,
                     Persisted::NotFresh(_) => {}
@@ -149,12 +156,8 @@ impl Fetcher {
                 match copy {
                     // Stale on error, as for a set in memory (`usable` bounded its age).
                     Some(copy) => {
-                        log::warn!(
-                            "key set {url}: fetch failed ({err}); using the persistent copy, {:?} old",
-                            copy.age
-                        );
-                        bump(&counters.disk_cache_hits);
-                        Ok(copy.into_refresh())
+                        let why = format_args!("fetch failed ({err})");
+                        Ok(copy.serve_stale(url, &why, counters))
                     }
                     None => Err(err),
                 }
