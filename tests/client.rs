@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::client::{assert_sent, client, path_matches, server};
-use common::tls::{fixture_ca, tls_server};
+use common::tls::{fixture_ca, fixture_leaf, tls_server};
 use runbeam_sdk_blocking::api::{
     AuthenticationRequest, BackendRequest, ChangeRoutes, ConfigAction, ConfigType, EndpointRequest,
     GatewayRequest, LoginState, MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest,
@@ -1647,14 +1647,9 @@ fn a_custom_root_certificate_is_trusted_with_verification_on() {
     );
     assert!(client.list_gateways("t").unwrap().data.is_empty());
     // The custom roots replace the bundled ones; the leaf alone is not a root.
-    let leaf = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/tls/server.pem"
-    ))
-    .unwrap();
     let other = tls_client(
         RunbeamClient::builder(&url)
-            .root_certificates(&leaf)
+            .root_certificates(&fixture_leaf())
             .unwrap(),
     );
     assert!(matches!(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::jwt::*;
-use common::tls::{fixture_ca, tls_server};
+use common::tls::{fixture_ca, fixture_leaf, tls_server};
 use runbeam_sdk_blocking::jwt::{
     parse_jwks, KeyPolicy, UnverifiedToken, ValidatorStats, VerifyingKey,
 };
@@ -35,6 +35,18 @@ fn rejection(result: Result<JwtClaims, RunbeamError>) -> JwtError {
     match result {
         Err(RunbeamError::Jwt(err)) => err,
         other => panic!("expected a JWT rejection, got {other:?}"),
+    }
+}
+
+/// The option and reason of a validator refused by `new`; panics (test failure) when it was
+/// built or refused for another reason.
+fn refused_option(result: Result<JwtValidator, RunbeamError>) -> (&'static str, String) {
+    match result {
+        Err(RunbeamError::Config(ConfigError::InvalidOption { option, reason })) => {
+            (option, reason)
+        }
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("accepted"),
     }
 }
 
@@ -884,11 +896,7 @@ fn a_verified_token_cache_hit_still_applies_max_age_and_min_remaining() {
 #[test]
 fn options_out_of_range_are_refused_by_new_not_clamped() {
     let (_, server) = main_server();
-    let refused = |options: JwtValidationOptions| match JwtValidator::new(options) {
-        Err(RunbeamError::Config(ConfigError::InvalidOption { option, .. })) => option,
-        Err(other) => panic!("{other:?}"),
-        Ok(_) => panic!("accepted"),
-    };
+    let refused = |options| refused_option(JwtValidator::new(options)).0;
     assert_eq!(refused(options(&server).with_leeway_seconds(301)), "leeway");
     assert_eq!(
         refused(options(&server).with_jwks_refresh_cooldown(Duration::from_secs(4))),
@@ -1622,12 +1630,7 @@ fn a_static_key_set_alone_is_a_trust_anchor_and_keeps_the_kid_rules() {
 #[test]
 fn a_bad_static_key_set_is_refused_by_new() {
     let (signer, server) = main_server();
-    let refused = |json: &str| match static_validator(&server, json) {
-        Err(RunbeamError::Config(ConfigError::InvalidOption { option, reason })) => {
-            (option, reason)
-        }
-        other => panic!("{other:?}"),
-    };
+    let refused = |json: &str| refused_option(static_validator(&server, json));
     for bad in [
         "",
         "not json",
@@ -2199,12 +2202,8 @@ fn a_key_set_behind_a_company_ca_needs_its_root_and_verification_stays_on() {
     let with_ca = JwtValidator::new(over_tls().with_jwks_root_certificates(&fixture_ca())).unwrap();
     with_ca.validate_at(&token, NOW).unwrap();
     // The given roots replace the bundled ones: the leaf certificate alone is no root.
-    let leaf = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/tls/server.pem"
-    ))
-    .unwrap();
-    let with_leaf = JwtValidator::new(over_tls().with_jwks_root_certificates(&leaf)).unwrap();
+    let with_leaf =
+        JwtValidator::new(over_tls().with_jwks_root_certificates(&fixture_leaf())).unwrap();
     let err = rejection(with_leaf.validate_at(&token, NOW));
     assert!(matches!(err, JwtError::JwksFetch { .. }), "{err:?}");
 }
@@ -2212,13 +2211,7 @@ fn a_key_set_behind_a_company_ca_needs_its_root_and_verification_stays_on() {
 #[test]
 fn jwks_root_certificates_must_parse_and_cannot_come_with_a_callers_agent() {
     let (_, server) = main_server();
-    let refused = |options: JwtValidationOptions| match JwtValidator::new(options) {
-        Err(RunbeamError::Config(ConfigError::InvalidOption { option, reason })) => {
-            (option, reason)
-        }
-        Err(other) => panic!("{other:?}"),
-        Ok(_) => panic!("accepted"),
-    };
+    let refused = |options| refused_option(JwtValidator::new(options));
     for pem in [
         &b""[..],
         b"not pem",

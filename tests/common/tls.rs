@@ -7,13 +7,20 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+/// A file of `tests/fixtures/tls`.
+fn fixture(name: &str) -> Vec<u8> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/");
+    std::fs::read(format!("{dir}{name}")).expect("TLS fixture")
+}
+
 /// The fixture CA that signed the server's certificate, as PEM.
 pub fn fixture_ca() -> Vec<u8> {
-    std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/tls/ca.pem"
-    ))
-    .expect("TLS fixture")
+    fixture("ca.pem")
+}
+
+/// The server's own (leaf) certificate, as PEM: no root for anything.
+pub fn fixture_leaf() -> Vec<u8> {
+    fixture("server.pem")
 }
 
 /// A TLS server on `127.0.0.1` with the certificate in `tests/fixtures/tls` (signed by the
@@ -21,12 +28,10 @@ pub fn fixture_ca() -> Vec<u8> {
 /// closes. Returns its origin, `https://127.0.0.1:<port>`.
 pub fn tls_server(body: &str) -> String {
     let body = body.as_bytes().to_vec();
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/");
-    let pem = |name: &str| std::fs::read(format!("{dir}{name}")).expect("TLS fixture");
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem("server.pem"))
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&fixture_leaf())
         .collect::<Result<_, _>>()
         .expect("fixture certificate");
-    let key = PrivateKeyDer::from_pem_slice(&pem("server.key")).expect("fixture key");
+    let key = PrivateKeyDer::from_pem_slice(&fixture("server.key")).expect("fixture key");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
