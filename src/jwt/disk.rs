@@ -94,11 +94,9 @@ impl DiskCache {
     /// hostile holder can delay a validation by `wait`, never fail it.
     pub(crate) fn fetch_turn(&self, url: &str, wait: Duration) -> FetchTurn {
         let path = self.dir.join(format!("{}.fetch.lock", Self::url_hash(url)));
-        let turn = User::current().and_then(|user| {
-            create_private_dir(&self.dir)?;
-            user.check_dir(&self.dir)?;
-            DirLock::acquire_within(&path, wait)
-        });
+        let turn = self
+            .writable_dir()
+            .and_then(|()| DirLock::acquire_within(&path, wait));
         let (lock, after_another) = match turn {
             Ok(Some((lock, waited))) => (Some(lock), waited),
             Ok(None) => {
@@ -206,10 +204,17 @@ impl DiskCache {
         }
     }
 
-    fn try_write(&self, url: &str, record: &Record) -> Result<(), StorageError> {
+    /// Creates the directory (0700) when missing, and checks it is ours and writable by
+    /// nobody else, before anything is written in it.
+    fn writable_dir(&self) -> Result<(), StorageError> {
         let user = User::current()?;
         create_private_dir(&self.dir)?;
         user.check_dir(&self.dir)?;
+        Ok(())
+    }
+
+    fn try_write(&self, url: &str, record: &Record) -> Result<(), StorageError> {
+        self.writable_dir()?;
         let data = serde_json::to_vec(record)
             .map_err(|e| StorageError::io("encode", &self.dir, std::io::Error::other(e)))?;
         let _lock = DirLock::acquire(&self.dir.join(LOCK_FILE))?;
