@@ -15,7 +15,7 @@ use runbeam_sdk_blocking::api::{
     GatewayRequest, LoginState, MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest,
     ServiceRequest, TransformRequest,
 };
-use runbeam_sdk_blocking::api::{ChangePoller, MeshTokenClaims};
+use runbeam_sdk_blocking::api::{ChangePoller, MeshTokenClaims, PollStage, StopReason};
 use runbeam_sdk_blocking::api::{TeamInfo, UserInfo};
 use runbeam_sdk_blocking::testing::{FakeRunbeam, Scripted};
 use runbeam_sdk_blocking::{ApiError, JwtError, JwtValidator};
@@ -1497,6 +1497,7 @@ fn change_poller_acknowledges_applies_and_reports_each_change_once() {
                 _ => Err("invalid TOML at line 1"),
             }
         })
+        .into_result()
         .unwrap();
     assert_eq!(seen, vec![good.clone(), bad.clone()]);
     assert_eq!(
@@ -1528,8 +1529,12 @@ fn change_poller_acknowledges_applies_and_reports_each_change_once() {
     );
     let again = poller
         .poll_once(|c| Err(format!("{} handed over again", c.id)))
+        .into_result()
         .unwrap();
-    assert_eq!(again, Default::default());
+    assert!(
+        again.applied.is_empty() && again.failed.is_empty(),
+        "{again:?}"
+    );
 }
 
 #[test]
@@ -1546,7 +1551,8 @@ fn change_poller_renews_the_machine_token_through_the_hook() {
     let (user, renewer) = (server.user_token(), client.clone());
     let mut poller = ChangePoller::new(client, soon)
         .on_renewal(move |current| renewer.renew_machine_token(&user, current));
-    poller.poll_once(|_| Ok::<(), String>(())).unwrap();
+    let report = poller.poll_once(|_| Ok::<(), String>(()));
+    assert!(report.error.is_none(), "{report:?}");
     assert!(!poller.token().needs_renewal());
     assert_ne!(poller.token().machine_token, token.machine_token);
     let list = server.last_request().unwrap();
@@ -1557,25 +1563,40 @@ fn change_poller_renews_the_machine_token_through_the_hook() {
 }
 
 #[test]
-fn change_poller_backs_off_on_errors_and_stops_at_the_deadline() {
+fn change_poller_backs_off_on_errors_keeps_them_and_stops_at_the_deadline() {
     let server = server();
     let (client, token) = gateway(&server);
     server.script("/api/harmony/changes", 100, Scripted::status(503, "{}"));
     let mut poller = ChangePoller::new(client, token)
-        .interval(Duration::from_millis(100))
-        .max_backoff(Duration::from_millis(400));
+        .interval(Duration::from_secs(1))
+        .max_backoff(Duration::from_secs(2));
     let started = std::time::Instant::now();
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let deadline = started + Duration::from_millis(1500);
+    let deadline = started + Duration::from_millis(2500);
     let summary = poller.run(&stop, Some(deadline), |_| Ok::<(), String>(()));
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(1500) && took < Duration::from_secs(3),
+        took >= Duration::from_millis(2500) && took < Duration::from_secs(6),
         "{took:?}"
     );
-    // Waits of 100, 200, 400, 400 ... ms (halved at most by jitter): far fewer than 15 tries.
-    assert!(summary.errors >= 3 && summary.errors <= 12, "{summary:?}");
+    // Waits of 1-2 s after each error: two or three tries, never a tight loop.
+    assert!((2..=3).contains(&summary.error_count), "{summary:?}");
     assert_eq!(summary.polls, 0);
+    assert_eq!(summary.stopped, StopReason::Deadline);
+    assert_eq!(summary.errors.len() as u64, summary.error_count);
+    for error in &summary.errors {
+        assert_eq!(error.stage(), &PollStage::Listing);
+        assert!(matches!(
+            error.error(),
+            RunbeamError::Api(ApiError::Status { status: 503, .. })
+        ));
+    }
+    let text = summary.to_string();
+    assert!(
+        text.contains("listing the pending changes failed: HTTP 503")
+            && text.contains("stopped at the deadline"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -1594,7 +1615,7 @@ fn change_poller_cuts_a_stalled_listing_short_at_the_deadline() {
     let summary = poller.run(&stop, Some(deadline), |_| Ok::<(), String>(()));
     let took = started.elapsed();
     assert!(took < Duration::from_secs(3), "{took:?}");
-    assert_eq!((summary.polls, summary.errors), (0, 1), "{summary:?}");
+    assert_eq!((summary.polls, summary.error_count), (0, 1), "{summary:?}");
 }
 
 #[test]
@@ -1613,6 +1634,7 @@ fn change_poller_stops_on_the_stop_flag() {
     });
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!((summary.polls, summary.applied.len()), (1, 1));
+    assert_eq!(summary.stopped, StopReason::Stopped);
 }
 
 // ---------------------------------------------------------------- TLS

@@ -6,12 +6,15 @@
 mod common;
 
 use std::error::Error as _;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::hostile::{json, page_of, Hostile, Reply};
+use runbeam_sdk_blocking::api::{ChangePoller, PollStage, StopReason};
 use runbeam_sdk_blocking::api::{GatewayRequest, DEFAULT_MAX_PAGES};
 use runbeam_sdk_blocking::ApiError;
-use runbeam_sdk_blocking::{RetryPolicy, RunbeamClient, RunbeamError};
+use runbeam_sdk_blocking::{MachineToken, RetryPolicy, RunbeamClient, RunbeamError};
 
 /// A Sanctum token; servers below echo it, or its secret half, back.
 const TOKEN: &str = "7|Zq3xV9sSecretHalfOfASanctumToken0123456789";
@@ -556,4 +559,214 @@ fn a_hostile_key_set_server_gets_a_short_typed_error_and_never_a_panic() {
         );
         assert!(all_text(&err).len() < 2048, "{}", all_text(&err).len());
     }
+}
+
+// ---------------------------------------------------------------- the change loop
+
+/// A Runbeam whose change listing is `pages(page)` (ids, and whether a next page follows),
+/// which acknowledges whatever it is asked to, and answers the `report`-th outcome report
+/// (0-based) with `report(n)`. It logs every request target in order.
+struct Changes {
+    server: Hostile,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+type Pages = dyn Fn(u64) -> (Vec<String>, bool) + Send + Sync;
+type Reports = dyn Fn(usize) -> Reply + Send + Sync;
+
+impl Changes {
+    fn start(
+        pages: impl Fn(u64) -> (Vec<String>, bool) + Send + Sync + 'static,
+        report: impl Fn(usize) -> Reply + Send + Sync + 'static,
+    ) -> Changes {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let reports = AtomicUsize::new(0);
+        let (pages, report): (Box<Pages>, Box<Reports>) = (Box::new(pages), Box::new(report));
+        let seen_log = Arc::clone(&log);
+        let server = Hostile::start(move |seen| {
+            seen_log.lock().unwrap().push(seen.target.clone());
+            let path = seen.target.split('?').next().unwrap_or_default();
+            if path == "/api/harmony/changes" {
+                let page = page_of(&seen.target);
+                let (ids, more) = pages(page);
+                let data: Vec<_> = ids
+                    .iter()
+                    .map(|id| serde_json::json!({"id": id, "type": "gateway", "status": "pending"}))
+                    .collect();
+                let next = more.then(|| format!("http://x/api/harmony/changes?page={}", page + 1));
+                let body = serde_json::json!({"data": data, "links": {"next": next}});
+                Reply::Bytes(json(200, &[], &body.to_string()))
+            } else if path == "/api/harmony/changes/acknowledge" {
+                let asked: serde_json::Value = serde_json::from_str(&seen.body).unwrap();
+                let body = serde_json::json!({"acknowledged": asked["change_ids"]});
+                Reply::Bytes(json(200, &[], &body.to_string()))
+            } else {
+                report(reports.fetch_add(1, Ordering::SeqCst))
+            }
+        });
+        Changes { server, log }
+    }
+
+    fn poller(&self) -> ChangePoller {
+        let client = RunbeamClient::builder(self.server.url())
+            .timeout(Duration::from_secs(1))
+            .use_env_proxy(false)
+            .build()
+            .unwrap();
+        let token = MachineToken::new(TOKEN.to_owned(), "2999-01-01T00:00:00Z", "g1", "gw", vec![]);
+        ChangePoller::new(client, token)
+    }
+
+    /// The targets requested so far whose path starts with `prefix`.
+    fn requests(&self, prefix: &str) -> Vec<String> {
+        let log = self.log.lock().unwrap();
+        log.iter()
+            .filter(|t| t.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+}
+
+fn ok_report(_: usize) -> Reply {
+    Reply::Bytes(json(200, &[], r#"{"success":true}"#))
+}
+
+fn ids(range: std::ops::Range<u64>) -> Vec<String> {
+    range.map(|i| format!("c{i}")).collect()
+}
+
+#[test]
+fn a_change_listed_twice_on_a_page_or_on_two_pages_is_handed_over_once() {
+    let server = Changes::start(
+        |page| match page {
+            1 => (vec!["a".into(), "b".into(), "a".into()], true),
+            _ => (vec!["b".into(), "c".into(), "a".into()], false),
+        },
+        ok_report,
+    );
+    let mut poller = server.poller();
+    let mut handed = Vec::new();
+    let report = poller.poll_once(|c| {
+        handed.push(c.id.clone());
+        Ok::<(), String>(())
+    });
+    assert!(report.error.is_none(), "{report:?}");
+    assert_eq!(handed, ["a", "b", "c"]);
+    assert_eq!(report.applied, ["a", "b", "c"]);
+    // The server lists them all again as pending: nothing is handed over a second time.
+    let again = poller.poll_once(|c| Err(format!("{} handed over again", c.id)));
+    assert!(
+        again.error.is_none() && again.failed.is_empty(),
+        "{again:?}"
+    );
+    assert_eq!(server.requests("/api/harmony/change/").len(), 3);
+}
+
+#[test]
+fn an_endless_listing_is_streamed_and_one_poll_hands_over_a_bounded_number() {
+    // Every page names a next one with 50 new changes: collecting them all never ends.
+    let server = Changes::start(|page| (ids(page * 50..page * 50 + 50), true), ok_report);
+    let mut poller = server.poller().max_changes_per_poll(120);
+    let mut pages_seen_at_first_apply = None;
+    let mut handed = 0;
+    let report = within(Duration::from_secs(10), || {
+        poller.poll_once(|_| {
+            pages_seen_at_first_apply
+                .get_or_insert_with(|| server.requests("/api/harmony/changes?").len());
+            handed += 1;
+            Ok::<(), String>(())
+        })
+    });
+    assert!(report.error.is_none(), "{report:?}");
+    assert_eq!(
+        (handed, report.applied.len(), report.more),
+        (120, 120, true)
+    );
+    // Streamed: the first change is applied before the second page is fetched, and the
+    // poll stops fetching once its bound is reached.
+    assert_eq!(pages_seen_at_first_apply, Some(1));
+    assert_eq!(server.requests("/api/harmony/changes?").len(), 3);
+}
+
+#[test]
+fn a_refused_report_is_kept_retried_first_and_the_change_never_handed_over_again() {
+    // The first three reports fail (500, 429, a stall past the 1 s timeout), then the
+    // server takes them.
+    let server = Changes::start(
+        |_| (vec!["a".into(), "b".into()], false),
+        |n| match n {
+            0 => Reply::Bytes(json(500, &[], "{}")),
+            1 => Reply::Bytes(json(429, &[], "{}")),
+            2 => Reply::After(Duration::from_secs(3), json(200, &[], "{}")),
+            _ => ok_report(n),
+        },
+    );
+    let mut poller = server.poller();
+    let mut handed = Vec::new();
+    let mut apply = |c: &runbeam_sdk_blocking::api::Change| {
+        handed.push(c.id.clone());
+        Ok::<(), String>(())
+    };
+    let first = poller.poll_once(&mut apply);
+    assert_eq!(first.unreported, ["a"]);
+    assert!(first.applied.is_empty());
+    let stage = first.error.as_ref().map(|e| e.stage().clone());
+    assert_eq!(
+        stage,
+        Some(PollStage::Reporting {
+            change_id: "a".into()
+        })
+    );
+    // While the outcome is owed, nothing is listed and nothing new is handed over.
+    for _ in 0..2 {
+        let owed = poller.poll_once(&mut apply);
+        assert_eq!(owed.unreported, ["a"], "{owed:?}");
+        assert!(owed.error.is_some());
+    }
+    assert_eq!(server.requests("/api/harmony/changes?").len(), 1);
+    assert_eq!(poller.unreported(), ["a"]);
+    // The server takes it; `a`, still listed as pending, is not handed over again.
+    let settled = poller.poll_once(&mut apply);
+    assert!(settled.error.is_none(), "{settled:?}");
+    assert!(settled.unreported.is_empty() && poller.unreported().is_empty());
+    assert_eq!(settled.applied, ["b"]);
+    assert_eq!(handed, ["a", "b"]);
+    let reports = server.requests("/api/harmony/change/");
+    assert_eq!(reports.len(), 5, "{reports:?}");
+    assert!(reports[..4]
+        .iter()
+        .all(|r| r == "/api/harmony/change/a/applied"));
+}
+
+#[test]
+fn run_hands_nothing_over_after_its_deadline_and_reports_what_it_handed_over() {
+    let server = Changes::start(|_| (ids(0..100), false), ok_report);
+    let mut poller = server.poller();
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(500);
+    let mut handed = 0;
+    let summary = poller.run(&stop, Some(deadline), |_| {
+        handed += 1;
+        std::thread::sleep(Duration::from_millis(50));
+        Ok::<(), String>(())
+    });
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    assert!((5..=12).contains(&handed), "{handed} handed over");
+    assert_eq!(summary.applied.len(), handed);
+    assert_eq!(server.requests("/api/harmony/change/").len(), handed);
+    assert_eq!(summary.stopped, StopReason::Deadline);
+}
+
+#[test]
+fn a_zero_interval_polls_at_most_once_a_second() {
+    let server = Changes::start(|_| (Vec::new(), false), ok_report);
+    let mut poller = server.poller().interval(Duration::ZERO);
+    let stop = AtomicBool::new(false);
+    let deadline = Instant::now() + Duration::from_millis(2500);
+    let summary = poller.run(&stop, Some(deadline), |_| Ok::<(), String>(()));
+    let listings = server.requests("/api/harmony/changes?").len();
+    assert!((2..=3).contains(&listings), "{listings} listings in 2.5 s");
+    assert_eq!(summary.polls as usize, listings);
 }

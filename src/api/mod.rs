@@ -56,7 +56,10 @@ pub(crate) use operations::Operation;
 pub use paging::{PageIter, PaginatedResponse, PaginationLinks, PaginationMeta, DEFAULT_MAX_PAGES};
 pub use pipeline::{Pipeline, PipelineRequest};
 pub use policy::{Policy, PolicyRequest};
-pub use poller::{ChangePoller, PollReport, RunSummary};
+pub use poller::{
+    ChangePoller, PollError, PollReport, PollStage, RunSummary, StopReason,
+    DEFAULT_MAX_CHANGES_PER_POLL, KEPT_ERRORS, MIN_INTERVAL,
+};
 pub use reference::{
     LookupBy, ProviderConfig, ReferenceError, ResolveMeta, ResolveResourceResponse,
     ResolvedResource, ResourceReference, ResourceType,

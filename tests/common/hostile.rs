@@ -21,6 +21,8 @@ pub struct Seen {
     pub on_connection: usize,
     /// 0 for the first request the server saw, ...
     pub index: usize,
+    /// The request body (at most 1 MiB), as text.
+    pub body: String,
 }
 
 /// What the server does with a request.
@@ -112,7 +114,7 @@ fn serve(stream: TcpStream, handler: &Handler, requests: &AtomicUsize) {
     };
     let mut reader = BufReader::new(stream);
     for on_connection in 0.. {
-        let Some((method, target)) = read_request(&mut reader) else {
+        let Some((method, target, body)) = read_request(&mut reader) else {
             return;
         };
         let index = requests.fetch_add(1, Ordering::SeqCst);
@@ -121,6 +123,7 @@ fn serve(stream: TcpStream, handler: &Handler, requests: &AtomicUsize) {
             target,
             on_connection,
             index,
+            body,
         };
         let (bytes, close) = match handler(&seen) {
             Reply::Bytes(b) => (b, false),
@@ -142,8 +145,8 @@ fn serve(stream: TcpStream, handler: &Handler, requests: &AtomicUsize) {
     }
 }
 
-/// Reads one request head and its body; `None` at end of stream or on garbage.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String)> {
+/// Reads one request: method, target and body; `None` at end of stream or on garbage.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, String)> {
     let mut line = String::new();
     reader.read_line(&mut line).ok().filter(|n| *n > 0)?;
     let mut parts = line.split_whitespace();
@@ -164,7 +167,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String)> {
     }
     let mut body = vec![0; length.min(1 << 20)];
     reader.read_exact(&mut body).ok()?;
-    Some((method, target))
+    Some((method, target, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// A complete response with a JSON body and extra header lines.
