@@ -49,8 +49,47 @@ pub(crate) fn tls_config(
     tls.build()
 }
 
+/// Two agents with the same settings, one through the proxy the environment names
+/// (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, ...) and one direct. The choice is made per
+/// URL called: a loopback host is never reached through a proxy. Cheap to clone (agents
+/// share their pools).
+#[derive(Clone)]
+pub(crate) struct Agents {
+    proxied: ureq::Agent,
+    direct: ureq::Agent,
+}
+
+impl Agents {
+    /// Agents from `build(use_proxy)`; without `use_env_proxy` both are one direct agent.
+    pub(crate) fn new(use_env_proxy: bool, build: impl Fn(bool) -> ureq::Agent) -> Self {
+        let direct = build(false);
+        let proxied = match use_env_proxy {
+            true => build(true),
+            false => direct.clone(),
+        };
+        Agents { proxied, direct }
+    }
+
+    /// A caller's agent for every URL (its proxy settings are the caller's).
+    pub(crate) fn caller(agent: ureq::Agent) -> Self {
+        Agents {
+            proxied: agent.clone(),
+            direct: agent,
+        }
+    }
+
+    /// The agent for a URL whose host is loopback (`true`) or not.
+    pub(crate) fn for_host(&self, loopback: bool) -> &ureq::Agent {
+        match loopback {
+            true => &self.direct,
+            false => &self.proxied,
+        }
+    }
+}
+
 /// The certificates of `pem` (one or more PEM `CERTIFICATE` blocks, e.g. a company CA), for
-/// [`tls_config`]. A private key among them is ignored, never used.
+/// [`tls_config`], each checked to be an X.509 certificate usable as a trust anchor. A
+/// private key among them is ignored, never used.
 pub(crate) fn parse_root_certificates(
     pem: &[u8],
     option: &'static str,
@@ -63,6 +102,12 @@ pub(crate) fn parse_root_certificates(
     for item in ureq::tls::parse_pem(pem) {
         let item = item.map_err(|_| invalid("a PEM block does not parse"))?;
         if let ureq::tls::PemItem::Certificate(cert) = item {
+            // Parsed now, as a trust anchor, so a block that is not an X.509 certificate is
+            // refused here rather than failing every handshake later.
+            let der = rustls::pki_types::CertificateDer::from(cert.der());
+            rustls::RootCertStore::empty()
+                .add(der)
+                .map_err(|_| invalid("a CERTIFICATE block is not an X.509 certificate"))?;
             certs.push(cert);
         }
     }

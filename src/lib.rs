@@ -70,8 +70,15 @@
 //!
 //! Everything returns [`RunbeamError`], whose families ([`JwtError`], [`ApiError`],
 //! [`StorageError`], [`ConfigError`]) say *why* something failed, so callers match on kinds,
-//! never on text. No error, `Debug` or log line contains a token or key: secrets travel in
-//! [`Secret`], whose `Debug` prints `[redacted]`.
+//! never on text. No error, `Debug` or log record of this crate contains a token or key:
+//! secrets travel in [`Secret`], whose `Debug` prints `[redacted]`.
+//!
+//! **Logs of the HTTP crates.** At `trace` level the logger targets `ureq_proto::*` dump
+//! every request and response raw (bearer tokens, machine and mesh tokens in responses), and
+//! `ureq::*` shows request paths (a device token in `check_login`'s) and redirect locations.
+//! This crate cannot switch that off: keep the targets `ureq` and `ureq_proto` at `debug` or
+//! quieter (e.g. `RUST_LOG=trace,ureq=info,ureq_proto=info`); at `debug` ureq redacts paths
+//! and sensitive headers itself.
 //!
 //! `ureq` is a public dependency: its `Error` is the `source()` of transport failures
 //! ([`ApiError::Connect`], [`ApiError::ConnectionLost`], [`ApiError::Transport`],

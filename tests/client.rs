@@ -9,7 +9,8 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::client::{assert_sent, client, path_matches, server};
-use common::tls::{fixture_ca, fixture_leaf, tls_server};
+use common::hostile::{json as hostile_json, Hostile, Reply};
+use common::tls::{fixture_ca, fixture_leaf, tls_server, NOT_X509_PEM};
 use runbeam_sdk_blocking::api::{
     AuthenticationRequest, BackendRequest, ChangeRoutes, ConfigAction, ConfigType, EndpointRequest,
     GatewayRequest, LoginState, MiddlewareRequest, NetworkRequest, PipelineRequest, PolicyRequest,
@@ -1196,6 +1197,67 @@ fn discover_base_url_refuses_a_server_supplied_url_that_breaks_the_base_url_rule
     );
 }
 
+/// The child's token for the fake server, set by its parent.
+const CHILD_TOKEN: &str = "RUNBEAM_TEST_CHILD_TOKEN";
+
+#[test]
+fn a_client_discovered_on_a_loopback_url_never_calls_through_the_environment_proxy() {
+    let server = server();
+    let api_url = server.api_url();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    // A CONNECT proxy that plays the remote API inside its tunnel: discovery names the
+    // loopback fake server.
+    let proxy = Hostile::start(move |request| {
+        log.lock().unwrap().push(request.target.clone());
+        let body = json!({ "base_url": api_url }).to_string();
+        match request.method.as_str() {
+            "CONNECT" => Reply::Bytes(b"HTTP/1.1 200 Connection established\r\n\r\n".to_vec()),
+            _ => Reply::Bytes(hostile_json(200, &[], &body)),
+        }
+    });
+    // The proxy variables are set for a child process only: the environment is process-wide.
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "--test-threads=1",
+            "child_discovers_a_loopback_api",
+        ])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("ALL_PROXY", proxy.url())
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env(CHILD_TOKEN, server.user_token())
+        .status()
+        .unwrap();
+    assert!(status.success(), "the child's checks failed");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["runbeam.example:80", "/api/harmony/base-url"],
+        "only the remote API went through the proxy"
+    );
+    assert_eq!(server.last_request().unwrap().path, "/api/gateways");
+}
+
+/// Child mode of the discovery proxy test; runs only with the environment its parent sets.
+#[test]
+#[ignore = "child process of a_client_discovered_on_a_loopback_url_never_calls_through_the_environment_proxy"]
+fn child_discovers_a_loopback_api() {
+    let token = std::env::var(CHILD_TOKEN).unwrap();
+    let remote = RunbeamClient::builder("http://runbeam.example")
+        .dangerous_allow_plain_http()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let discovered = remote.discover_base_url(&token).unwrap();
+    assert!(discovered
+        .base_url()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    discovered.list_gateways(&token).unwrap();
+}
+
 // ---------------------------------------------------------------- config push
 
 #[test]
@@ -1686,10 +1748,14 @@ fn root_certificates_without_a_certificate_is_a_config_error() {
         &b""[..],
         b"not pem",
         b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+        NOT_X509_PEM,
     ] {
         match RunbeamClient::builder("https://x.example").root_certificates(pem) {
-            Err(RunbeamError::Config(ConfigError::InvalidOption { option, .. })) => {
-                assert_eq!(option, "root_certificates")
+            Err(RunbeamError::Config(ConfigError::InvalidOption { option, reason })) => {
+                assert_eq!(option, "root_certificates");
+                if pem == NOT_X509_PEM {
+                    assert!(reason.contains("X.509"), "{reason}");
+                }
             }
             other => panic!("{:?}", other.map(|_| ())),
         }
@@ -1976,23 +2042,39 @@ fn retry_after_decides_the_wait_within_the_time_budget() {
 
 // ---------------------------------------------------------------- logs
 
-/// Every log record of this test binary, as text.
+/// Every log record of this test binary, as text, at the levels the README allows in
+/// production: everything, except `ureq` and `ureq_proto` above debug.
 static RECORDS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// The trace records of `ureq` and `ureq_proto`, which the README says may hold requests raw.
+static RAW_RECORDS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Whether `ureq` and `ureq_proto` may log at trace (off: as the README advises).
+static RAW_ALLOWED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 struct Capture;
 
+/// `ureq`'s and `ureq_proto`'s trace records (ureq also asks whether this level is on to
+/// decide if its debug records show request paths).
+fn raw(metadata: &log::Metadata<'_>) -> bool {
+    let target = metadata.target();
+    let http_crate =
+        target == "ureq" || target.starts_with("ureq::") || target.starts_with("ureq_proto");
+    http_crate && metadata.level() == log::Level::Trace
+}
+
 impl log::Log for Capture {
-    /// This crate's records only: ureq logs request URLs at debug and raw bytes at trace
-    /// (the README says to keep it quieter in production).
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.target().starts_with("runbeam_sdk_blocking")
+        !raw(metadata) || RAW_ALLOWED.load(std::sync::atomic::Ordering::SeqCst)
     }
     fn log(&self, record: &log::Record<'_>) {
         if !self.enabled(record.metadata()) {
             return;
         }
         let line = format!("{} {}: {}", record.level(), record.target(), record.args());
-        RECORDS.lock().unwrap().push(line);
+        match raw(record.metadata()) {
+            true => RAW_RECORDS.lock().unwrap().push(line),
+            false => RECORDS.lock().unwrap().push(line),
+        }
     }
     fn flush(&self) {}
 }
@@ -2054,4 +2136,14 @@ fn logs_of_a_whole_flow_tell_what_happened_and_never_a_secret() {
             "a secret is in the logs:\n{records}"
         );
     }
+    // What the README warns of: at trace, ureq_proto dumps requests raw, bearer tokens and
+    // all (16 bytes a record, so a token's first bytes stand in one record).
+    RAW_ALLOWED.store(true, std::sync::atomic::Ordering::SeqCst);
+    client.list_gateways(&machine).unwrap();
+    RAW_ALLOWED.store(false, std::sync::atomic::Ordering::SeqCst);
+    let raw = RAW_RECORDS.lock().unwrap().join("\n");
+    assert!(
+        raw.contains("ureq_proto") && raw.contains("Bearer"),
+        "ureq_proto's trace records no longer show raw requests: update the README"
+    );
 }

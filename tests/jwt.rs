@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::jwt::*;
-use common::tls::{fixture_ca, fixture_leaf, tls_server};
+use common::tls::{fixture_ca, fixture_leaf, tls_server, NOT_X509_PEM};
 use runbeam_sdk_blocking::jwt::{
     parse_jwks, KeyPolicy, UnverifiedToken, ValidatorStats, VerifyingKey,
 };
@@ -2216,9 +2216,13 @@ fn jwks_root_certificates_must_parse_and_cannot_come_with_a_callers_agent() {
         &b""[..],
         b"not pem",
         b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+        NOT_X509_PEM,
     ] {
-        let (option, _) = refused(options(&server).with_jwks_root_certificates(pem));
+        let (option, reason) = refused(options(&server).with_jwks_root_certificates(pem));
         assert_eq!(option, "jwks_root_certificates");
+        if pem == NOT_X509_PEM {
+            assert!(reason.contains("X.509"), "{reason}");
+        }
     }
     let both = options(&server)
         .with_jwks_root_certificates(&fixture_ca())

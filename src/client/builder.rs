@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::{Inner, RetryPolicy, RunbeamClient};
 use crate::api::ChangeRoutes;
-use crate::http::{self, Timeouts};
+use crate::http::{self, Agents, Timeouts};
 use crate::origin::{parse_url, Origin, OriginError};
 use crate::ApiError;
 use crate::RunbeamError;
@@ -227,28 +227,26 @@ impl RunbeamClientBuilder {
     pub(super) fn build_lenient(self) -> RunbeamClient {
         let base = checked_base_url(&self.url, self.allow_plain_http);
         let custom_agent = self.agent.is_some();
-        // A loopback API (tests, the fake server, a local tunnel) is never reached through a
-        // proxy from the environment.
-        let loopback = base
-            .as_deref()
-            .ok()
-            .and_then(|b| Origin::parse(b).ok())
-            .is_some_and(|o| o.is_loopback());
-        let agent = self.agent.unwrap_or_else(|| {
-            let timeouts = Timeouts {
-                connect: self.connect_timeout,
-                global: self.timeout,
-            };
-            if self.accept_invalid_certs {
-                log::warn!("Runbeam client: TLS certificates are not verified (dangerous_accept_invalid_certs); bearer tokens can be intercepted");
+        let agent = match self.agent {
+            Some(agent) => Agents::caller(agent),
+            None => {
+                let timeouts = Timeouts {
+                    connect: self.connect_timeout,
+                    global: self.timeout,
+                };
+                if self.accept_invalid_certs {
+                    log::warn!("Runbeam client: TLS certificates are not verified (dangerous_accept_invalid_certs); bearer tokens can be intercepted");
+                }
+                let tls = http::tls_config(self.root_certs.as_deref(), self.accept_invalid_certs);
+                Agents::new(self.use_env_proxy, |proxy| {
+                    http::agent_config(timeouts, proxy)
+                        .max_redirects(0)
+                        .tls_config(tls.clone())
+                        .build()
+                        .into()
+                })
             }
-            let tls = http::tls_config(self.root_certs.as_deref(), self.accept_invalid_certs);
-            http::agent_config(timeouts, self.use_env_proxy && !loopback)
-                .max_redirects(0)
-                .tls_config(tls)
-                .build()
-                .into()
-        });
+        };
         RunbeamClient {
             deadline: None,
             inner: Arc::new(Inner {

@@ -25,6 +25,8 @@ pub(crate) use retry::parse_retry_after;
 pub use retry::RetryPolicy;
 
 use crate::api::{ChangeRoutes, Envelope, Operation, PaginatedResponse};
+use crate::http::Agents;
+use crate::origin::Origin;
 use crate::ApiError;
 use crate::RunbeamError;
 use error::excerpt;
@@ -59,7 +61,10 @@ pub struct RunbeamClient {
 struct Inner {
     /// `<origin>/api`, or why the URL was refused (reported by each call).
     base: Result<String, BaseUrlError>,
-    agent: ureq::Agent,
+    /// Chosen per call by the base URL's host: a loopback API (tests, the fake server, a
+    /// local tunnel) is never reached through the environment's proxy, also after
+    /// [`RunbeamClient::discover_base_url`] moved the client there.
+    agent: Agents,
     /// A caller's agent may follow redirects or turn statuses into errors; such requests get
     /// our settings per request.
     custom_agent: bool,
@@ -385,7 +390,8 @@ impl RunbeamClient {
         let request = request
             .body(call.body.as_deref().unwrap_or_default())
             .map_err(|e| ApiError::Transport(Box::new(ureq::Error::Http(e))))?;
-        let agent = &self.inner.agent;
+        let loopback = Origin::parse(url).is_ok_and(|o| o.is_loopback());
+        let agent = self.inner.agent.for_host(loopback);
         let time_left = match call.deadline {
             Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
                 Some(left) if !left.is_zero() => Some(left),

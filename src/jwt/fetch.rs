@@ -8,7 +8,7 @@ use super::error::JwtError;
 use super::freshness::{Freshness, Validators};
 use super::jwks::{parse_jwks_with_policy, JwkSet};
 use super::rs256::KeyPolicy;
-use crate::http::{build_agent, Timeouts};
+use crate::http::{build_agent, Agents, Timeouts};
 
 /// Largest JWKS response body read, in bytes.
 pub(crate) const MAX_JWKS_BYTES: u64 = 256 * 1024;
@@ -19,40 +19,10 @@ pub(crate) const FETCH_TIMEOUTS: Timeouts = Timeouts {
 };
 
 /// The agents key sets are fetched with: remote issuers through the proxy the environment
-/// names (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, as the API client does), loopback ones
-/// directly. Cheap to clone (agents share their pools).
-#[derive(Clone)]
-pub(crate) struct FetchAgents {
-    proxied: ureq::Agent,
-    direct: ureq::Agent,
-}
-
-impl FetchAgents {
-    /// Reads the proxy environment once, now. TLS trusts `roots` when given, else the
-    /// bundled roots.
-    pub(crate) fn new(roots: Option<&[Certificate<'static>]>) -> Self {
-        Self {
-            proxied: build_agent(FETCH_TIMEOUTS, true, roots),
-            direct: build_agent(FETCH_TIMEOUTS, false, roots),
-        }
-    }
-
-    /// A caller's agent, used for every key-set URL (its proxy, TLS and pool settings).
-    pub(crate) fn caller(agent: ureq::Agent) -> Self {
-        Self {
-            proxied: agent.clone(),
-            direct: agent,
-        }
-    }
-
-    /// The agent for a JWKS URL on a loopback host (`direct`) or not.
-    pub(crate) fn get(&self, direct: bool) -> &ureq::Agent {
-        if direct {
-            &self.direct
-        } else {
-            &self.proxied
-        }
-    }
+/// names (as the API client does), loopback ones directly. TLS trusts `roots` when given,
+/// else the bundled roots. Reads the proxy environment once, now.
+pub(crate) fn fetch_agents(roots: Option<&[Certificate<'static>]>) -> Agents {
+    Agents::new(true, |proxy| build_agent(FETCH_TIMEOUTS, proxy, roots))
 }
 
 /// A key set as the server sent it, parsed.

@@ -6,16 +6,17 @@ use std::time::Duration;
 
 use super::disk::{DiskCache, Record};
 use super::error::JwtError;
-use super::fetch::{fetch_jwks, FetchAgents, Fetched};
+use super::fetch::{fetch_jwks, Fetched};
 use super::freshness::Validators;
 use super::jwks::{parse_jwks_with_policy, JwkSet, KeySelector, Refresh};
 use super::rs256::KeyPolicy;
 use super::stats::{bump, Counters};
+use crate::http::Agents;
 
 /// How a validator refreshes a key set for its cache: the persistent copy, the HTTP
 /// request, the TTL rules, the counters.
 pub(crate) struct Fetcher {
-    pub agents: FetchAgents,
+    pub agents: Agents,
     pub policy: KeyPolicy,
     /// Bounds on a server's `max-age` (and the TTL without one: `max_ttl`).
     pub min_ttl: Duration,
@@ -108,7 +109,7 @@ impl Fetcher {
         let conditional = conditional.as_ref().or(known);
         bump(&counters.fetches);
         let now = crate::time::unix_now();
-        let agent = self.agents.get(direct);
+        let agent = self.agents.for_host(direct);
         let fetched = fetch_jwks(agent, url, &self.policy, conditional, self.timeout);
         match fetched {
             Ok(Fetched::New(new)) => {

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use super::claims::{check_claims, recheck_times, ClaimRules, JwtClaims, TimeRules};
 use super::disk::DiskCache;
 use super::error::{escape_untrusted, JwtError};
-use super::fetch::{FetchAgents, FETCH_TIMEOUTS};
+use super::fetch::{fetch_agents, FETCH_TIMEOUTS};
 use super::jwks::{CachePolicy, JwksCache, KeySelector};
 use super::keys::{static_keys, KeySource, Keys};
 use super::options::JwtValidationOptions;
@@ -17,6 +17,7 @@ use super::unverified::{normalize_typ, UnverifiedToken};
 use super::verified::{Verified, VerifiedTokens};
 use crate::error::{ConfigError, RunbeamError};
 use crate::http::parse_root_certificates;
+use crate::http::Agents;
 use crate::origin::{parse_url, Origin};
 
 /// Runbeam's JWKS path under a trusted issuer's origin.
@@ -89,7 +90,7 @@ impl JwtValidator {
     fn with_shared(
         options: &JwtValidationOptions,
         cache: Arc<JwksCache>,
-        shared_agents: Option<FetchAgents>,
+        shared_agents: Option<Agents>,
     ) -> Result<Self, RunbeamError> {
         options.check_ranges()?;
         let invalid = |option, reason: &str| {
@@ -109,10 +110,10 @@ impl JwtValidator {
                     "conflicts with jwks_agent (give that agent the roots)",
                 ))
             }
-            (Some(caller), None, _) => FetchAgents::caller(ureq::Agent::clone(&caller.0)),
-            (None, Some(roots), _) => FetchAgents::new(Some(&roots)),
+            (Some(caller), None, _) => Agents::caller(ureq::Agent::clone(&caller.0)),
+            (None, Some(roots), _) => fetch_agents(Some(&roots)),
             (None, None, Some(shared)) => shared,
-            (None, None, None) => FetchAgents::new(None),
+            (None, None, None) => fetch_agents(None),
         };
         let keys = match (&options.jwks_uri, &options.jwks_json) {
             (Some(_), Some(_)) => return Err(invalid("jwks_json", "conflicts with jwks_uri")),
@@ -371,9 +372,9 @@ fn default_cache() -> Arc<JwksCache> {
     Arc::clone(CACHE.get_or_init(Default::default))
 }
 
-fn default_agents() -> FetchAgents {
-    static AGENTS: OnceLock<FetchAgents> = OnceLock::new();
-    AGENTS.get_or_init(|| FetchAgents::new(None)).clone()
+fn default_agents() -> Agents {
+    static AGENTS: OnceLock<Agents> = OnceLock::new();
+    AGENTS.get_or_init(|| fetch_agents(None)).clone()
 }
 
 /// Validates a Runbeam JWT, trusting only the issuers named in the environment:

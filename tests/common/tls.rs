@@ -71,3 +71,8 @@ pub fn tls_server(body: &str) -> String {
     });
     format!("https://127.0.0.1:{port}")
 }
+
+/// A well-formed PEM `CERTIFICATE` block whose content ("hello world") is no X.509
+/// certificate: refused when configured, not at the first handshake.
+pub const NOT_X509_PEM: &[u8] =
+    b"-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n";
