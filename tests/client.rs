@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::time::Duration;
 
+use common::child::passes_behind_proxy;
 use common::client::{assert_sent, client, path_matches, server};
 use common::hostile::{json as hostile_json, Hostile, Reply};
 use common::tls::{fixture_ca, fixture_leaf, tls_server, NOT_X509_PEM};
@@ -1216,22 +1217,9 @@ fn a_client_discovered_on_a_loopback_url_never_calls_through_the_environment_pro
             _ => Reply::Bytes(hostile_json(200, &[], &body)),
         }
     });
-    // The proxy variables are set for a child process only: the environment is process-wide.
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "--test-threads=1",
-            "child_discovers_a_loopback_api",
-        ])
-        .env("HTTPS_PROXY", proxy.url())
-        .env("ALL_PROXY", proxy.url())
-        .env_remove("NO_PROXY")
-        .env_remove("no_proxy")
-        .env(CHILD_TOKEN, server.user_token())
-        .status()
-        .unwrap();
-    assert!(status.success(), "the child's checks failed");
+    let env = [(CHILD_TOKEN, server.user_token())];
+    let passed = passes_behind_proxy("child_discovers_a_loopback_api", &proxy.url(), &env);
+    assert!(passed, "the child's checks failed");
     assert_eq!(
         *seen.lock().unwrap(),
         ["runbeam.example:80", "/api/harmony/base-url"],

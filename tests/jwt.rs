@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use common::child::passes_behind_proxy;
 use common::jwt::*;
 use common::tls::{fixture_ca, fixture_leaf, tls_server, NOT_X509_PEM};
 use runbeam_sdk_blocking::jwt::{
@@ -1174,22 +1175,9 @@ fn refusing_proxy() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
 fn remote_key_sets_are_fetched_through_the_environment_proxy_and_loopback_ones_never() {
     let (_, server) = main_server();
     let (proxy, seen) = refusing_proxy();
-    // The proxy variables are set for a child process only: the environment is process-wide.
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "--test-threads=1",
-            "child_validates_behind_a_proxy",
-        ])
-        .env("HTTPS_PROXY", &proxy)
-        .env("ALL_PROXY", &proxy)
-        .env_remove("NO_PROXY")
-        .env_remove("no_proxy")
-        .env(CHILD_JWKS_URL, server.jwks_url())
-        .status()
-        .unwrap();
-    assert!(status.success(), "the child's checks failed");
+    let env = [(CHILD_JWKS_URL, server.jwks_url())];
+    let passed = passes_behind_proxy("child_validates_behind_a_proxy", &proxy, &env);
+    assert!(passed, "the child's checks failed");
     assert_eq!(
         server.requests(),
         1,
