@@ -147,6 +147,7 @@ mod fuzzing;
 mod http;
 mod identity;
 pub mod jwt;
+mod network;
 mod origin;
 mod secret;
 pub mod storage;
@@ -166,6 +167,7 @@ pub use jwt::options::JwtValidationOptions;
 pub use jwt::validator::{
     extract_bearer_token, validate_jwt_token, validate_jwt_token_with_options, JwtValidator,
 };
+pub use network::NetworkCause;
 pub use origin::OriginError;
 pub use secret::Secret;
 pub use storage::backend::TokenStorage;

@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::chain::assert_says;
 use common::hostile::{json, page_of, Hostile, Reply};
 use runbeam_sdk_blocking::api::{ChangePoller, PollStage, StopReason};
 use runbeam_sdk_blocking::api::{GatewayRequest, DEFAULT_MAX_PAGES};
-use runbeam_sdk_blocking::ApiError;
+use runbeam_sdk_blocking::{ApiError, NetworkCause};
 use runbeam_sdk_blocking::{MachineToken, RetryPolicy, RunbeamClient, RunbeamError};
 
 /// A Sanctum token; servers below echo it, or its secret half, back.
@@ -769,4 +770,297 @@ fn a_zero_interval_polls_at_most_once_a_second() {
     let listings = server.requests("/api/harmony/changes?").len();
     assert!((2..=3).contains(&listings), "{listings} listings in 2.5 s");
     assert_eq!(summary.polls as usize, listings);
+}
+
+// ---------------------------------------------------------------- what a user reads
+
+/// A loopback URL on which nothing listens.
+fn refused_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
+/// A server that answers nothing for 5 s.
+fn stalling() -> Hostile {
+    Hostile::start(|_| Reply::After(Duration::from_secs(5), json(200, &[], "{}")))
+}
+
+fn api_error_on(url: &str, timeout: Duration) -> RunbeamError {
+    let client = RunbeamClient::builder(url)
+        .use_env_proxy(false)
+        .timeout(timeout)
+        .build()
+        .unwrap();
+    let err = within(Duration::from_secs(8), || {
+        client.list_gateways(TOKEN).unwrap_err()
+    });
+    assert_secret_free(&err, &[TOKEN, SECRET_HALF]);
+    err
+}
+
+#[test]
+fn an_api_that_refuses_the_connection_says_so() {
+    let err = api_error_on(&refused_url(), Duration::from_secs(5));
+    assert_says(
+        &err,
+        &["could not connect to the Runbeam API", "connection refused"],
+    );
+    assert_eq!(api(err).network_cause(), Some(NetworkCause::Refused));
+}
+
+#[test]
+fn an_api_host_that_does_not_resolve_says_host_not_found() {
+    let err = api_error_on("https://runbeam-sdk-test.invalid", Duration::from_secs(5));
+    assert_says(
+        &err,
+        &["could not connect to the Runbeam API", "host not found"],
+    );
+    assert_eq!(api(err).network_cause(), Some(NetworkCause::HostNotFound));
+}
+
+#[test]
+fn an_api_that_stalls_says_it_timed_out() {
+    let server = stalling();
+    let err = api_error_on(&server.url(), Duration::from_millis(300));
+    assert_says(&err, &["Runbeam API", "timed out"]);
+}
+
+#[test]
+fn an_api_certificate_nobody_trusts_says_it_is_not_trusted() {
+    let url = common::tls::tls_server(r#"{"data":[]}"#);
+    let err = api_error_on(&url, Duration::from_secs(5));
+    assert_says(&err, &["TLS handshake", "certificate is not trusted"]);
+    assert_eq!(
+        api(err).network_cause(),
+        Some(NetworkCause::CertificateNotTrusted)
+    );
+}
+
+#[test]
+fn plain_http_to_a_remote_host_says_https_is_required() {
+    let err = RunbeamClient::builder("http://api.runbeam.io")
+        .build()
+        .unwrap_err();
+    assert_says(&err, &["base URL", "must use https"]);
+}
+
+#[test]
+fn an_error_status_says_the_status_and_the_servers_message_once() {
+    let server =
+        Hostile::start(|_| Reply::Bytes(json(503, &[], r#"{"message":"Down for maintenance"}"#)));
+    let err = api_error_on(&server.url(), Duration::from_secs(5));
+    assert_says(&err, &["HTTP 503", "Down for maintenance"]);
+}
+
+/// The key-set fetch's error for `jwks_url`, through a validator that trusts only it.
+fn key_set_error(jwks_url: &str) -> RunbeamError {
+    use common::jwt::{claims, Signer};
+    use runbeam_sdk_blocking::{JwtValidationOptions, JwtValidator};
+    let options = JwtValidationOptions::new()
+        .with_jwks_uri(jwks_url.to_owned())
+        .with_jwks_timeout(Duration::from_millis(500));
+    let token = Signer::main().token(&claims());
+    let err = within(Duration::from_secs(8), || {
+        JwtValidator::new(options)
+            .unwrap()
+            .validate(&token)
+            .unwrap_err()
+    });
+    let signature = token.rsplit('.').next().unwrap();
+    assert_secret_free(&err, &[signature]);
+    err
+}
+
+#[test]
+fn a_key_set_that_cannot_be_fetched_says_why() {
+    let refused = key_set_error(&format!("{}/jwks", refused_url()));
+    assert_says(
+        &refused,
+        &["fetching the key set from", "connection refused"],
+    );
+    let unresolved = key_set_error("https://runbeam-sdk-test.invalid/jwks");
+    assert_says(
+        &unresolved,
+        &["fetching the key set from", "host not found"],
+    );
+    let untrusted = key_set_error(&format!("{}/jwks", common::tls::tls_server("{}")));
+    assert_says(
+        &untrusted,
+        &["fetching the key set from", "certificate is not trusted"],
+    );
+    match &untrusted {
+        RunbeamError::Jwt(runbeam_sdk_blocking::JwtError::JwksFetch { cause, .. }) => {
+            assert_eq!(*cause, NetworkCause::CertificateNotTrusted)
+        }
+        other => panic!("{other:?}"),
+    }
+    let server = stalling();
+    let slow = key_set_error(&format!("{}/jwks", server.url()));
+    assert_says(&slow, &["key set", "timed out"]);
+}
+
+#[test]
+fn an_untrusted_issuer_is_told_what_this_validator_trusts_and_never_how_to_trust_it() {
+    use common::jwt::{claims, Signer};
+    use runbeam_sdk_blocking::{JwtValidationOptions, JwtValidator};
+    let options =
+        JwtValidationOptions::new().with_trusted_issuers(vec!["https://issuer.example".into()]);
+    let token = Signer::main().token(&claims());
+    let err = JwtValidator::new(options)
+        .unwrap()
+        .validate(&token)
+        .unwrap_err();
+    assert_says(
+        &err,
+        &[
+            "token issuer \"https://api.runbeam.io/",
+            "is not trusted (this validator trusts https://issuer.example)",
+        ],
+    );
+    let text = err.to_string();
+    assert!(
+        !text.contains("RUNBEAM_") && !text.contains("to trust it"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_poller_whose_api_is_down_says_why_without_a_logger() {
+    let client = RunbeamClient::builder(refused_url())
+        .use_env_proxy(false)
+        .build()
+        .unwrap();
+    let token = MachineToken::new(TOKEN.to_owned(), "2999-01-01T00:00:00Z", "g1", "gw", vec![]);
+    let mut poller = ChangePoller::new(client, token);
+    let deadline = Instant::now() + Duration::from_millis(300);
+    let summary = poller.run(&AtomicBool::new(false), Some(deadline), |_| {
+        Ok::<(), String>(())
+    });
+    let text = summary.to_string();
+    assert!(
+        text.contains("listing the pending changes failed: could not connect to the Runbeam API: connection refused")
+            && text.contains("stopped at the deadline"),
+        "{text}"
+    );
+    assert_says(&summary.errors[0], &["connection refused"]);
+    assert!(!text.contains(SECRET_HALF));
+}
+
+/// One error of every variant of the API, verifier and configuration families.
+fn one_of_each() -> Vec<RunbeamError> {
+    use runbeam_sdk_blocking::api::{BaseUrlError, ResourceReference};
+    use runbeam_sdk_blocking::{ConfigError, JwtError, OriginError};
+    let serde = || serde_json::from_str::<u32>("x").unwrap_err();
+    let ureq_error = |e| Box::new(e);
+    let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+    let untrusted = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+    let api = vec![
+        ApiError::Status {
+            status: 500,
+            body: Box::default(),
+        },
+        ApiError::Redirected {
+            status: 302,
+            location_origin: Some("https://elsewhere.example".into()),
+        },
+        ApiError::Timeout,
+        ApiError::Connect(ureq_error(ureq::Error::ConnectionFailed)),
+        ApiError::ConnectionLost(ureq_error(ureq::Error::Io(reset))),
+        ApiError::Tls(ureq_error(ureq::Error::Rustls(untrusted))),
+        ApiError::Transport(ureq_error(ureq::Error::BadUri("x".into()))),
+        ApiError::BodyTooLarge { limit: 10 },
+        ApiError::Parse {
+            status: 200,
+            excerpt: "x".into(),
+            source: serde(),
+        },
+        ApiError::InvalidBaseUrl(BaseUrlError::InsecureScheme),
+        ApiError::InvalidBaseUrl(BaseUrlError::Origin(OriginError::Credentials)),
+        ApiError::InvalidToken,
+        ApiError::BearerPrefix,
+        ApiError::Serialize(serde()),
+        ApiError::LoginProtocol("no token"),
+        ApiError::EmptyPathSegment,
+        ApiError::TooManyPages { limit: 3 },
+        ApiError::DiscoveredUrlRefused {
+            url: "http://evil.example".into(),
+            reason: Box::new(BaseUrlError::InsecureScheme),
+        },
+        ApiError::InvalidReference(ResourceReference::parse("a.b").unwrap_err()),
+        ApiError::LoginTimedOut,
+        ApiError::LoginExpired,
+        ApiError::LoginInvalid,
+    ];
+    let jwt = vec![
+        JwtError::TooLarge { len: 1, max: 1 },
+        JwtError::Malformed("m"),
+        JwtError::DuplicateMember("claims"),
+        JwtError::UnsupportedAlg("\"HS256\"".into()),
+        JwtError::UnsupportedCrit,
+        JwtError::MissingKid,
+        JwtError::UnexpectedType("\"x\"".into()),
+        JwtError::UnknownKey("k".into()),
+        JwtError::AmbiguousKey("k".into()),
+        JwtError::KeyRejected("r"),
+        JwtError::BadSignature,
+        JwtError::Expired,
+        JwtError::NotYetValid,
+        JwtError::IssuedInFuture,
+        JwtError::TooOld,
+        JwtError::ExpiresTooSoon,
+        JwtError::MissingClaim("c".into()),
+        JwtError::ClaimFormat("c"),
+        JwtError::UntrustedIssuer {
+            issuer: "\"i\"".into(),
+            trusted: "this validator trusts https://x".into(),
+        },
+        JwtError::ClaimMismatch("mesh_id"),
+        JwtError::AudienceMismatch,
+        JwtError::BadAuthorizationHeader("h"),
+        JwtError::JwksFetch {
+            url: "u".into(),
+            cause: NetworkCause::Refused,
+            error: Arc::new(ureq::Error::ConnectionFailed),
+        },
+        JwtError::JwksStatus {
+            url: "u".into(),
+            status: 500,
+        },
+        JwtError::JwksTimeout("u".into()),
+        JwtError::JwksTooLarge("u".into()),
+        JwtError::JwksInvalid("i"),
+    ];
+    let config = vec![
+        ConfigError::InvalidEnv {
+            name: "RUNBEAM_API_URL",
+            reason: "r".into(),
+        },
+        ConfigError::InvalidUrl(OriginError::MissingHost),
+        ConfigError::InvalidField {
+            field: "expires_at",
+            reason: "r",
+        },
+        ConfigError::InvalidOption {
+            option: "o",
+            reason: "r".into(),
+        },
+    ];
+    let api = api.into_iter().map(RunbeamError::from);
+    let jwt = jwt.into_iter().map(RunbeamError::from);
+    api.chain(jwt)
+        .chain(config.into_iter().map(RunbeamError::from))
+        .collect()
+}
+
+#[test]
+fn no_error_chain_says_a_phrase_twice() {
+    for err in one_of_each() {
+        assert!(!err.to_string().is_empty(), "{err:?}");
+        assert_eq!(
+            common::chain::repeated_phrase(&err),
+            None,
+            "in: {}",
+            common::chain::printed(&err)
+        );
+    }
 }

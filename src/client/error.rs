@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::server_text::{Redaction, TextBudget};
+use crate::network::NetworkCause;
 
 /// Why a Runbeam API call failed. Never contains the bearer token: any text the server sent
 /// (message, validation errors, body excerpt, redirect origin) has the request's token — and
@@ -34,11 +35,12 @@ pub enum ApiError {
         location_origin: Option<String>,
     },
     /// The request did not complete in time (connect or whole-request timeout).
-    #[error("the request timed out")]
+    #[error("the request to the Runbeam API timed out")]
     Timeout,
-    /// No connection could be made (refused, unreachable, DNS failure).
-    #[error("could not connect to the Runbeam API")]
-    Connect(#[source] Box<ureq::Error>),
+    /// No connection could be made (refused, unreachable, DNS failure); the message says
+    /// which ([`network_cause`](Self::network_cause) tells a program).
+    #[error("could not connect to the Runbeam API: {}", crate::network::reason(.0))]
+    Connect(Box<ureq::Error>),
     /// The connection was closed or reset after it was made, before the whole response
     /// arrived. An idempotent request meeting this on a reused keep-alive connection has
     /// already been retried once on a fresh one.
@@ -47,11 +49,11 @@ pub enum ApiError {
     /// The TLS handshake failed: most often the server's certificate is not trusted
     /// (self-signed, another CA, expired, another host). See
     /// [`RunbeamClientBuilder::root_certificates`](crate::RunbeamClientBuilder::root_certificates).
-    #[error("TLS handshake with the Runbeam API failed (is its certificate trusted?)")]
+    #[error("TLS handshake with the Runbeam API failed{}", tls_reason(.0))]
     Tls(#[source] Box<ureq::Error>),
     /// Any other transport failure (protocol, I/O after connecting).
-    #[error("transport error")]
-    Transport(#[source] Box<ureq::Error>),
+    #[error("the request to the Runbeam API failed: {0}")]
+    Transport(Box<ureq::Error>),
     /// The response body was larger than the client's cap.
     #[error("the response body is larger than {limit} bytes")]
     BodyTooLarge {
@@ -59,7 +61,7 @@ pub enum ApiError {
         limit: u64,
     },
     /// A success response whose body is not the expected JSON.
-    #[error("could not parse the response (HTTP {status}) near: {excerpt}")]
+    #[error("the response (HTTP {status}) is not the expected JSON; it reads: {excerpt}")]
     Parse {
         /// The HTTP status of the response.
         status: u16,
@@ -71,8 +73,8 @@ pub enum ApiError {
     },
     /// The client's base URL is not usable. Reported by the first call of a client made with
     /// [`RunbeamClient::new`](crate::RunbeamClient::new).
-    #[error("invalid Runbeam API base URL")]
-    InvalidBaseUrl(#[source] crate::client::BaseUrlError),
+    #[error("invalid Runbeam API base URL: {0}")]
+    InvalidBaseUrl(crate::client::BaseUrlError),
     /// The token cannot be sent in a header (it contains a newline or a control character).
     #[error("the token contains characters not allowed in an HTTP header")]
     InvalidToken,
@@ -82,8 +84,8 @@ pub enum ApiError {
     BearerPrefix,
     /// A request body could not be serialised to JSON (a caller's type whose `Serialize`
     /// fails, e.g. a map with non-string keys). Nothing was sent.
-    #[error("the request body could not be serialised to JSON")]
-    Serialize(#[source] serde_json::Error),
+    #[error("the request body could not be serialised to JSON: {0}")]
+    Serialize(serde_json::Error),
     /// The device-login endpoint answered 2xx with something the login protocol does not
     /// allow (an unknown `status`, or `authenticated` without a token).
     #[error("the device login answer breaks the protocol: {0}")]
@@ -104,17 +106,16 @@ pub enum ApiError {
     /// no client was made for it.
     ///
     /// [`RunbeamClient::discover_base_url`]: crate::RunbeamClient::discover_base_url
-    #[error("the server-supplied base URL {url:?} was refused")]
+    #[error("the server-supplied base URL {url:?} was refused: {reason}")]
     DiscoveredUrlRefused {
         /// The URL as the server sent it (secrets redacted, cut to 120 characters).
         url: String,
         /// Why it was refused.
-        #[source]
         reason: Box<crate::client::BaseUrlError>,
     },
     /// A resource reference does not parse; nothing was sent.
-    #[error("invalid resource reference")]
-    InvalidReference(#[source] crate::api::ReferenceError),
+    #[error("invalid resource reference: {0}")]
+    InvalidReference(crate::api::ReferenceError),
     /// A device login was not approved before the waiting deadline.
     #[error("the login was not approved before the deadline")]
     LoginTimedOut,
@@ -126,7 +127,29 @@ pub enum ApiError {
     LoginInvalid,
 }
 
+/// `": <why>"` for a TLS failure whose cause this crate can name (an untrusted certificate);
+/// otherwise nothing, and the rustls error (the `source()`) says why.
+fn tls_reason(error: &ureq::Error) -> String {
+    match NetworkCause::of(error) {
+        NetworkCause::CertificateNotTrusted => format!(": {}", NetworkCause::CertificateNotTrusted),
+        _ => String::new(),
+    }
+}
+
 impl ApiError {
+    /// Why the request failed below HTTP (refused, host not found, timed out, certificate
+    /// not trusted, ...), for the transport variants; `None` for the others.
+    pub fn network_cause(&self) -> Option<NetworkCause> {
+        match self {
+            ApiError::Timeout => Some(NetworkCause::TimedOut),
+            ApiError::Connect(e)
+            | ApiError::ConnectionLost(e)
+            | ApiError::Tls(e)
+            | ApiError::Transport(e) => Some(NetworkCause::of(e)),
+            _ => None,
+        }
+    }
+
     /// The HTTP status, when the server answered with an error status or a redirect.
     pub fn status(&self) -> Option<u16> {
         match self {

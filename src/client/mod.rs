@@ -26,6 +26,7 @@ pub use retry::RetryPolicy;
 
 use crate::api::{ChangeRoutes, Envelope, Operation, PaginatedResponse};
 use crate::http::Agents;
+use crate::network::NetworkCause;
 use crate::origin::Origin;
 use crate::ApiError;
 use crate::RunbeamError;
@@ -525,8 +526,8 @@ fn sendable(token: &str) -> Result<&str, ApiError> {
     Ok(token)
 }
 
-/// Maps a ureq failure to its kind. The error keeps ureq's source for diagnostics; ureq's
-/// messages name the URL, never request headers, so no token can appear in them.
+/// Maps a ureq failure to its kind. The error keeps ureq's for diagnostics; ureq's messages
+/// name the URL, never request headers, so no token can appear in them.
 fn map_transport(error: ureq::Error) -> ApiError {
     match error {
         ureq::Error::Timeout(_) => ApiError::Timeout,
@@ -535,53 +536,13 @@ fn map_transport(error: ureq::Error) -> ApiError {
             status,
             body: Box::default(),
         },
-        e @ (ureq::Error::Tls(_) | ureq::Error::Rustls(_)) => ApiError::Tls(Box::new(e)),
-        e @ (ureq::Error::ConnectionFailed | ureq::Error::HostNotFound) => {
-            ApiError::Connect(Box::new(e))
-        }
-        ureq::Error::Io(io) if is_tls_failure(&io) => ApiError::Tls(Box::new(ureq::Error::Io(io))),
-        ureq::Error::Io(io) if is_connect_failure(&io) => {
-            ApiError::Connect(Box::new(ureq::Error::Io(io)))
-        }
-        ureq::Error::Io(io) if is_lost_connection(&io) => {
-            ApiError::ConnectionLost(Box::new(ureq::Error::Io(io)))
-        }
-        other => ApiError::Transport(Box::new(other)),
+        other => match NetworkCause::of(&other) {
+            cause if cause.is_tls() => ApiError::Tls(Box::new(other)),
+            cause if cause.before_connecting() => ApiError::Connect(Box::new(other)),
+            NetworkCause::ConnectionLost => ApiError::ConnectionLost(Box::new(other)),
+            _ => ApiError::Transport(Box::new(other)),
+        },
     }
-}
-
-/// A TLS failure ureq reports as I/O: rustls hands its errors (an untrusted certificate, a
-/// failed handshake) to the stream as `InvalidData` with the rustls error inside.
-fn is_tls_failure(io: &std::io::Error) -> bool {
-    io.get_ref()
-        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-}
-
-/// Failures that mean no connection was ever made: refused, unreachable, or a name that did
-/// not resolve. std gives resolver failures no error kind of their own: on Unix they carry
-/// this text, on Windows the WinSock codes WSAHOST_NOT_FOUND ..= WSANO_DATA.
-fn is_connect_failure(io: &std::io::Error) -> bool {
-    use std::io::ErrorKind::*;
-    let unresolved = if cfg!(windows) {
-        matches!(io.raw_os_error(), Some(11001..=11004))
-    } else {
-        io.to_string()
-            .starts_with("failed to lookup address information")
-    };
-    unresolved
-        || matches!(
-            io.kind(),
-            ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable
-        )
-}
-
-/// Failures of a connection that was made: the peer closed or reset it mid-exchange.
-fn is_lost_connection(io: &std::io::Error) -> bool {
-    use std::io::ErrorKind::*;
-    matches!(
-        io.kind(),
-        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | NotConnected
-    )
 }
 
 /// The earlier of two optional deadlines.

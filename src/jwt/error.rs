@@ -69,12 +69,18 @@ pub enum JwtError {
     /// A claim has the wrong JSON type or an out-of-range value.
     #[error("the `{0}` claim has the wrong type or value")]
     ClaimFormat(&'static str),
-    /// The token's `iss` is not one of the trusted issuers. No key was fetched for it.
-    #[error(
-        "token issuer {0} is not trusted; to trust it, add its origin to RUNBEAM_TRUSTED_ISSUERS \
-         (comma-separated) or pass it to JwtValidationOptions::with_trusted_issuers"
-    )]
-    UntrustedIssuer(String),
+    /// The token's `iss` is not one of the trusted issuers. No key was fetched for it. The
+    /// message says what *is* trusted, never how to trust the token's issuer: a token naming
+    /// an issuer is no reason to trust it.
+    #[error("token issuer {issuer} is not trusted ({trusted})")]
+    UntrustedIssuer {
+        /// The token's `iss`, escaped and cut to 64 characters.
+        issuer: String,
+        /// What the validator trusts, as a phrase: `this validator trusts https://…`, or for
+        /// [`validate_jwt_token`](crate::validate_jwt_token) the environment variables and
+        /// their origins (issuers are configuration, never secrets).
+        trusted: String,
+    },
     /// A claim the receiver compares holds another value than expected (a mesh token's
     /// `mesh_id` or `dest_url`). The values are not shown.
     #[error("the `{0}` claim does not match what this receiver expects")]
@@ -85,17 +91,22 @@ pub enum JwtError {
     /// The authorization header is not `Bearer <token>`.
     #[error("{0}")]
     BadAuthorizationHeader(&'static str),
-    /// The JWKS request failed (connection, TLS, protocol).
-    #[error("fetching the JWKS from {url} failed")]
+    /// The key-set request failed before an HTTP answer (refused, host not found,
+    /// certificate not trusted, ...): the message says which.
+    #[error(
+        "fetching the key set from {url} failed: {}",
+        crate::network::reason(error)
+    )]
     JwksFetch {
-        /// The JWKS URL.
+        /// The key-set URL.
         url: String,
+        /// Why, classified.
+        cause: crate::NetworkCause,
         /// What went wrong, as ureq reports it (`ureq` is a public dependency of this crate).
-        #[source]
-        source: std::sync::Arc<ureq::Error>,
+        error: std::sync::Arc<ureq::Error>,
     },
     /// The JWKS endpoint answered with a status other than 200 (redirects are not followed).
-    #[error("the JWKS endpoint {url} returned HTTP {status}")]
+    #[error("the key-set endpoint {url} answered HTTP {status}")]
     JwksStatus {
         /// The JWKS URL.
         url: String,
@@ -103,13 +114,13 @@ pub enum JwtError {
         status: u16,
     },
     /// The JWKS request timed out.
-    #[error("fetching the JWKS from {0} timed out")]
+    #[error("fetching the key set from {0} timed out")]
     JwksTimeout(String),
     /// The JWKS response is larger than the cap.
-    #[error("the JWKS from {0} is too large")]
+    #[error("the key set from {0} is too large")]
     JwksTooLarge(String),
     /// The JWKS document is not a valid key set.
-    #[error("the JWKS is invalid: {0}")]
+    #[error("the key set is invalid: {0}")]
     JwksInvalid(&'static str),
 }
 

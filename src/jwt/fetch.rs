@@ -116,7 +116,8 @@ fn transport_error(url: &str, err: ureq::Error) -> JwtError {
         ureq::Error::BodyExceedsLimit(_) => JwtError::JwksTooLarge(url.to_owned()),
         other => JwtError::JwksFetch {
             url: url.to_owned(),
-            source: std::sync::Arc::new(other),
+            cause: crate::NetworkCause::of(&other),
+            error: std::sync::Arc::new(other),
         },
     }
 }

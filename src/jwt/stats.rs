@@ -84,7 +84,7 @@ impl Counters {
             | JwtError::UnknownKey(_)
             | JwtError::AmbiguousKey(_)
             | JwtError::KeyRejected(_) => &self.rejected_key,
-            JwtError::UntrustedIssuer(_) => &self.rejected_issuer,
+            JwtError::UntrustedIssuer { .. } => &self.rejected_issuer,
             JwtError::AudienceMismatch
             | JwtError::MissingClaim(_)
             | JwtError::ClaimFormat(_)

@@ -334,8 +334,29 @@ impl JwtValidator {
         });
         match matched {
             Some(trusted) => Ok(self.keys.as_ref().unwrap_or(&trusted.keys)),
-            None => Err(JwtError::UntrustedIssuer(escape_untrusted(iss))),
+            None => Err(JwtError::UntrustedIssuer {
+                issuer: escape_untrusted(iss),
+                trusted: format!("this validator trusts {}", self.trusted_list()),
+            }),
         }
+    }
+
+    /// The trusted issuers, for messages: the first few, comma-separated.
+    fn trusted_list(&self) -> String {
+        const SHOWN: usize = 4;
+        let mut names: Vec<String> = self
+            .issuers
+            .iter()
+            .take(SHOWN)
+            .map(|t| match &t.exact {
+                Some(exact) => exact.clone(),
+                None => t.origin.to_string(),
+            })
+            .collect();
+        if self.issuers.len() > SHOWN {
+            names.push(format!("and {} more", self.issuers.len() - SHOWN));
+        }
+        names.join(", ")
     }
 }
 
@@ -382,7 +403,7 @@ fn default_agents() -> Agents {
 /// cached process-wide for `jwks_cache_duration_hours`.
 ///
 /// A token from any other issuer fails with [`JwtError::UntrustedIssuer`] (whose message
-/// says how to trust it) without any network request.
+/// names the variables and what they hold) without any network request.
 ///
 /// # Errors
 /// [`RunbeamError::Jwt`] when the token is rejected; [`RunbeamError::Config`] when an
@@ -399,16 +420,34 @@ pub fn validate_jwt_token(
         })?;
         issuers.push(origin.to_string());
     }
+    let trusted = match issuers.is_empty() {
+        true => format!("validate_jwt_token trusts only {ENV_TRUST}, and neither is set"),
+        false => format!(
+            "validate_jwt_token trusts only {ENV_TRUST}: {}",
+            issuers.join(", ")
+        ),
+    };
     if issuers.is_empty() {
         let token = UnverifiedToken::parse(token)?;
         let iss = token.unverified_issuer().unwrap_or("(none)");
-        return Err(JwtError::UntrustedIssuer(escape_untrusted(iss)).into());
+        let issuer = escape_untrusted(iss);
+        return Err(JwtError::UntrustedIssuer { issuer, trusted }.into());
     }
     let options = JwtValidationOptions::new()
         .with_trusted_issuers(issuers)
         .with_jwks_cache_duration_hours(jwks_cache_duration_hours);
-    validate_jwt_token_with_options(token, &options)
+    // The validator's own message names its list; this caller configured it through the
+    // environment, so the message names the variables.
+    validate_jwt_token_with_options(token, &options).map_err(|e| match e {
+        RunbeamError::Jwt(JwtError::UntrustedIssuer { issuer, .. }) => {
+            JwtError::UntrustedIssuer { issuer, trusted }.into()
+        }
+        other => other,
+    })
 }
+
+/// Where [`validate_jwt_token`] takes its trusted issuers from.
+const ENV_TRUST: &str = "the origins in RUNBEAM_TRUSTED_ISSUERS and RUNBEAM_API_URL";
 
 /// Validates `token` with `options`, using the process-wide key cache.
 ///
