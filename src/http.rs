@@ -33,15 +33,20 @@ pub(crate) fn build_agent(
         .into()
 }
 
-/// TLS settings: only `roots` as trust anchors when given (else the bundled Mozilla roots);
+/// TLS settings: only `roots` as trust anchors when given; else the operating system's
+/// trust store with the `platform-verifier` feature, the bundled Mozilla roots without it;
 /// no verification at all with `accept_invalid` (the caller has logged the danger).
 pub(crate) fn tls_config(
     roots: Option<&[Certificate<'static>]>,
     accept_invalid: bool,
 ) -> ureq::tls::TlsConfig {
     let mut tls = ureq::tls::TlsConfig::builder();
-    if let Some(roots) = roots {
-        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(roots));
+    match roots {
+        Some(roots) => tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(roots)),
+        None if cfg!(feature = "platform-verifier") => {
+            tls = tls.root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        }
+        None => {}
     }
     if accept_invalid {
         tls = tls.disable_verification(true);

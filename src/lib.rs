@@ -107,6 +107,7 @@
 //! |---|---|---|
 //! | `keyring` | yes | `KeyringStorage` (Secret Service, Keychain, Credential Manager) |
 //! | `encrypted-files` | yes | `EncryptedFileStorage` (age X25519) |
+//! | `platform-verifier` | no | TLS trust from the operating system's store instead of the bundled Mozilla roots |
 //! | `testing` | no | `testing::FakeRunbeam`, a fake Runbeam server on 127.0.0.1 for your tests |
 //!
 //! With `--no-default-features` the crate is the client, the verifier and [`storage::MemoryStorage`].

@@ -1687,6 +1687,56 @@ fn change_poller_stops_on_the_stop_flag() {
     assert_eq!(summary.stopped, StopReason::Stopped);
 }
 
+// ---------------------------------------------------------------- hosts with several addresses
+
+/// Resolves every name to `[::1]:port` first (nothing listens there), then `127.0.0.1:port`:
+/// a host whose IPv6 address cannot be reached.
+#[derive(Debug)]
+struct V6ThenV4(u16);
+
+impl ureq::unversioned::resolver::Resolver for V6ThenV4 {
+    fn resolve(
+        &self,
+        _: &ureq::http::Uri,
+        _: &ureq::config::Config,
+        _: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let mut addresses = self.empty();
+        addresses.push(std::net::SocketAddr::from((
+            std::net::Ipv6Addr::LOCALHOST,
+            self.0,
+        )));
+        addresses.push(std::net::SocketAddr::from((
+            std::net::Ipv4Addr::LOCALHOST,
+            self.0,
+        )));
+        Ok(addresses)
+    }
+}
+
+#[test]
+fn a_host_whose_first_address_refuses_is_reached_on_the_next() {
+    let server = server();
+    let port: u16 = server.url().rsplit(':').next().unwrap().parse().unwrap();
+    // Nothing may listen on the IPv6 twin of the server's port, or the test proves nothing.
+    let v6 = std::net::TcpStream::connect((std::net::Ipv6Addr::LOCALHOST, port));
+    assert!(v6.is_err(), "something listens on [::1]:{port}");
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(5)))
+        .proxy(None)
+        .build();
+    let connector = ureq::unversioned::transport::DefaultConnector::new();
+    let agent = ureq::Agent::with_parts(config, connector, V6ThenV4(port));
+    let client = RunbeamClient::builder(format!("http://localhost:{port}"))
+        .agent(agent)
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    client.list_gateways(&server.user_token()).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
 // ---------------------------------------------------------------- TLS
 
 /// What the TLS server answers: an empty list page.
@@ -1728,6 +1778,64 @@ fn a_custom_root_certificate_is_trusted_with_verification_on() {
         api(other.list_gateways("t").unwrap_err()),
         ApiError::Tls(_)
     ));
+}
+
+/// The child's TLS server URL and whether its bundle holds the fixture CA.
+const CHILD_TLS_URL: &str = "RUNBEAM_TEST_CHILD_TLS_URL";
+const CHILD_BUNDLE_HAS_CA: &str = "RUNBEAM_TEST_CHILD_BUNDLE_HAS_CA";
+
+/// Runs the trust-store child with `SSL_CERT_FILE` naming a bundle that holds the fixture CA
+/// (or only an unrelated certificate).
+fn trust_store_child_passes(with_ca: bool) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle.pem");
+    // The leaf is a certificate of the right shape that is no CA: trusting it trusts nothing.
+    let pem = if with_ca {
+        fixture_ca()
+    } else {
+        fixture_leaf()
+    };
+    std::fs::write(&bundle, pem).unwrap();
+    let env = [
+        ("SSL_CERT_FILE", bundle.display().to_string()),
+        (CHILD_TLS_URL, tls_server(EMPTY_PAGE)),
+        (CHILD_BUNDLE_HAS_CA, with_ca.to_string()),
+    ];
+    common::child::passes("child_uses_the_trust_store", &env, &["SSL_CERT_DIR"])
+}
+
+#[test]
+fn the_os_trust_store_is_used_only_with_the_platform_verifier_feature() {
+    assert!(trust_store_child_passes(true), "the child's checks failed");
+    assert!(trust_store_child_passes(false), "the child's checks failed");
+}
+
+/// Child mode of the trust-store test; runs only with the environment its parent sets.
+#[test]
+#[ignore = "child process of the_os_trust_store_is_used_only_with_the_platform_verifier_feature"]
+fn child_uses_the_trust_store() {
+    let url = std::env::var(CHILD_TLS_URL).unwrap();
+    let has_ca = std::env::var(CHILD_BUNDLE_HAS_CA).unwrap() == "true";
+    let result = tls_client(RunbeamClient::builder(&url)).list_gateways("t");
+    if cfg!(feature = "platform-verifier") && has_ca {
+        assert!(result.unwrap().data.is_empty());
+    } else {
+        let e = api(result.unwrap_err());
+        assert_eq!(
+            e.network_cause(),
+            Some(runbeam_sdk_blocking::NetworkCause::CertificateNotTrusted),
+            "{e}"
+        );
+    }
+    // A company CA given explicitly works with the feature too.
+    let explicit = RunbeamClient::builder(&url)
+        .root_certificates(&fixture_ca())
+        .unwrap();
+    assert!(tls_client(explicit)
+        .list_gateways("t")
+        .unwrap()
+        .data
+        .is_empty());
 }
 
 #[test]

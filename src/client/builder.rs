@@ -108,11 +108,12 @@ impl RunbeamClientBuilder {
 
     /// Trusts only the certificates in `pem` (one or more PEM `CERTIFICATE` blocks, e.g. a
     /// company CA) as roots for the API's TLS certificate, instead of the bundled Mozilla
-    /// roots. Verification stays on. Defaults to the Mozilla roots.
+    /// roots (or the operating system's store with the `platform-verifier` feature).
+    /// Verification stays on. Defaults to those roots.
     ///
     /// # Errors
     /// [`ConfigError::InvalidOption`](crate::ConfigError::InvalidOption) when `pem` holds no
-    /// certificate or a block does not parse.
+    /// certificate, a block does not parse, or a block is not an X.509 certificate.
     pub fn root_certificates(mut self, pem: &[u8]) -> Result<Self, RunbeamError> {
         self.root_certs = Some(http::parse_root_certificates(pem, "root_certificates")?);
         Ok(self)

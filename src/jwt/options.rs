@@ -327,11 +327,11 @@ impl JwtValidationOptions {
     /// [`RunbeamClientBuilder::root_certificates`](crate::RunbeamClientBuilder::root_certificates)
     /// does for the API. Verification stays on; there is deliberately no switch to turn it
     /// off, since a key set anyone can serve makes anyone's tokens valid. Defaults to the
-    /// bundled roots.
+    /// bundled roots (the operating system's store with the `platform-verifier` feature).
     ///
     /// [`JwtValidator::new`](crate::JwtValidator::new) refuses, with
-    /// [`ConfigError::InvalidOption`], a `pem` without a certificate or with a block that does
-    /// not parse, and this option together with [`with_jwks_agent`](Self::with_jwks_agent)
+    /// [`ConfigError::InvalidOption`], a `pem` without a certificate, with a block that does
+    /// not parse or that is no X.509 certificate, and this option together with [`with_jwks_agent`](Self::with_jwks_agent)
     /// (give that agent the roots instead).
     pub fn with_jwks_root_certificates(mut self, pem: &[u8]) -> Self {
         self.jwks_root_certificates = Some(RootsPem(pem.to_vec()));
