@@ -1827,6 +1827,26 @@ fn child_uses_the_trust_store() {
             "{e}"
         );
     }
+    // Key-set fetches trust the same roots.
+    let fake = server();
+    let jwks_url = format!("{}/jwks", tls_server(&fake.jwks().to_string()));
+    let token = fake.mint_user_jwt(&user(), &team(), Duration::from_secs(600));
+    let validator = JwtValidator::new(
+        runbeam_sdk_blocking::JwtValidationOptions::new().with_jwks_uri(jwks_url),
+    )
+    .unwrap();
+    let verdict = validator.validate(&token);
+    if cfg!(feature = "platform-verifier") && has_ca {
+        verdict.unwrap();
+    } else {
+        match verdict.unwrap_err() {
+            RunbeamError::Jwt(JwtError::JwksFetch { cause, .. }) => assert_eq!(
+                cause,
+                runbeam_sdk_blocking::NetworkCause::CertificateNotTrusted
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
     // A company CA given explicitly works with the feature too.
     let explicit = RunbeamClient::builder(&url)
         .root_certificates(&fixture_ca())
