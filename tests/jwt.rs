@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use common::bounded::within;
 use common::jwt::*;
 use common::tls::{fixture_ca, fixture_leaf, tls_server};
 use runbeam_sdk_blocking::jwt::{
@@ -1929,16 +1930,14 @@ fn a_stuck_fetch_lock_delays_a_validation_by_the_timeout_but_never_fails_it() {
         .with_jwks_cache_dir(tmp.path())
         .with_jwks_timeout(Duration::from_secs(1));
     let token = signer.token(&claims());
-    let (done, result) = std::sync::mpsc::channel();
     let started = Instant::now();
-    std::thread::spawn(move || {
-        let v = JwtValidator::new(options).unwrap();
-        let _ = done.send(v.validate_at(&token, NOW).map(|_| ()));
-    });
-    let outcome = result
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the validation waited for the stuck lock without bound");
-    outcome.unwrap();
+    within(Duration::from_secs(20), "the validation", move || {
+        JwtValidator::new(options)
+            .unwrap()
+            .validate_at(&token, NOW)
+            .map(|_| ())
+    })
+    .unwrap();
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "it waited its turn"
@@ -2142,6 +2141,32 @@ fn a_planted_link_at_the_fetch_lock_is_never_followed() {
     assert_eq!(server.requests(), 1, "validated, with a fetch of its own");
     assert!(!target.exists(), "a file was created through the link");
     assert!(std::fs::symlink_metadata(&lock).unwrap().is_symlink());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_planted_at_a_record_never_holds_a_validation() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let record = record_path(tmp.path(), &server.jwks_url());
+    common::bounded::mkfifo(&record);
+    let v = disk_cached(&server, tmp.path());
+    let token = signer.token(&claims());
+    let v = within(
+        Duration::from_secs(20),
+        "opening the planted FIFO",
+        move || {
+            v.validate_at(&token, NOW).unwrap();
+            v
+        },
+    );
+    assert_eq!(server.requests(), 1, "validated, with a fetch of its own");
+    assert_eq!(v.stats().disk_cache_hits, 0);
+    assert!(std::fs::symlink_metadata(&record)
+        .unwrap()
+        .file_type()
+        .is_fifo());
 }
 
 #[test]

@@ -1946,6 +1946,46 @@ mod hostile_local_user {
         assert_eq!(t.gateway_id, "gw-before");
     }
 
+    /// What a load and a save under `base` do while a FIFO sits at `fifo`, each bounded so
+    /// a regression fails instead of hanging.
+    fn with_fifo_at(base: &Path, fifo: &Path) -> (StorageError, StorageError) {
+        fs::remove_file(fifo).unwrap();
+        common::bounded::mkfifo(fifo);
+        let storage_error = |result: Result<_, RunbeamError>| match result {
+            Err(RunbeamError::Storage(e)) => e,
+            other => panic!("expected a storage error, got {other:?}"),
+        };
+        let at = base.to_path_buf();
+        let loaded =
+            common::bounded::within(std::time::Duration::from_secs(20), "a load", move || {
+                storage_error(load(&at).map(|_| ()))
+            });
+        let at = base.to_path_buf();
+        let saved =
+            common::bounded::within(std::time::Duration::from_secs(20), "a save", move || {
+                storage_error(save(&at, "new"))
+            });
+        (loaded, saved)
+    }
+
+    #[test]
+    fn a_fifo_planted_at_a_token_or_key_file_is_refused_without_waiting() {
+        for name in ["inst/runbeam/auth.json", "inst/encryption.key"] {
+            let base = temp_base();
+            save(base.path(), "old").unwrap();
+            let fifo = base.path().join(name);
+            let (loaded, saved) = with_fifo_at(base.path(), &fifo);
+            assert!(
+                matches!(&loaded, StorageError::NotAFile { path } if *path == fifo),
+                "{name}: {loaded:?}"
+            );
+            assert!(
+                matches!(&saved, StorageError::NotAFile { path } if *path == fifo),
+                "{name}: {saved:?}"
+            );
+        }
+    }
+
     /// A regular file outside the storage tree, and its bytes.
     fn victim(dir: &Path, bytes: &[u8]) -> PathBuf {
         let path = dir.join("victim");

@@ -44,7 +44,9 @@ const KEY_FILE: &str = "encryption.key";
 /// the base directory are not judged (a 0755 home is fine). A symlinked directory is judged
 /// by what it points to; a link in place of a token, key, lock or temp file is never
 /// followed (`O_NOFOLLOW`; on Unix targets without it, the opened file must be the one at
-/// the path) and is refused.
+/// the path) and is refused. Anything else that is not a regular file there (a FIFO, a
+/// device) is [`StorageError::NotAFile`], refused without waiting on it: files are opened
+/// non-blocking and judged on the opened descriptor before a byte is read.
 /// Directories are created 0700 and files 0600.
 ///
 /// On Windows `std` reads neither owners nor ACLs: the files inherit the ACL of the

@@ -15,6 +15,7 @@
 pub(crate) mod atomic;
 pub(crate) mod backend;
 pub(crate) mod error;
+pub(crate) mod flags;
 pub(crate) mod functions;
 mod limits;
 mod memory;

@@ -2,6 +2,7 @@
 //! but uses only its own area's, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod bounded;
 pub mod hostile;
 pub mod jwt;
 #[cfg(feature = "keyring")]
