@@ -1947,6 +1947,79 @@ fn a_stuck_fetch_lock_delays_a_validation_by_the_timeout_but_never_fails_it() {
 }
 
 #[test]
+fn a_held_write_lock_delays_a_validation_by_the_timeout_but_never_holds_it() {
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    // Another process writing to the directory and never letting go.
+    let held = std::fs::File::create(tmp.path().join(".jwks.lock")).unwrap();
+    held.lock().unwrap();
+    let options = options(&server)
+        .with_jwks_cache_dir(tmp.path())
+        .with_jwks_timeout(Duration::from_secs(1));
+    let token = signer.token(&claims());
+    let started = Instant::now();
+    within(Duration::from_secs(20), "writing the key set", move || {
+        JwtValidator::new(options)
+            .unwrap()
+            .validate_at(&token, NOW)
+            .map(|_| ())
+    })
+    .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "it waited for the lock"
+    );
+    assert_eq!(server.requests(), 1);
+    assert!(
+        !record_path(tmp.path(), &server.jwks_url()).exists(),
+        "written without the lock"
+    );
+    drop(held);
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs root (to chown the lock files to another uid); CI runs it with --ignored"]
+fn lock_files_another_user_owns_are_never_waited_for() {
+    use common::users::{chown_foreign, require_root};
+    require_root();
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let record = record_path(tmp.path(), &server.jwks_url());
+    // Another user's lock files, held by them for ever: the fetch turn's and the writers'.
+    let held = [
+        record.with_extension("").with_extension("fetch.lock"),
+        tmp.path().join(".jwks.lock"),
+    ]
+    .map(|path| {
+        let file = std::fs::File::create(&path).unwrap();
+        chown_foreign(&path);
+        file.lock().unwrap();
+        file
+    });
+    let options = options(&server)
+        .with_jwks_cache_dir(tmp.path())
+        .with_jwks_timeout(Duration::from_secs(5));
+    let token = signer.token(&claims());
+    let started = Instant::now();
+    within(Duration::from_secs(30), "the validation", move || {
+        JwtValidator::new(options)
+            .unwrap()
+            .validate_at(&token, NOW)
+            .map(|_| ())
+    })
+    .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "a lock file another user owns was waited for ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(server.requests(), 1, "fetched without the turn");
+    assert!(!record.exists(), "written without the writers' lock");
+    drop(held);
+}
+
+#[test]
 fn a_process_that_waited_for_a_failed_fetch_serves_the_stale_copy_without_asking_again() {
     let (signer, server) = main_server();
     let tmp = tempfile::tempdir().unwrap();

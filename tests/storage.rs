@@ -1752,6 +1752,7 @@ mod hostile_local_user {
     use runbeam_sdk_blocking::storage::Insecurity;
 
     use super::*;
+    use crate::common::users::{chown_foreign, require_root, FOREIGN_UID};
 
     /// Creates `base/rel` and its missing parents under `base`, each 0700.
     fn private_dirs(base: &Path, rel: &str) -> PathBuf {
@@ -1944,6 +1945,26 @@ mod hostile_local_user {
         assert!(with_ours.status.success());
         let t = MachineToken::from_json(std::str::from_utf8(&with_ours.stdout).unwrap()).unwrap();
         assert_eq!(t.gateway_id, "gw-before");
+    }
+
+    #[test]
+    #[ignore = "needs root (to chown to another uid); CI runs it with --ignored"]
+    fn a_foreign_owned_lock_file_is_refused() {
+        require_root();
+        let base = temp_base();
+        save(base.path(), "old").unwrap();
+        let lock = base.path().join("inst/.lock");
+        chown_foreign(&lock);
+        let (path, why, _) = refusal(save(base.path(), "new"));
+        assert_eq!(path, lock);
+        assert!(matches!(
+            why,
+            Insecurity::ForeignOwner {
+                owner: FOREIGN_UID,
+                ..
+            }
+        ));
+        assert_eq!(load(base.path()).unwrap().unwrap().gateway_id, "gw-old");
     }
 
     /// What a load and a save under `base` do while a FIFO sits at `fifo`, each bounded so

@@ -71,11 +71,14 @@ pub(crate) struct FetchTurn {
 #[derive(Debug, Clone)]
 pub(crate) struct DiskCache {
     dir: PathBuf,
+    /// The longest any lock of the directory is waited for (the fetch timeout): a holder
+    /// that never lets go may delay a validation by this much, never hold it.
+    lock_wait: Duration,
 }
 
 impl DiskCache {
-    pub(crate) fn new(dir: PathBuf) -> Self {
-        Self { dir }
+    pub(crate) fn new(dir: PathBuf, lock_wait: Duration) -> Self {
+        Self { dir, lock_wait }
     }
 
     /// The record's file name: the SHA-256 of the URL, so any URL maps to a safe name.
@@ -88,12 +91,14 @@ impl DiskCache {
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Waits, at most `wait`, for this process's turn to fetch the set of `url`, so that
-    /// processes starting together make one request: the others wait, then read its copy.
-    /// Past the wait, or when the lock cannot be had, the turn is taken anyway: a stuck or
-    /// hostile holder can delay a validation by `wait`, never fail it.
-    pub(crate) fn fetch_turn(&self, url: &str, wait: Duration) -> FetchTurn {
+    /// Waits, at most the lock wait, for this process's turn to fetch the set of `url`, so
+    /// that processes starting together make one request: the others wait, then read its
+    /// copy. Past the wait, or when the lock cannot be had (a lock file another user owns
+    /// is never used), the turn is taken anyway: a stuck or hostile holder can delay a
+    /// validation by the wait, never fail it.
+    pub(crate) fn fetch_turn(&self, url: &str) -> FetchTurn {
         let path = self.dir.join(format!("{}.fetch.lock", Self::url_hash(url)));
+        let wait = self.lock_wait;
         let turn = self
             .writable_dir()
             .and_then(|()| DirLock::acquire_within(&path, wait));
@@ -217,7 +222,16 @@ impl DiskCache {
         self.writable_dir()?;
         let data = serde_json::to_vec(record)
             .map_err(|e| StorageError::io("encode", &self.dir, std::io::Error::other(e)))?;
-        let _lock = DirLock::acquire(&self.dir.join(LOCK_FILE))?;
+        let lock_path = self.dir.join(LOCK_FILE);
+        // Bounded: the directory's writers are other validations, and one that never lets
+        // go must not hold this one (nor, through it, every validation waiting for keys).
+        let Some((_lock, _)) = DirLock::acquire_within(&lock_path, self.lock_wait)? else {
+            return Err(StorageError::io(
+                "lock",
+                lock_path,
+                std::io::ErrorKind::TimedOut.into(),
+            ));
+        };
         write_atomic(&self.dir, &Self::file_name(url), &data)
     }
 }

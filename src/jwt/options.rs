@@ -291,9 +291,11 @@ impl JwtValidationOptions {
     /// validators (a `304` makes it fresh again). Responses marked `no-store` are never
     /// written. Processes sharing the directory fetch a URL's set one at a time (a lock file
     /// per URL): ten `build.rs` scripts starting together make one request, and the other
-    /// nine read its copy. A process waits for another's fetch at most
-    /// [`with_jwks_timeout`](Self::with_jwks_timeout), then fetches by itself; when the fetch
-    /// it waited for failed, it serves the (stale) copy at once rather than ask again.
+    /// nine read its copy. A process waits for another's fetch, and for another writer of
+    /// the directory, at most [`with_jwks_timeout`](Self::with_jwks_timeout) each, then goes
+    /// on by itself (a lock file another user owns is not used at all); when the fetch it
+    /// waited for failed, it serves the (stale) copy at once rather than ask again. What
+    /// sits at a file's path is never waited on: a FIFO or device there is ignored.
     /// A cache that cannot be read or written is logged (`log` warnings) and
     /// skipped; it never fails a validation. No effect with
     /// [`with_jwks_json`](Self::with_jwks_json). Defaults to none (memory only).

@@ -87,7 +87,7 @@ impl Fetcher {
         // finds the set the others just stored.
         let _turn = match &self.disk {
             Some(disk) => {
-                let turn = disk.fetch_turn(url, self.timeout);
+                let turn = disk.fetch_turn(url);
                 match self.persisted(disk, url, wanted, counters) {
                     Persisted::Fresh(fresh) => return Ok(fresh),
                     // The process before us just asked the server and left no fresh set with

@@ -38,7 +38,8 @@ const KEY_FILE: &str = "encryption.key";
 /// Before any use, and before creating anything, the base directory (when it exists), the
 /// instance directory and its `runbeam/` directory must be directories owned by the
 /// effective user and not writable by group or others, and an existing `encryption.key`
-/// must be a regular file owned by the effective user with no group or other permission.
+/// must be a regular file owned by the effective user with no group or other permission;
+/// the `.lock` file must be owned by the effective user too (whoever owns it could hold it).
 /// Otherwise the call is [`StorageError::InsecurePermissions`], whose message names the
 /// path and the `chmod`/`chown` that fixes it, and nothing is read or written. Parents of
 /// the base directory are not judged (a 0755 home is fine). A symlinked directory is judged

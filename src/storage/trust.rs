@@ -67,8 +67,9 @@ impl User {
         Ok(())
     }
 
+    /// Checks that the current user owns what `meta` describes (on Windows: nothing).
     #[cfg(unix)]
-    fn check_owner(&self, path: &Path, meta: &Metadata) -> Result<(), StorageError> {
+    pub(crate) fn check_owner(&self, path: &Path, meta: &Metadata) -> Result<(), StorageError> {
         let owner = std::os::unix::fs::MetadataExt::uid(meta);
         if owner != self.uid {
             return Err(insecure(
@@ -84,7 +85,7 @@ impl User {
 
     /// Owners are not visible through `std` on Windows.
     #[cfg(not(unix))]
-    fn check_owner(&self, _path: &Path, _meta: &Metadata) -> Result<(), StorageError> {
+    pub(crate) fn check_owner(&self, _path: &Path, _meta: &Metadata) -> Result<(), StorageError> {
         Ok(())
     }
 }

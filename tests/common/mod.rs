@@ -14,3 +14,5 @@ pub mod client;
 pub mod storage;
 pub mod switchable;
 pub mod tls;
+#[cfg(unix)]
+pub mod users;
