@@ -2019,34 +2019,85 @@ fn lock_files_another_user_owns_are_never_waited_for() {
     drop(held);
 }
 
+/// Waits until another process holds the fetch lock of `url`'s set in `dir`.
+fn until_the_fetch_lock_is_held(dir: &std::path::Path, url: &str) {
+    let lock = record_path(dir, url)
+        .with_extension("")
+        .with_extension("fetch.lock");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(file) = std::fs::File::open(&lock) {
+            match file.try_lock() {
+                Err(std::fs::TryLockError::WouldBlock) => return,
+                Ok(()) => file.unlock().unwrap(),
+                Err(std::fs::TryLockError::Error(e)) => panic!("{e}"),
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the other process never took its turn"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A stale persistent copy of `server`'s set (with `signer`'s key) in `dir`.
+fn stale_copy(signer: &Signer, server: &JwksServer, dir: &std::path::Path) {
+    disk_cached(server, dir)
+        .validate_at(&signer.token(&claims()), NOW)
+        .unwrap();
+    age_record(&record_path(dir, &server.jwks_url()), 25 * 3600); // past the TTL, inside the stale window
+}
+
 #[test]
 fn a_process_that_waited_for_a_failed_fetch_serves_the_stale_copy_without_asking_again() {
     let (signer, server) = main_server();
     let tmp = tempfile::tempdir().unwrap();
-    let token = signer.token(&claims());
-    disk_cached(&server, tmp.path())
-        .validate_at(&token, NOW)
-        .unwrap();
-    let record = record_path(tmp.path(), &server.jwks_url());
-    age_record(&record, 25 * 3600); // past the TTL, inside the stale window
+    stale_copy(&signer, &server, tmp.path());
+    // Another process asks the failing server, slowly, while this one waits its turn.
     server.set_reply(500, "down".into());
-    // Another process is asking the (failing) server: it holds the fetch lock a moment.
-    let held =
-        std::fs::File::create(record.with_extension("").with_extension("fetch.lock")).unwrap();
-    held.lock().unwrap();
-    let other = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
-        drop(held);
-    });
+    server.set_delay(Duration::from_secs(1));
+    let mut other = spawn_cache_child(&server, tmp.path());
+    until_the_fetch_lock_is_held(tmp.path(), &server.jwks_url());
     let v = disk_cached(&server, tmp.path());
-    v.validate_at(&token, NOW).unwrap();
-    other.join().unwrap();
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    assert!(
+        other.wait().unwrap().success(),
+        "the other served its stale copy"
+    );
     assert_eq!(
         server.requests(),
-        1,
-        "no second request right after the other process's attempt"
+        2,
+        "no request right after the other process's failed attempt"
     );
     assert_eq!(v.stats().disk_cache_hits, 1);
+}
+
+#[test]
+fn a_process_that_waited_for_a_fetch_that_stored_nothing_asks_the_issuer_itself() {
+    let (old, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    stale_copy(&old, &server, tmp.path());
+    // The issuer rotated its key and marks its set `no-store`: the other process's fetch
+    // succeeds and leaves no fresh copy behind.
+    server.set_reply(200, jwks(&[Signer::other().jwk()]));
+    server.add_header("Cache-Control", "no-store");
+    server.set_delay(Duration::from_secs(1));
+    let mut other = spawn_cache_child(&server, tmp.path());
+    until_the_fetch_lock_is_held(tmp.path(), &server.jwks_url());
+    let v = disk_cached(&server, tmp.path());
+    let err = rejection(v.validate_at(&old.token(&claims()), NOW));
+    assert!(matches!(err, JwtError::UnknownKey(_)), "{err:?}");
+    assert!(
+        !other.wait().unwrap().success(),
+        "the other saw the rotation"
+    );
+    assert_eq!(server.requests(), 3, "this process asked the issuer itself");
+    assert_eq!(
+        v.stats().disk_cache_hits,
+        0,
+        "the rotated-out key was not served"
+    );
 }
 
 /// Child mode of the persistent-cache test; runs only with the environment its parent sets.

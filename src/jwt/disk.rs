@@ -60,11 +60,30 @@ impl Record {
     }
 }
 
+/// The note a holder of a fetch turn leaves when its fetch failed. Each holder clears the
+/// note when it takes the turn (unless it acts on it), so a waiter reads only what the
+/// holder it waited for found out.
+const FETCH_FAILED: &[u8] = b"fetch failed\n";
+
 /// This process's turn to fetch one URL's set, held until dropped.
 pub(crate) struct FetchTurn {
-    _lock: Option<DirLock>,
-    /// Another process held the turn first: it has just fetched, or tried to.
-    pub after_another: bool,
+    lock: Option<DirLock>,
+    /// Another process held the turn while this one waited, and its fetch failed. Only
+    /// this justifies serving a stale copy without asking: a holder that got an answer
+    /// (even one it could not store, `no-store`) leaves no fresh copy, yet the issuer is up
+    /// and may have rotated its keys.
+    pub another_failed: bool,
+}
+
+impl FetchTurn {
+    /// Tells the processes waiting for the turn that this fetch failed.
+    pub(crate) fn note_failure(&self) {
+        if let Some(lock) = &self.lock {
+            if let Err(err) = lock.set_note(FETCH_FAILED) {
+                log::warn!("key-set cache: fetch failure not noted for others ({err})");
+            }
+        }
+    }
 }
 
 /// A directory of key-set records.
@@ -102,8 +121,21 @@ impl DiskCache {
         let turn = self
             .writable_dir()
             .and_then(|()| DirLock::acquire_within(&path, wait));
-        let (lock, after_another) = match turn {
-            Ok(Some((lock, waited))) => (Some(lock), waited),
+        let (lock, another_failed) = match turn {
+            Ok(Some((lock, waited))) => {
+                let another_failed = waited && Self::holder_failed(&lock);
+                // Acting on the failure passes its note on; otherwise it is this turn's
+                // to rewrite, and a stale note must not reach the next waiter.
+                if !another_failed {
+                    if let Err(err) = lock.set_note(b"") {
+                        log::warn!(
+                            "key-set cache {}: fetch note not cleared ({err})",
+                            self.dir.display()
+                        );
+                    }
+                }
+                (Some(lock), another_failed)
+            }
             Ok(None) => {
                 log::warn!(
                     "key-set cache {}: another process kept the fetch lock for {wait:?}; fetching anyway",
@@ -120,8 +152,19 @@ impl DiskCache {
             }
         };
         FetchTurn {
-            _lock: lock,
-            after_another,
+            lock,
+            another_failed,
+        }
+    }
+
+    /// Whether the previous holder of `lock` noted a failed fetch.
+    fn holder_failed(lock: &DirLock) -> bool {
+        match lock.note() {
+            Ok(note) => note == FETCH_FAILED,
+            Err(err) => {
+                log::warn!("key-set cache: fetch note unreadable ({err})");
+                false
+            }
         }
     }
 

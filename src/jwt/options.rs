@@ -294,7 +294,9 @@ impl JwtValidationOptions {
     /// nine read its copy. A process waits for another's fetch, and for another writer of
     /// the directory, at most [`with_jwks_timeout`](Self::with_jwks_timeout) each, then goes
     /// on by itself (a lock file another user owns is not used at all); when the fetch it
-    /// waited for failed, it serves the (stale) copy at once rather than ask again. What
+    /// waited for failed, it serves the (stale) copy at once rather than ask again (only
+    /// then: when that fetch got an answer it left no fresh copy of, as for `no-store`, it
+    /// asks the issuer itself, which may have rotated its keys). What
     /// sits at a file's path is never waited on: a FIFO or device there is ignored.
     /// A cache that cannot be read or written is logged (`log` warnings) and
     /// skipped; it never fails a validation. No effect with

@@ -4,7 +4,7 @@
 //! processes.
 
 use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -143,6 +143,28 @@ impl DirLock {
             .ok_or_else(|| StorageError::io("open lock file", path, ErrorKind::NotFound.into()))?;
         User::current()?.check_owner(path, &meta)?;
         Ok(file)
+    }
+}
+
+impl DirLock {
+    /// The first bytes of the lock file: a note the previous holder left for the next one
+    /// (empty when none). Read while holding the lock, so no writer is mid-way.
+    pub(crate) fn note(&self) -> std::io::Result<Vec<u8>> {
+        /// Notes are a word; a longer file is not one of ours to read in full.
+        const MAX_NOTE: u64 = 64;
+        let mut file = &self.0;
+        file.seek(SeekFrom::Start(0))?;
+        let mut note = Vec::new();
+        file.take(MAX_NOTE).read_to_end(&mut note)?;
+        Ok(note)
+    }
+
+    /// Replaces the note for the next holder of the lock.
+    pub(crate) fn set_note(&self, note: &[u8]) -> std::io::Result<()> {
+        let mut file = &self.0;
+        file.set_len(0)?;
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(note)
     }
 }
 
