@@ -7,7 +7,7 @@
 //! within its TTL (fresh) or TTL + stale window (when the network fails). Any problem with
 //! the cache is logged and the network is used instead; it never fails a validation.
 
-use std::io::Read as _;
+use std::io::{ErrorKind, Read as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::fetch::MAX_JWKS_BYTES;
 use super::freshness::{Freshness, Validators};
+use crate::storage::anchored::AnchoredDir;
 use crate::storage::atomic::{create_private_dir, write_atomic, DirLock};
 use crate::storage::nofollow;
 use crate::storage::trust::User;
@@ -116,11 +117,12 @@ impl DiskCache {
     /// is never used), the turn is taken anyway: a stuck or hostile holder can delay a
     /// validation by the wait, never fail it.
     pub(crate) fn fetch_turn(&self, url: &str) -> FetchTurn {
-        let path = self.dir.join(format!("{}.fetch.lock", Self::url_hash(url)));
-        let wait = self.lock_wait;
-        let turn = self
-            .writable_dir()
-            .and_then(|()| DirLock::acquire_within(&path, wait));
+        let name = format!("{}.fetch.lock", Self::url_hash(url));
+        let turn = self.writable_dir().and_then(|dir| {
+            let turn = DirLock::acquire_within(&dir.entry(&name), self.lock_wait)?;
+            dir.confirm()?;
+            Ok(turn)
+        });
         let (lock, another_failed) = match turn {
             Ok(Some((lock, waited))) => {
                 let another_failed = waited && Self::holder_failed(&lock);
@@ -138,8 +140,9 @@ impl DiskCache {
             }
             Ok(None) => {
                 log::warn!(
-                    "key-set cache {}: another process kept the fetch lock for {wait:?}; fetching anyway",
-                    self.dir.display()
+                    "key-set cache {}: another process kept the fetch lock for {:?}; fetching anyway",
+                    self.dir.display(),
+                    self.lock_wait
                 );
                 (None, false)
             }
@@ -182,12 +185,14 @@ impl DiskCache {
 
     fn try_load(&self, url: &str) -> Result<Option<Record>, StorageError> {
         let user = User::current()?;
-        if !user.check_dir(&self.dir)? {
+        let Some(dir) = AnchoredDir::open(&self.dir, &user)? else {
             return Ok(None);
-        }
-        let path = self.dir.join(Self::file_name(url));
-        let Some((file, meta)) = nofollow::open(&path, nofollow::options().read(true), "open")?
-        else {
+        };
+        let name = Self::file_name(url);
+        let path = dir.entry(&name);
+        let opened = nofollow::open(&path, nofollow::options().read(true), "open")?;
+        dir.confirm()?;
+        let Some((file, meta)) = opened else {
             return Ok(None);
         };
         // Ours and 0600: a record others could write could plant keys.
@@ -196,14 +201,15 @@ impl DiskCache {
         file.take(MAX_RECORD_BYTES + 1)
             .read_to_string(&mut text)
             .map_err(|e| StorageError::io("read", &path, e))?;
+        let shown = self.dir.join(&name);
         if text.len() as u64 > MAX_RECORD_BYTES {
-            log::warn!("key-set cache {}: record too large", path.display());
+            log::warn!("key-set cache {}: record too large", shown.display());
             return Ok(None);
         }
         let record: Record = match serde_json::from_str(&text) {
             Ok(record) => record,
             Err(_) => {
-                log::warn!("key-set cache {}: unreadable record", path.display());
+                log::warn!("key-set cache {}: unreadable record", shown.display());
                 return Ok(None);
             }
         };
@@ -252,29 +258,32 @@ impl DiskCache {
         }
     }
 
-    /// Creates the directory (0700) when missing, and checks it is ours and writable by
-    /// nobody else, before anything is written in it.
-    fn writable_dir(&self) -> Result<(), StorageError> {
+    /// Creates the directory (0700) when missing, opens it, and checks that what was opened
+    /// is ours and writable by nobody else, before anything is written in it.
+    fn writable_dir(&self) -> Result<AnchoredDir, StorageError> {
         let user = User::current()?;
         create_private_dir(&self.dir)?;
-        user.check_dir(&self.dir)?;
-        Ok(())
+        AnchoredDir::open(&self.dir, &user)?.ok_or_else(|| {
+            StorageError::io("open directory", &self.dir, ErrorKind::NotFound.into())
+        })
     }
 
     fn try_write(&self, url: &str, record: &Record) -> Result<(), StorageError> {
-        self.writable_dir()?;
+        let dir = self.writable_dir()?;
         let data = serde_json::to_vec(record)
             .map_err(|e| StorageError::io("encode", &self.dir, std::io::Error::other(e)))?;
-        let lock_path = self.dir.join(LOCK_FILE);
+        let lock_path = dir.entry(LOCK_FILE);
         // Bounded: the directory's writers are other validations, and one that never lets
         // go must not hold this one (nor, through it, every validation waiting for keys).
         let Some((_lock, _)) = DirLock::acquire_within(&lock_path, self.lock_wait)? else {
             return Err(StorageError::io(
                 "lock",
                 lock_path,
-                std::io::ErrorKind::TimedOut.into(),
+                ErrorKind::TimedOut.into(),
             ));
         };
-        write_atomic(&self.dir, &Self::file_name(url), &data)
+        dir.confirm()?;
+        write_atomic(dir.base(), &Self::file_name(url), &data)?;
+        dir.confirm()
     }
 }

@@ -283,7 +283,10 @@ impl JwtValidationOptions {
     /// One file per JWKS URL (named by the URL's SHA-256) holds the JWKS JSON as received,
     /// its fetch time and `ETag` / `Last-Modified`. The directory is created 0700 and files
     /// 0600, written atomically under a lock; both must belong to the current user, and the
-    /// directory must not be writable by anyone else, or the cache is not used. A file is
+    /// directory must not be writable by anyone else, or the cache is not used. The directory
+    /// is judged once opened, and its files are then reached through what was opened (on
+    /// Linux; other systems check afterwards that the path still leads there), so a link on
+    /// the way switched in between cannot lead elsewhere. A file is
     /// never trusted as it is: it is parsed again with this validator's key policy, must name
     /// the URL it is loaded for, is fresh only within the TTL (the server's `max-age`
     /// within the bounds above, from the stored fetch time), and is used past that only while

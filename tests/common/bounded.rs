@@ -1,7 +1,6 @@
 //! Running a call that a regression would make wait for ever with a bound, so the test fails
 //! instead of hanging, and planting the FIFO that makes a naive `open` wait.
 
-use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -26,7 +25,7 @@ pub fn within<T: Send + 'static>(
 /// Makes a FIFO at `path` (mode 0600, so only a type check can refuse it), as a local user
 /// would plant one: opening it to read waits until someone opens it to write.
 #[cfg(unix)]
-pub fn mkfifo(path: &Path) {
+pub fn mkfifo(path: &std::path::Path) {
     let status = std::process::Command::new("mkfifo")
         .args(["-m", "600"])
         .arg(path)
