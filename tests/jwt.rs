@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use common::bounded::within;
 use common::child::passes_behind_proxy;
 use common::jwt::*;
 use common::tls::{fixture_ca, fixture_leaf, tls_server, NOT_X509_PEM};
@@ -1883,16 +1884,14 @@ fn a_stuck_fetch_lock_delays_a_validation_by_the_timeout_but_never_fails_it() {
         .with_jwks_cache_dir(tmp.path())
         .with_jwks_timeout(Duration::from_secs(1));
     let token = signer.token(&claims());
-    let (done, result) = std::sync::mpsc::channel();
     let started = Instant::now();
-    std::thread::spawn(move || {
-        let v = JwtValidator::new(options).unwrap();
-        let _ = done.send(v.validate_at(&token, NOW).map(|_| ()));
-    });
-    let outcome = result
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the validation waited for the stuck lock without bound");
-    outcome.unwrap();
+    within(Duration::from_secs(20), "the validation", move || {
+        JwtValidator::new(options)
+            .unwrap()
+            .validate_at(&token, NOW)
+            .map(|_| ())
+    })
+    .unwrap();
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "it waited its turn"
@@ -1902,33 +1901,157 @@ fn a_stuck_fetch_lock_delays_a_validation_by_the_timeout_but_never_fails_it() {
 }
 
 #[test]
+fn a_held_write_lock_delays_a_validation_by_the_timeout_but_never_holds_it() {
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    // Another process writing to the directory and never letting go.
+    let held = std::fs::File::create(tmp.path().join(".jwks.lock")).unwrap();
+    held.lock().unwrap();
+    let options = options(&server)
+        .with_jwks_cache_dir(tmp.path())
+        .with_jwks_timeout(Duration::from_secs(1));
+    let token = signer.token(&claims());
+    let started = Instant::now();
+    within(Duration::from_secs(20), "writing the key set", move || {
+        JwtValidator::new(options)
+            .unwrap()
+            .validate_at(&token, NOW)
+            .map(|_| ())
+    })
+    .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "it waited for the lock"
+    );
+    assert_eq!(server.requests(), 1);
+    assert!(
+        !record_path(tmp.path(), &server.jwks_url()).exists(),
+        "written without the lock"
+    );
+    drop(held);
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs root (to chown the lock files to another uid); CI runs it with --ignored"]
+fn lock_files_another_user_owns_are_never_waited_for() {
+    use common::users::{chown_foreign, require_root};
+    require_root();
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let record = record_path(tmp.path(), &server.jwks_url());
+    // Another user's lock files, held by them for ever: the fetch turn's and the writers'.
+    let held = [
+        record.with_extension("").with_extension("fetch.lock"),
+        tmp.path().join(".jwks.lock"),
+    ]
+    .map(|path| {
+        let file = std::fs::File::create(&path).unwrap();
+        chown_foreign(&path);
+        file.lock().unwrap();
+        file
+    });
+    let options = options(&server)
+        .with_jwks_cache_dir(tmp.path())
+        .with_jwks_timeout(Duration::from_secs(5));
+    let token = signer.token(&claims());
+    let started = Instant::now();
+    within(Duration::from_secs(30), "the validation", move || {
+        JwtValidator::new(options)
+            .unwrap()
+            .validate_at(&token, NOW)
+            .map(|_| ())
+    })
+    .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "a lock file another user owns was waited for ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(server.requests(), 1, "fetched without the turn");
+    assert!(!record.exists(), "written without the writers' lock");
+    drop(held);
+}
+
+/// Waits until another process holds the fetch lock of `url`'s set in `dir`.
+fn until_the_fetch_lock_is_held(dir: &std::path::Path, url: &str) {
+    let lock = record_path(dir, url)
+        .with_extension("")
+        .with_extension("fetch.lock");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(file) = std::fs::File::open(&lock) {
+            match file.try_lock() {
+                Err(std::fs::TryLockError::WouldBlock) => return,
+                Ok(()) => file.unlock().unwrap(),
+                Err(std::fs::TryLockError::Error(e)) => panic!("{e}"),
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the other process never took its turn"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A stale persistent copy of `server`'s set (with `signer`'s key) in `dir`.
+fn stale_copy(signer: &Signer, server: &JwksServer, dir: &std::path::Path) {
+    disk_cached(server, dir)
+        .validate_at(&signer.token(&claims()), NOW)
+        .unwrap();
+    age_record(&record_path(dir, &server.jwks_url()), 25 * 3600); // past the TTL, inside the stale window
+}
+
+#[test]
 fn a_process_that_waited_for_a_failed_fetch_serves_the_stale_copy_without_asking_again() {
     let (signer, server) = main_server();
     let tmp = tempfile::tempdir().unwrap();
-    let token = signer.token(&claims());
-    disk_cached(&server, tmp.path())
-        .validate_at(&token, NOW)
-        .unwrap();
-    let record = record_path(tmp.path(), &server.jwks_url());
-    age_record(&record, 25 * 3600); // past the TTL, inside the stale window
+    stale_copy(&signer, &server, tmp.path());
+    // Another process asks the failing server, slowly, while this one waits its turn.
     server.set_reply(500, "down".into());
-    // Another process is asking the (failing) server: it holds the fetch lock a moment.
-    let held =
-        std::fs::File::create(record.with_extension("").with_extension("fetch.lock")).unwrap();
-    held.lock().unwrap();
-    let other = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
-        drop(held);
-    });
+    server.set_delay(Duration::from_secs(1));
+    let mut other = spawn_cache_child(&server, tmp.path());
+    until_the_fetch_lock_is_held(tmp.path(), &server.jwks_url());
     let v = disk_cached(&server, tmp.path());
-    v.validate_at(&token, NOW).unwrap();
-    other.join().unwrap();
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    assert!(
+        other.wait().unwrap().success(),
+        "the other served its stale copy"
+    );
     assert_eq!(
         server.requests(),
-        1,
-        "no second request right after the other process's attempt"
+        2,
+        "no request right after the other process's failed attempt"
     );
     assert_eq!(v.stats().disk_cache_hits, 1);
+}
+
+#[test]
+fn a_process_that_waited_for_a_fetch_that_stored_nothing_asks_the_issuer_itself() {
+    let (old, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    stale_copy(&old, &server, tmp.path());
+    // The issuer rotated its key and marks its set `no-store`: the other process's fetch
+    // succeeds and leaves no fresh copy behind.
+    server.set_reply(200, jwks(&[Signer::other().jwk()]));
+    server.add_header("Cache-Control", "no-store");
+    server.set_delay(Duration::from_secs(1));
+    let mut other = spawn_cache_child(&server, tmp.path());
+    until_the_fetch_lock_is_held(tmp.path(), &server.jwks_url());
+    let v = disk_cached(&server, tmp.path());
+    let err = rejection(v.validate_at(&old.token(&claims()), NOW));
+    assert!(matches!(err, JwtError::UnknownKey(_)), "{err:?}");
+    assert!(
+        !other.wait().unwrap().success(),
+        "the other saw the rotation"
+    );
+    assert_eq!(server.requests(), 3, "this process asked the issuer itself");
+    assert_eq!(
+        v.stats().disk_cache_hits,
+        0,
+        "the rotated-out key was not served"
+    );
 }
 
 /// Child mode of the persistent-cache test; runs only with the environment its parent sets.
@@ -2096,6 +2219,88 @@ fn a_planted_link_at_the_fetch_lock_is_never_followed() {
     assert_eq!(server.requests(), 1, "validated, with a fetch of its own");
     assert!(!target.exists(), "a file was created through the link");
     assert!(std::fs::symlink_metadata(&lock).unwrap().is_symlink());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_planted_at_a_record_never_holds_a_validation() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let record = record_path(tmp.path(), &server.jwks_url());
+    common::bounded::mkfifo(&record);
+    let v = disk_cached(&server, tmp.path());
+    let token = signer.token(&claims());
+    let v = within(
+        Duration::from_secs(20),
+        "opening the planted FIFO",
+        move || {
+            v.validate_at(&token, NOW).unwrap();
+            v
+        },
+    );
+    assert_eq!(server.requests(), 1, "validated, with a fetch of its own");
+    assert_eq!(v.stats().disk_cache_hits, 0);
+    assert!(std::fs::symlink_metadata(&record)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "needs root (to give a directory to another uid); CI runs it with --ignored"]
+fn a_cache_directory_link_switched_while_in_use_never_leads_elsewhere() {
+    use std::os::unix::fs::{symlink, DirBuilderExt as _};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use common::users::{chown_foreign, require_root};
+    require_root();
+    let (signer, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let [good, evil] = ["good", "evil"].map(|name| {
+        let dir = tmp.path().join(name);
+        std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
+        dir
+    });
+    // Another user's directory, which the cache refuses whenever it is judged.
+    chown_foreign(&evil);
+    let link = tmp.path().join("jwks");
+    symlink(&good, &link).unwrap();
+    // That user controls the link and switches it back and forth as fast as they can.
+    let stop = Arc::new(AtomicBool::new(false));
+    let switcher = {
+        let (stop, link) = (stop.clone(), link.clone());
+        let (good, evil) = (good.clone(), evil.clone());
+        std::thread::spawn(move || {
+            let next = link.with_extension("next");
+            for to in [&evil, &good].into_iter().cycle() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                symlink(to, &next).unwrap();
+                std::fs::rename(&next, &link).unwrap();
+            }
+        })
+    };
+    let token = signer.token(&claims());
+    let failed = within(Duration::from_secs(60), "the validations", move || {
+        (0..300)
+            .filter(|_| {
+                disk_cached(&server, &link)
+                    .validate_at(&token, NOW)
+                    .is_err()
+            })
+            .count()
+    });
+    stop.store(true, Ordering::Relaxed);
+    switcher.join().unwrap();
+    assert_eq!(failed, 0, "validations failed");
+    let planted: Vec<_> = std::fs::read_dir(&evil).unwrap().collect();
+    assert!(
+        planted.is_empty(),
+        "the cache used the other directory: {planted:?}"
+    );
 }
 
 #[test]

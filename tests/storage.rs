@@ -1752,6 +1752,7 @@ mod hostile_local_user {
     use runbeam_sdk_blocking::storage::Insecurity;
 
     use super::*;
+    use crate::common::users::{chown_foreign, require_root, FOREIGN_UID};
 
     /// Creates `base/rel` and its missing parents under `base`, each 0700.
     fn private_dirs(base: &Path, rel: &str) -> PathBuf {
@@ -1944,6 +1945,66 @@ mod hostile_local_user {
         assert!(with_ours.status.success());
         let t = MachineToken::from_json(std::str::from_utf8(&with_ours.stdout).unwrap()).unwrap();
         assert_eq!(t.gateway_id, "gw-before");
+    }
+
+    #[test]
+    #[ignore = "needs root (to chown to another uid); CI runs it with --ignored"]
+    fn a_foreign_owned_lock_file_is_refused() {
+        require_root();
+        let base = temp_base();
+        save(base.path(), "old").unwrap();
+        let lock = base.path().join("inst/.lock");
+        chown_foreign(&lock);
+        let (path, why, _) = refusal(save(base.path(), "new"));
+        assert_eq!(path, lock);
+        assert!(matches!(
+            why,
+            Insecurity::ForeignOwner {
+                owner: FOREIGN_UID,
+                ..
+            }
+        ));
+        assert_eq!(load(base.path()).unwrap().unwrap().gateway_id, "gw-old");
+    }
+
+    /// What a load and a save under `base` do while a FIFO sits at `fifo`, each bounded so
+    /// a regression fails instead of hanging.
+    fn with_fifo_at(base: &Path, fifo: &Path) -> (StorageError, StorageError) {
+        fs::remove_file(fifo).unwrap();
+        common::bounded::mkfifo(fifo);
+        let storage_error = |result: Result<_, RunbeamError>| match result {
+            Err(RunbeamError::Storage(e)) => e,
+            other => panic!("expected a storage error, got {other:?}"),
+        };
+        let at = base.to_path_buf();
+        let loaded =
+            common::bounded::within(std::time::Duration::from_secs(20), "a load", move || {
+                storage_error(load(&at).map(|_| ()))
+            });
+        let at = base.to_path_buf();
+        let saved =
+            common::bounded::within(std::time::Duration::from_secs(20), "a save", move || {
+                storage_error(save(&at, "new"))
+            });
+        (loaded, saved)
+    }
+
+    #[test]
+    fn a_fifo_planted_at_a_token_or_key_file_is_refused_without_waiting() {
+        for name in ["inst/runbeam/auth.json", "inst/encryption.key"] {
+            let base = temp_base();
+            save(base.path(), "old").unwrap();
+            let fifo = base.path().join(name);
+            let (loaded, saved) = with_fifo_at(base.path(), &fifo);
+            assert!(
+                matches!(&loaded, StorageError::NotAFile { path } if *path == fifo),
+                "{name}: {loaded:?}"
+            );
+            assert!(
+                matches!(&saved, StorageError::NotAFile { path } if *path == fifo),
+                "{name}: {saved:?}"
+            );
+        }
     }
 
     /// A regular file outside the storage tree, and its bytes.

@@ -7,7 +7,7 @@
 //! within its TTL (fresh) or TTL + stale window (when the network fails). Any problem with
 //! the cache is logged and the network is used instead; it never fails a validation.
 
-use std::io::Read as _;
+use std::io::{ErrorKind, Read as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::fetch::MAX_JWKS_BYTES;
 use super::freshness::{Freshness, Validators};
+use crate::storage::anchored::AnchoredDir;
 use crate::storage::atomic::{create_private_dir, write_atomic, DirLock};
 use crate::storage::nofollow;
 use crate::storage::trust::User;
@@ -60,22 +61,44 @@ impl Record {
     }
 }
 
+/// The note a holder of a fetch turn leaves when its fetch failed. Each holder clears the
+/// note when it takes the turn (unless it acts on it), so a waiter reads only what the
+/// holder it waited for found out.
+const FETCH_FAILED: &[u8] = b"fetch failed\n";
+
 /// This process's turn to fetch one URL's set, held until dropped.
 pub(crate) struct FetchTurn {
-    _lock: Option<DirLock>,
-    /// Another process held the turn first: it has just fetched, or tried to.
-    pub after_another: bool,
+    lock: Option<DirLock>,
+    /// Another process held the turn while this one waited, and its fetch failed. Only
+    /// this justifies serving a stale copy without asking: a holder that got an answer
+    /// (even one it could not store, `no-store`) leaves no fresh copy, yet the issuer is up
+    /// and may have rotated its keys.
+    pub another_failed: bool,
+}
+
+impl FetchTurn {
+    /// Tells the processes waiting for the turn that this fetch failed.
+    pub(crate) fn note_failure(&self) {
+        if let Some(lock) = &self.lock {
+            if let Err(err) = lock.set_note(FETCH_FAILED) {
+                log::warn!("key-set cache: fetch failure not noted for others ({err})");
+            }
+        }
+    }
 }
 
 /// A directory of key-set records.
 #[derive(Debug, Clone)]
 pub(crate) struct DiskCache {
     dir: PathBuf,
+    /// The longest any lock of the directory is waited for (the fetch timeout): a holder
+    /// that never lets go may delay a validation by this much, never hold it.
+    lock_wait: Duration,
 }
 
 impl DiskCache {
-    pub(crate) fn new(dir: PathBuf) -> Self {
-        Self { dir }
+    pub(crate) fn new(dir: PathBuf, lock_wait: Duration) -> Self {
+        Self { dir, lock_wait }
     }
 
     /// The record's file name: the SHA-256 of the URL, so any URL maps to a safe name.
@@ -88,21 +111,38 @@ impl DiskCache {
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Waits, at most `wait`, for this process's turn to fetch the set of `url`, so that
-    /// processes starting together make one request: the others wait, then read its copy.
-    /// Past the wait, or when the lock cannot be had, the turn is taken anyway: a stuck or
-    /// hostile holder can delay a validation by `wait`, never fail it.
-    pub(crate) fn fetch_turn(&self, url: &str, wait: Duration) -> FetchTurn {
-        let path = self.dir.join(format!("{}.fetch.lock", Self::url_hash(url)));
-        let turn = self
-            .writable_dir()
-            .and_then(|()| DirLock::acquire_within(&path, wait));
-        let (lock, after_another) = match turn {
-            Ok(Some((lock, waited))) => (Some(lock), waited),
+    /// Waits, at most the lock wait, for this process's turn to fetch the set of `url`, so
+    /// that processes starting together make one request: the others wait, then read its
+    /// copy. Past the wait, or when the lock cannot be had (a lock file another user owns
+    /// is never used), the turn is taken anyway: a stuck or hostile holder can delay a
+    /// validation by the wait, never fail it.
+    pub(crate) fn fetch_turn(&self, url: &str) -> FetchTurn {
+        let name = format!("{}.fetch.lock", Self::url_hash(url));
+        let turn = self.writable_dir().and_then(|dir| {
+            let turn = DirLock::acquire_within(&dir.entry(&name), self.lock_wait)?;
+            dir.confirm()?;
+            Ok(turn)
+        });
+        let (lock, another_failed) = match turn {
+            Ok(Some((lock, waited))) => {
+                let another_failed = waited && Self::holder_failed(&lock);
+                // Acting on the failure passes its note on; otherwise it is this turn's
+                // to rewrite, and a stale note must not reach the next waiter.
+                if !another_failed {
+                    if let Err(err) = lock.set_note(b"") {
+                        log::warn!(
+                            "key-set cache {}: fetch note not cleared ({err})",
+                            self.dir.display()
+                        );
+                    }
+                }
+                (Some(lock), another_failed)
+            }
             Ok(None) => {
                 log::warn!(
-                    "key-set cache {}: another process kept the fetch lock for {wait:?}; fetching anyway",
-                    self.dir.display()
+                    "key-set cache {}: another process kept the fetch lock for {:?}; fetching anyway",
+                    self.dir.display(),
+                    self.lock_wait
                 );
                 (None, false)
             }
@@ -115,8 +155,19 @@ impl DiskCache {
             }
         };
         FetchTurn {
-            _lock: lock,
-            after_another,
+            lock,
+            another_failed,
+        }
+    }
+
+    /// Whether the previous holder of `lock` noted a failed fetch.
+    fn holder_failed(lock: &DirLock) -> bool {
+        match lock.note() {
+            Ok(note) => note == FETCH_FAILED,
+            Err(err) => {
+                log::warn!("key-set cache: fetch note unreadable ({err})");
+                false
+            }
         }
     }
 
@@ -134,12 +185,14 @@ impl DiskCache {
 
     fn try_load(&self, url: &str) -> Result<Option<Record>, StorageError> {
         let user = User::current()?;
-        if !user.check_dir(&self.dir)? {
+        let Some(dir) = AnchoredDir::open(&self.dir, &user)? else {
             return Ok(None);
-        }
-        let path = self.dir.join(Self::file_name(url));
-        let Some((file, meta)) = nofollow::open(&path, nofollow::options().read(true), "open")?
-        else {
+        };
+        let name = Self::file_name(url);
+        let path = dir.entry(&name);
+        let opened = nofollow::open(&path, nofollow::options().read(true), "open")?;
+        dir.confirm()?;
+        let Some((file, meta)) = opened else {
             return Ok(None);
         };
         // Ours and 0600: a record others could write could plant keys.
@@ -148,14 +201,15 @@ impl DiskCache {
         file.take(MAX_RECORD_BYTES + 1)
             .read_to_string(&mut text)
             .map_err(|e| StorageError::io("read", &path, e))?;
+        let shown = self.dir.join(&name);
         if text.len() as u64 > MAX_RECORD_BYTES {
-            log::warn!("key-set cache {}: record too large", path.display());
+            log::warn!("key-set cache {}: record too large", shown.display());
             return Ok(None);
         }
         let record: Record = match serde_json::from_str(&text) {
             Ok(record) => record,
             Err(_) => {
-                log::warn!("key-set cache {}: unreadable record", path.display());
+                log::warn!("key-set cache {}: unreadable record", shown.display());
                 return Ok(None);
             }
         };
@@ -204,20 +258,32 @@ impl DiskCache {
         }
     }
 
-    /// Creates the directory (0700) when missing, and checks it is ours and writable by
-    /// nobody else, before anything is written in it.
-    fn writable_dir(&self) -> Result<(), StorageError> {
+    /// Creates the directory (0700) when missing, opens it, and checks that what was opened
+    /// is ours and writable by nobody else, before anything is written in it.
+    fn writable_dir(&self) -> Result<AnchoredDir, StorageError> {
         let user = User::current()?;
         create_private_dir(&self.dir)?;
-        user.check_dir(&self.dir)?;
-        Ok(())
+        AnchoredDir::open(&self.dir, &user)?.ok_or_else(|| {
+            StorageError::io("open directory", &self.dir, ErrorKind::NotFound.into())
+        })
     }
 
     fn try_write(&self, url: &str, record: &Record) -> Result<(), StorageError> {
-        self.writable_dir()?;
+        let dir = self.writable_dir()?;
         let data = serde_json::to_vec(record)
             .map_err(|e| StorageError::io("encode", &self.dir, std::io::Error::other(e)))?;
-        let _lock = DirLock::acquire(&self.dir.join(LOCK_FILE))?;
-        write_atomic(&self.dir, &Self::file_name(url), &data)
+        let lock_path = dir.entry(LOCK_FILE);
+        // Bounded: the directory's writers are other validations, and one that never lets
+        // go must not hold this one (nor, through it, every validation waiting for keys).
+        let Some((_lock, _)) = DirLock::acquire_within(&lock_path, self.lock_wait)? else {
+            return Err(StorageError::io(
+                "lock",
+                lock_path,
+                ErrorKind::TimedOut.into(),
+            ));
+        };
+        dir.confirm()?;
+        write_atomic(dir.base(), &Self::file_name(url), &data)?;
+        dir.confirm()
     }
 }

@@ -283,7 +283,10 @@ impl JwtValidationOptions {
     /// One file per JWKS URL (named by the URL's SHA-256) holds the JWKS JSON as received,
     /// its fetch time and `ETag` / `Last-Modified`. The directory is created 0700 and files
     /// 0600, written atomically under a lock; both must belong to the current user, and the
-    /// directory must not be writable by anyone else, or the cache is not used. A file is
+    /// directory must not be writable by anyone else, or the cache is not used. The directory
+    /// is judged once opened, and its files are then reached through what was opened (on
+    /// Linux; other systems check afterwards that the path still leads there), so a link on
+    /// the way switched in between cannot lead elsewhere. A file is
     /// never trusted as it is: it is parsed again with this validator's key policy, must name
     /// the URL it is loaded for, is fresh only within the TTL (the server's `max-age`
     /// within the bounds above, from the stored fetch time), and is used past that only while
@@ -291,9 +294,13 @@ impl JwtValidationOptions {
     /// validators (a `304` makes it fresh again). Responses marked `no-store` are never
     /// written. Processes sharing the directory fetch a URL's set one at a time (a lock file
     /// per URL): ten `build.rs` scripts starting together make one request, and the other
-    /// nine read its copy. A process waits for another's fetch at most
-    /// [`with_jwks_timeout`](Self::with_jwks_timeout), then fetches by itself; when the fetch
-    /// it waited for failed, it serves the (stale) copy at once rather than ask again.
+    /// nine read its copy. A process waits for another's fetch, and for another writer of
+    /// the directory, at most [`with_jwks_timeout`](Self::with_jwks_timeout) each, then goes
+    /// on by itself (a lock file another user owns is not used at all); when the fetch it
+    /// waited for failed, it serves the (stale) copy at once rather than ask again (only
+    /// then: when that fetch got an answer it left no fresh copy of, as for `no-store`, it
+    /// asks the issuer itself, which may have rotated its keys). What
+    /// sits at a file's path is never waited on: a FIFO or device there is ignored.
     /// A cache that cannot be read or written is logged (`log` warnings) and
     /// skipped; it never fails a validation. No effect with
     /// [`with_jwks_json`](Self::with_jwks_json). Defaults to none (memory only).

@@ -86,16 +86,17 @@ impl Fetcher {
         }
         // Processes sharing the directory fetch a URL's set one at a time; one that waited
         // finds the set the others just stored.
-        let _turn = match &self.disk {
+        let turn = match &self.disk {
             Some(disk) => {
-                let turn = disk.fetch_turn(url, self.timeout);
+                let turn = disk.fetch_turn(url);
                 match self.persisted(disk, url, wanted, counters) {
                     Persisted::Fresh(fresh) => return Ok(fresh),
-                    // The process before us just asked the server and left no fresh set with
-                    // this key (its fetch failed, or the set lacks the kid): asking again at
-                    // once would only repeat that answer to a server that may be struggling.
-                    Persisted::NotFresh(Some(copy)) if turn.after_another && known.is_none() => {
-                        let why = "another process's fetch just left no fresh set";
+                    // The process before us just failed to fetch: asking again at once would
+                    // only repeat that to a server that may be struggling. Any other reason
+                    // it left no fresh set (`no-store`, a set without this kid) says the
+                    // issuer answered, so the stale copy may hold a rotated-out key: fetch.
+                    Persisted::NotFresh(Some(copy)) if turn.another_failed && known.is_none() => {
+                        let why = "another process's fetch just failed";
                         return Ok(copy.serve_stale(url, &why, counters));
                     }
                     Persisted::NotFresh(stale_or_none) if known.is_none() => copy = stale_or_none,
@@ -154,6 +155,9 @@ impl Fetcher {
             }
             Err(err) => {
                 bump(&counters.fetch_failures);
+                if let Some(turn) = &turn {
+                    turn.note_failure();
+                }
                 match copy {
                     // Stale on error, as for a set in memory (`usable` bounded its age).
                     Some(copy) => {

@@ -171,7 +171,10 @@ impl JwtValidator {
                 max_ttl: options.jwks_cache_duration,
                 max_stale: options.max_stale,
                 timeout: options.jwks_timeout,
-                disk: options.jwks_cache_dir.clone().map(DiskCache::new),
+                disk: options
+                    .jwks_cache_dir
+                    .clone()
+                    .map(|dir| DiskCache::new(dir, options.jwks_timeout)),
             },
             verified: VerifiedTokens::new(options.verified_token_cache),
             counters: Counters::default(),

@@ -4,10 +4,11 @@
 //! processes.
 
 use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::trust::User;
 use super::{nofollow, StorageError};
 
 /// Creates `dir` and any missing parents with mode 0700 (on Unix).
@@ -97,8 +98,11 @@ fn sync_dir(dir: &Path) -> Result<(), StorageError> {
 pub(crate) struct DirLock(File);
 
 impl DirLock {
-    /// Blocks until this process holds the lock on `path` (created 0600 when missing; a link
-    /// there is refused).
+    /// Blocks until this process holds the lock on `path` (created 0600 when missing; a link,
+    /// anything not a regular file, or a file another user owns there is refused). Only for
+    /// lock files in a directory nobody else can write: another user cannot open them.
+    /// Only the file backend waits without a bound.
+    #[cfg(feature = "encrypted-files")]
     pub(crate) fn acquire(path: &Path) -> Result<Self, StorageError> {
         let file = Self::open(path)?;
         file.lock().map_err(|e| StorageError::io("lock", path, e))?;
@@ -106,7 +110,8 @@ impl DirLock {
     }
 
     /// As [`acquire`](Self::acquire), but waits at most `wait`: the lock and whether another
-    /// holder had it first, or `None` when another holder kept it that long.
+    /// holder had it first, or `None` when another holder kept it that long. For locks a
+    /// stuck or hostile holder must not turn into a wait without end.
     pub(crate) fn acquire_within(
         path: &Path,
         wait: Duration,
@@ -129,16 +134,37 @@ impl DirLock {
         }
     }
 
+    /// Opens (creating) the lock file, refusing one another user owns: whoever owns it can
+    /// open it, so could hold the lock for ever.
     fn open(path: &Path) -> Result<File, StorageError> {
-        create(
-            path,
-            nofollow::options()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false),
-            "open lock file",
-        )
+        let mut options = nofollow::options();
+        options.read(true).write(true).create(true).truncate(false);
+        let (file, meta) = nofollow::open(path, &options, "open lock file")?
+            .ok_or_else(|| StorageError::io("open lock file", path, ErrorKind::NotFound.into()))?;
+        User::current()?.check_owner(path, &meta)?;
+        Ok(file)
+    }
+}
+
+impl DirLock {
+    /// The first bytes of the lock file: a note the previous holder left for the next one
+    /// (empty when none). Read while holding the lock, so no writer is mid-way.
+    pub(crate) fn note(&self) -> std::io::Result<Vec<u8>> {
+        /// Notes are a word; a longer file is not one of ours to read in full.
+        const MAX_NOTE: u64 = 64;
+        let mut file = &self.0;
+        file.seek(SeekFrom::Start(0))?;
+        let mut note = Vec::new();
+        file.take(MAX_NOTE).read_to_end(&mut note)?;
+        Ok(note)
+    }
+
+    /// Replaces the note for the next holder of the lock.
+    pub(crate) fn set_note(&self, note: &[u8]) -> std::io::Result<()> {
+        let mut file = &self.0;
+        file.set_len(0)?;
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(note)
     }
 }
 

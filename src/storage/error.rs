@@ -190,6 +190,9 @@ pub enum Insecurity {
     /// A symbolic link (on Windows, a reparse point) sits where a token, key, lock or temp
     /// file belongs; such links are never followed.
     Link,
+    /// The path led to another directory after the one judged was opened: a link on the
+    /// way was switched while it was in use.
+    Replaced,
 }
 
 /// The `Display` text of [`StorageError::InsecurePermissions`]: what is wrong and the command
@@ -212,5 +215,9 @@ fn insecure_message(path: &std::path::Path, why: &Insecurity) -> String {
         Insecurity::Link => {
             format!("{path} is a symbolic link, which token storage never follows: remove it")
         }
+        Insecurity::Replaced => format!(
+            "{path} led to another directory while it was in use: check who can change \
+             the links on the way to it"
+        ),
     }
 }

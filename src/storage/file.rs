@@ -38,13 +38,16 @@ const KEY_FILE: &str = "encryption.key";
 /// Before any use, and before creating anything, the base directory (when it exists), the
 /// instance directory and its `runbeam/` directory must be directories owned by the
 /// effective user and not writable by group or others, and an existing `encryption.key`
-/// must be a regular file owned by the effective user with no group or other permission.
+/// must be a regular file owned by the effective user with no group or other permission;
+/// the `.lock` file must be owned by the effective user too (whoever owns it could hold it).
 /// Otherwise the call is [`StorageError::InsecurePermissions`], whose message names the
 /// path and the `chmod`/`chown` that fixes it, and nothing is read or written. Parents of
 /// the base directory are not judged (a 0755 home is fine). A symlinked directory is judged
 /// by what it points to; a link in place of a token, key, lock or temp file is never
 /// followed (`O_NOFOLLOW`; on Unix targets without it, the opened file must be the one at
-/// the path) and is refused.
+/// the path) and is refused. Anything else that is not a regular file there (a FIFO, a
+/// device) is [`StorageError::NotAFile`], refused without waiting on it: files are opened
+/// non-blocking and judged on the opened descriptor before a byte is read.
 /// Directories are created 0700 and files 0600.
 ///
 /// On Windows `std` reads neither owners nor ACLs: the files inherit the ACL of the

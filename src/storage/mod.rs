@@ -12,9 +12,11 @@
 
 // Private files (0700 directories, 0600 files, atomic writes, ownership checks) are not
 // tied to a backend: the file backend and the verifier's key-set cache both use them.
+pub(crate) mod anchored;
 pub(crate) mod atomic;
 pub(crate) mod backend;
 pub(crate) mod error;
+pub(crate) mod flags;
 pub(crate) mod functions;
 mod limits;
 mod memory;

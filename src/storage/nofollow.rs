@@ -1,72 +1,18 @@
-//! Opening token, key, lock and temp files without following a link planted in their place:
-//! the open itself refuses a link (`O_NOFOLLOW` on Unix, `FILE_FLAG_OPEN_REPARSE_POINT` on
-//! Windows), then what was opened is checked to be the regular file at that path.
+//! Opening token, key, lock and temp files without following a link planted in their place
+//! and without waiting on what sits there: the open itself refuses a link (`O_NOFOLLOW` on
+//! Unix, `FILE_FLAG_OPEN_REPARSE_POINT` on Windows) and returns at once (`O_NONBLOCK` on
+//! Unix: a FIFO planted where a file belongs would otherwise hold the open until someone
+//! writes to it), then what was opened is checked, on the descriptor, to be the regular file
+//! at that path before a byte is read.
 
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::ErrorKind;
 use std::path::Path;
 
+#[cfg(unix)]
+use super::flags::{NON_BLOCK, NO_FOLLOW};
 use super::trust::insecure;
 use super::{Insecurity, StorageError};
-
-// O_NOFOLLOW differs by OS and by CPU architecture; the values are those of the platform C
-// headers. A wrong value would be some other flag, so only checked targets get one.
-#[cfg(all(
-    any(target_os = "linux", target_os = "android"),
-    any(
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "powerpc",
-        target_arch = "powerpc64",
-        target_arch = "m68k"
-    )
-))]
-const NO_FOLLOW: i32 = 0o100000;
-#[cfg(any(
-    all(
-        any(target_os = "linux", target_os = "android"),
-        any(
-            target_arch = "x86_64",
-            target_arch = "x86",
-            target_arch = "riscv64",
-            target_arch = "riscv32",
-            target_arch = "s390x",
-            target_arch = "loongarch64",
-            target_arch = "mips",
-            target_arch = "mips64",
-            target_arch = "sparc64"
-        )
-    ),
-    target_os = "solaris",
-    target_os = "illumos"
-))]
-const NO_FOLLOW: i32 = 0o400000;
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_os = "dragonfly"
-))]
-const NO_FOLLOW: i32 = 0x100;
-// Elsewhere the open may follow a link; `open` still refuses what it opened through one.
-#[cfg(all(
-    unix,
-    not(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "solaris",
-        target_os = "illumos",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "openbsd",
-        target_os = "netbsd",
-        target_os = "dragonfly"
-    ))
-))]
-const NO_FOLLOW: i32 = 0;
 
 /// Opens the reparse point itself instead of what it points to.
 #[cfg(windows)]
@@ -74,13 +20,16 @@ const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
 #[cfg(windows)]
 const FILE_ATTRIBUTE_REPARSE_POINT: u32 = 0x400;
 
-/// Options that never follow a link at the final path component and create files 0600.
+/// Options that never follow a link at the final path component, never wait in the open
+/// itself, and create files 0600.
 pub(crate) fn options() -> OpenOptions {
     let mut options = OpenOptions::new();
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(NO_FOLLOW);
+        // Non-blocking only matters to the open: on a regular file, which is all `open`
+        // lets through, reads, writes and locks behave as without it.
+        options.mode(0o600).custom_flags(NO_FOLLOW | NON_BLOCK);
     }
     #[cfg(windows)]
     std::os::windows::fs::OpenOptionsExt::custom_flags(&mut options, FILE_FLAG_OPEN_REPARSE_POINT);
@@ -88,8 +37,10 @@ pub(crate) fn options() -> OpenOptions {
 }
 
 /// Opens the regular file at `path` with `options` (from [`options`]); `Ok(None)` when it
-/// does not exist. A link is [`Insecurity::Link`], anything else not a regular file is
-/// [`StorageError::NotAFile`]; `op` names the step in I/O errors.
+/// does not exist. A link is [`Insecurity::Link`], anything else not a regular file (a FIFO,
+/// a device, a directory) is [`StorageError::NotAFile`], judged on the opened descriptor;
+/// `op` names the step in I/O errors. Never waits on what it opens (where the platform has
+/// `O_NONBLOCK`, see `flags`).
 pub(crate) fn open(
     path: &Path,
     options: &OpenOptions,

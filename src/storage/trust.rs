@@ -9,8 +9,7 @@
 //! On Windows `std` can read neither owners nor ACLs, so only the directory shape is checked
 //! here; the files inherit the ACL of the user's profile.
 
-use std::fs::{self, Metadata};
-use std::io::ErrorKind;
+use std::fs::Metadata;
 use std::path::Path;
 
 use super::{Insecurity, StorageError};
@@ -33,16 +32,25 @@ impl User {
     }
 
     /// Checks a directory the backend keeps files in; `Ok(false)` when it does not exist.
+    /// (The key-set cache judges its directory once opened, see `anchored`.)
+    #[cfg(any(feature = "encrypted-files", not(unix)))]
     pub(crate) fn check_dir(&self, dir: &Path) -> Result<bool, StorageError> {
-        let meta = match fs::metadata(dir) {
+        let meta = match std::fs::metadata(dir) {
             Ok(meta) => meta,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(StorageError::io("inspect", dir, e)),
         };
+        self.check_dir_meta(dir, &meta)?;
+        Ok(true)
+    }
+
+    /// Checks the metadata of the directory at `dir`: a directory, ours, and writable by
+    /// nobody else. From an opened descriptor, this judges exactly what will be used.
+    pub(crate) fn check_dir_meta(&self, dir: &Path, meta: &Metadata) -> Result<(), StorageError> {
         if !meta.is_dir() {
             return Err(StorageError::NotAFile { path: dir.into() });
         }
-        self.check_owner(dir, &meta)?;
+        self.check_owner(dir, meta)?;
         #[cfg(unix)]
         {
             let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777;
@@ -50,7 +58,7 @@ impl User {
                 return Err(insecure(dir, Insecurity::WritableByOthers { mode }));
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Checks the opened key file's metadata: ours, and no group or other permission bits
@@ -67,8 +75,9 @@ impl User {
         Ok(())
     }
 
+    /// Checks that the current user owns what `meta` describes (on Windows: nothing).
     #[cfg(unix)]
-    fn check_owner(&self, path: &Path, meta: &Metadata) -> Result<(), StorageError> {
+    pub(crate) fn check_owner(&self, path: &Path, meta: &Metadata) -> Result<(), StorageError> {
         let owner = std::os::unix::fs::MetadataExt::uid(meta);
         if owner != self.uid {
             return Err(insecure(
@@ -84,7 +93,7 @@ impl User {
 
     /// Owners are not visible through `std` on Windows.
     #[cfg(not(unix))]
-    fn check_owner(&self, _path: &Path, _meta: &Metadata) -> Result<(), StorageError> {
+    pub(crate) fn check_owner(&self, _path: &Path, _meta: &Metadata) -> Result<(), StorageError> {
         Ok(())
     }
 }

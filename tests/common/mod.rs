@@ -2,6 +2,7 @@
 //! but uses only its own area's, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod bounded;
 pub mod chain;
 pub mod child;
 pub mod hostile;
@@ -15,3 +16,5 @@ pub mod client;
 pub mod storage;
 pub mod switchable;
 pub mod tls;
+#[cfg(unix)]
+pub mod users;

@@ -1,5 +1,5 @@
-//! Storage test helpers: temp dirs, sample tokens, and the "is a real keyring / age CLI /
-//! root here?" checks that fail a test run without them.
+//! Storage test helpers: temp dirs, sample tokens, and the "is a real keyring / age CLI
+//! here?" checks that fail a test run without them (root: `users.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -80,22 +80,6 @@ pub fn make_private(path: &Path) {
     let _ = path;
 }
 
-/// The uid the root-only tests give files they plant as "another user".
-pub const FOREIGN_UID: u32 = 12345;
-
-/// True when this process runs as root (a fresh directory belongs to uid 0).
-#[cfg(unix)]
-pub fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(temp_base().path()).expect("stat").uid() == 0
-}
-
-/// Fails the test when not root: only root can `chown` a file to another user.
-#[cfg(unix)]
-pub fn require_root() {
-    require(is_root(), "root (to chown files to another uid)");
-}
-
 /// Sets `path`'s permission bits to `mode`.
 #[cfg(unix)]
 pub fn chmod(path: &Path, mode: u32) {
@@ -108,12 +92,6 @@ pub fn chmod(path: &Path, mode: u32) {
 pub fn mode_of(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).expect("stat").permissions().mode() & 0o777
-}
-
-/// Gives `path` to [`FOREIGN_UID`] (needs root).
-#[cfg(unix)]
-pub fn chown_foreign(path: &Path) {
-    std::os::unix::fs::chown(path, Some(FOREIGN_UID), Some(FOREIGN_UID)).expect("chown");
 }
 
 /// Every path under `root`, relative and sorted: what a refused call must not have changed.
