@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let token = server.user_token();
 
-    let pipelines = client.list_all_pipelines(&token)?;
+    let pipelines = client.pipeline_pages(&token).collect_all()?;
     for p in &pipelines {
         println!(
             "cargo:warning=pipeline {}",

@@ -7,8 +7,7 @@
 //! Against the real service, replace the fake server with `RunbeamClient::new(url)` and a token
 //! from your Runbeam account settings.
 
-use runbeam_sdk_blocking::api::BearerToken;
-use runbeam_sdk_blocking::api::{GatewayRequest, TokenKind};
+use runbeam_sdk_blocking::api::GatewayRequest;
 use runbeam_sdk_blocking::testing::FakeRunbeam;
 use runbeam_sdk_blocking::RunbeamClient;
 
@@ -16,9 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = FakeRunbeam::start()?;
     let client = RunbeamClient::builder(server.url()).build()?;
 
-    // The typed wrapper is optional; it checks the `{id}|{token}` shape before any request.
-    let token = BearerToken::sanctum(server.user_token())?;
-    assert_eq!(token.kind(), TokenKind::Sanctum);
+    // Any token kind is sent as is: a Sanctum `{id}|{token}` here.
+    let token = runbeam_sdk_blocking::Secret::new(server.user_token());
 
     let created = client.create_gateway(
         token.expose(),
@@ -34,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for n in 0..20 {
         server.insert_resource("gateways", serde_json::json!({"name": format!("gw-{n}")}));
     }
-    let all = client.list_all_gateways(token.expose())?;
+    let all = client.gateway_pages(token.expose()).collect_all()?;
     println!("{} gateways over several pages", all.len());
 
     let updated = client.update_gateway(

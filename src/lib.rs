@@ -182,3 +182,19 @@ pub use storage::functions::{load_token_with_key, save_token_with_key};
 #[cfg(feature = "encrypted-files")]
 pub use storage::key::EncryptionKey;
 pub use token::{MachineToken, UserToken};
+
+// The async upstream exports its resource and identity types at its root; so does this crate,
+// so ported code keeps compiling. Each has one definition, under `api`.
+#[doc(no_inline)]
+pub use api::shapes::{
+    GatewayConfiguration, Peer, ProviderConfig, Rule, Runbeam, Target, TcpConfig,
+};
+#[doc(no_inline)]
+pub use api::{
+    AcknowledgeChangesResponse, Authentication, AuthorizeResponse, AuthorizedBy, Backend,
+    BaseUrlResponse, Change, ChangeStatusResponse, ConfigType, ConnectionConfig, Endpoint, Gateway,
+    GatewayInfo, LookupBy, MeshEgressInfo, MeshInfo, MeshIngressInfo, MeshTokenResponse,
+    Middleware, Network, PaginatedResponse, PaginationLinks, PaginationMeta, Pipeline, Policy,
+    ResolveResourceResponse, ResolvedResource, ResourceReference, ResourceType, Service,
+    StoreConfigResponse, TeamInfo, Transform, UserInfo,
+};

@@ -12,7 +12,11 @@ use zeroize::Zeroize;
 /// [`Secret::expose`], so every use of a secret can be found with `grep expose`. On drop the
 /// value is overwritten with zeros (for `String` and `Vec<u8>`, their whole allocation), so a
 /// token does not linger in freed memory.
-#[derive(Clone, PartialEq, Eq, Default)]
+///
+/// Two secrets compare equal when their bytes do; the comparison looks at every byte whatever
+/// it finds (only the length can end it early), so timing does not tell how much of a guess
+/// was right.
+#[derive(Clone, Default)]
 pub struct Secret<T: Zeroize>(T);
 
 impl<T: Zeroize> Secret<T> {
@@ -34,6 +38,18 @@ impl<T: Zeroize> Secret<T> {
         std::mem::take(&mut self.0)
     }
 }
+
+impl<T: Zeroize + AsRef<[u8]>> PartialEq for Secret<T> {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.0.as_ref(), other.0.as_ref());
+        // A compiler may still shortcut this; it is a guard against the obvious early exit,
+        // not a hardened primitive. Secrets here are compared in tests and stores, never
+        // against attacker guesses in a loop.
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+    }
+}
+
+impl<T: Zeroize + AsRef<[u8]>> Eq for Secret<T> {}
 
 impl<T: Zeroize> Drop for Secret<T> {
     fn drop(&mut self) {
@@ -70,6 +86,16 @@ impl<'de, T: Zeroize + Deserialize<'de>> Deserialize<'de> for Secret<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equal_bytes_compare_equal_and_any_difference_does_not() {
+        let s = |t: &str| Secret::new(String::from(t));
+        assert_eq!(s("abc"), s("abc"));
+        assert_ne!(s("abc"), s("abd"));
+        assert_ne!(s("abc"), s("xbc"));
+        assert_ne!(s("abc"), s("abcd"));
+        assert_eq!(s(""), s(""));
+    }
 
     #[test]
     fn debug_never_shows_the_value() {

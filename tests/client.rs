@@ -499,7 +499,12 @@ fn paging_fetches_page_n_and_collects_all_pages() {
     );
     assert_eq!(server.last_request().unwrap().query, None);
 
-    let third = client.list_gateways_page(&t, 3).unwrap();
+    let third = client
+        .gateway_pages(&t)
+        .starting_at(3)
+        .next()
+        .unwrap()
+        .unwrap();
     assert_eq!(third.data.len(), 1);
     assert_eq!(
         server.last_request().unwrap().query.as_deref(),
@@ -508,7 +513,7 @@ fn paging_fetches_page_n_and_collects_all_pages() {
     assert_eq!(third.next_page(), None);
 
     server.clear_requests();
-    let all = client.list_all_gateways(&t).unwrap();
+    let all = client.gateway_pages(&t).collect_all().unwrap();
     assert_eq!(all.len(), 5);
     let queries: Vec<_> = server
         .requests()
@@ -529,7 +534,7 @@ fn page_iteration_stops_on_a_repeated_or_missing_next() {
         1,
         Scripted::status(200, looping.to_string()),
     );
-    assert_eq!(client.list_all_gateways(&t).unwrap().len(), 1);
+    assert_eq!(client.gateway_pages(&t).collect_all().unwrap().len(), 1);
     assert_eq!(server.requests().len(), 1, "page 1 is not fetched twice");
 
     server.script(
@@ -537,7 +542,7 @@ fn page_iteration_stops_on_a_repeated_or_missing_next() {
         1,
         Scripted::status(200, r#"{"data":[{"id":1},{"id":2}]}"#),
     );
-    let all = client.list_all_gateways(&t).unwrap();
+    let all = client.gateway_pages(&t).collect_all().unwrap();
     assert_eq!(
         all.iter()
             .map(|g| g.id.clone().unwrap())
@@ -1066,14 +1071,22 @@ fn list_changes_for_gateway_sends_the_encoded_gateway_id_and_pages() {
         Some(&t),
     );
     assert_eq!(first.data.len(), 2);
-    let second = client.list_changes_for_gateway_page(&t, "g/1", 2).unwrap();
+    let second = client
+        .change_pages_for_gateway(&t, "g/1")
+        .starting_at(2)
+        .next()
+        .unwrap()
+        .unwrap();
     let req = server.last_request().unwrap();
     assert_eq!(
         (req.path.as_str(), req.query.as_deref()),
         ("/api/harmony/changes/g%2F1", Some("page=2"))
     );
     assert_eq!(second.data.len(), 1);
-    let all = client.list_all_changes_for_gateway(&t, "g/1").unwrap();
+    let all = client
+        .change_pages_for_gateway(&t, "g/1")
+        .collect_all()
+        .unwrap();
     assert_eq!(all.len(), 3);
     assert!(all.iter().all(|c| c.gateway_id == "g/1"));
     assert!(matches!(

@@ -224,7 +224,7 @@ fn endless_next_links_stop_at_the_page_cap_with_a_typed_error() {
         .build()
         .unwrap();
     let err = within(Duration::from_secs(10), || {
-        client.list_all_gateways(TOKEN).unwrap_err()
+        client.gateway_pages(TOKEN).collect_all().unwrap_err()
     });
     assert!(matches!(api(err), ApiError::TooManyPages { limit: 25 }));
     assert_eq!(server.requests(), 25);
@@ -243,7 +243,7 @@ fn endless_next_links_stop_at_the_page_cap_with_a_typed_error() {
 fn meta_last_page_ends_the_list_even_when_next_goes_on() {
     let server = endless_pages(r#"{"last_page":3}"#);
     let all = within(Duration::from_secs(5), || {
-        client(&server).list_all_gateways(TOKEN).unwrap()
+        client(&server).gateway_pages(TOKEN).collect_all().unwrap()
     });
     assert_eq!(all.len(), 3);
     assert_eq!(server.requests(), 3);
@@ -277,7 +277,7 @@ fn hostile_paging_meta_numbers_never_fail_the_page() {
             Reply::Bytes(json(200, &[], &body))
         });
         let all = within(Duration::from_secs(5), || {
-            client(&server).list_all_gateways(TOKEN).unwrap()
+            client(&server).gateway_pages(TOKEN).collect_all().unwrap()
         });
         assert_eq!(all.len(), 2, "{value}");
     }
@@ -300,7 +300,7 @@ fn hostile_page_numbers_in_next_links_end_the_list() {
             Reply::Bytes(json(200, &[], &body))
         });
         let all = within(Duration::from_secs(5), || {
-            client(&server).list_all_gateways(TOKEN).unwrap()
+            client(&server).gateway_pages(TOKEN).collect_all().unwrap()
         });
         assert_eq!((all.len(), server.requests()), (1, 1), "{next}");
     }

@@ -52,9 +52,7 @@ list_methods!(
     "authentications",
     AUTHENTICATIONS_INDEX,
     list_authentications,
-    list_authentications_page,
-    list_all_authentications,
-    authentication_pages
+    authentication_pages,
 );
 crud_methods!(
     Authentication,

@@ -70,9 +70,7 @@ list_methods!(
     "backends",
     BACKENDS_INDEX,
     list_backends,
-    list_backends_page,
-    list_all_backends,
-    backend_pages
+    backend_pages,
 );
 crud_methods!(
     Backend,

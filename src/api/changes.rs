@@ -257,30 +257,10 @@ impl RunbeamClient {
         self.list_page(self.change_routes().ops().index, token, &[], None)
     }
 
-    /// Fetches page `page` (1-based) of the calling gateway's changes.
-    ///
-    /// # Errors
-    /// As [`list_changes`](Self::list_changes).
-    pub fn list_changes_page(
-        &self,
-        token: &str,
-        page: u32,
-    ) -> Result<PaginatedResponse<Change>, RunbeamError> {
-        self.list_page(self.change_routes().ops().index, token, &[], Some(page))
-    }
-
-    /// Iterates over the pages of the calling gateway's changes (see [`PageIter`]).
+    /// Iterates over the pages of the calling gateway's changes (see [`PageIter`]:
+    /// `starting_at(n)` for page N, `collect_all()` for every change).
     pub fn change_pages<'a>(&'a self, token: &'a str) -> PageIter<'a, Change> {
         PageIter::new(self, self.change_routes().ops().index, token, None)
-    }
-
-    /// Fetches every page of the calling gateway's changes.
-    ///
-    /// # Errors
-    /// The first failing page's error; [`ApiError::TooManyPages`](crate::ApiError::TooManyPages)
-    /// past the client's page cap.
-    pub fn list_all_changes(&self, token: &str) -> Result<Vec<Change>, RunbeamError> {
-        self.change_pages(token).collect_all()
     }
 
     /// Lists the changes of gateway `gateway_id` (the first page;
@@ -297,20 +277,6 @@ impl RunbeamClient {
         self.list_page(&ops::LIVE_CHANGES_FOR_GATEWAY, token, &[gateway_id], None)
     }
 
-    /// Fetches page `page` (1-based) of gateway `gateway_id`'s changes.
-    ///
-    /// # Errors
-    /// As [`list_changes_for_gateway`](Self::list_changes_for_gateway).
-    pub fn list_changes_for_gateway_page(
-        &self,
-        token: &str,
-        gateway_id: &str,
-        page: u32,
-    ) -> Result<PaginatedResponse<Change>, RunbeamError> {
-        let op = &ops::LIVE_CHANGES_FOR_GATEWAY;
-        self.list_page(op, token, &[gateway_id], Some(page))
-    }
-
     /// Iterates over the pages of gateway `gateway_id`'s changes (see [`PageIter`]).
     pub fn change_pages_for_gateway<'a>(
         &'a self,
@@ -323,19 +289,6 @@ impl RunbeamClient {
             token,
             Some(gateway_id),
         )
-    }
-
-    /// Fetches every page of gateway `gateway_id`'s changes.
-    ///
-    /// # Errors
-    /// As [`list_all_changes`](Self::list_all_changes).
-    pub fn list_all_changes_for_gateway(
-        &self,
-        token: &str,
-        gateway_id: &str,
-    ) -> Result<Vec<Change>, RunbeamError> {
-        self.change_pages_for_gateway(token, gateway_id)
-            .collect_all()
     }
 
     /// One change (`GET /api/harmony/change/{id}`, singular).

@@ -73,9 +73,7 @@ list_methods!(
     "endpoints",
     ENDPOINTS_INDEX,
     list_endpoints,
-    list_endpoints_page,
-    list_all_endpoints,
-    endpoint_pages
+    endpoint_pages,
 );
 crud_methods!(
     Endpoint,
@@ -90,3 +88,21 @@ crud_methods!(
     update_endpoint,
     delete_endpoint
 );
+
+/// How to reach a peer, target, endpoint or backend.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionConfig {
+    /// Host name or address.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Port.
+    #[serde(default, deserialize_with = "de::opt_uint")]
+    pub port: Option<u16>,
+    /// Protocol, e.g. `https`.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// Path prefix.
+    #[serde(default)]
+    pub base_path: Option<String>,
+}

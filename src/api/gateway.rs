@@ -97,9 +97,7 @@ list_methods!(
     "gateways",
     GATEWAYS_INDEX,
     list_gateways,
-    list_gateways_page,
-    list_all_gateways,
-    gateway_pages
+    gateway_pages,
 );
 crud_methods!(
     Gateway,

@@ -194,7 +194,7 @@ pub struct MeshInfo {
     #[serde(default)]
     pub egress: Vec<String>,
     /// Whether it is on. Defaults to `true`.
-    #[serde(default = "yes")]
+    #[serde(default = "super::de::yes")]
     pub enabled: bool,
     /// A description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -224,7 +224,7 @@ pub struct MeshIngressInfo {
     #[serde(default)]
     pub urls: Vec<String>,
     /// Whether it is on. Defaults to `true`.
-    #[serde(default = "yes")]
+    #[serde(default = "super::de::yes")]
     pub enabled: bool,
     /// A description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,7 +251,7 @@ pub struct MeshEgressInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
     /// Whether it is on. Defaults to `true`.
-    #[serde(default = "yes")]
+    #[serde(default = "super::de::yes")]
     pub enabled: bool,
     /// A description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -264,10 +264,6 @@ fn default_auth_type() -> String {
 
 fn default_mode() -> String {
     "default".into()
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[cfg(test)]

@@ -52,9 +52,7 @@ list_methods!(
     "middlewares",
     MIDDLEWARES_INDEX,
     list_middlewares,
-    list_middlewares_page,
-    list_all_middlewares,
-    middleware_pages
+    middleware_pages,
 );
 crud_methods!(
     Middleware,

@@ -13,7 +13,6 @@
 
 mod authentication;
 mod backend;
-mod bearer;
 mod changes;
 mod config_push;
 mod endpoint;
@@ -30,7 +29,7 @@ mod policy;
 mod poller;
 mod reference;
 mod service;
-mod shapes;
+pub mod shapes;
 mod transform;
 
 pub use crate::client::BaseUrlError;
@@ -38,14 +37,13 @@ pub use crate::client::ErrorBody;
 pub use crate::identity::{TeamInfo, UserInfo};
 pub use authentication::{Authentication, AuthenticationRequest};
 pub use backend::{Backend, BackendRequest};
-pub use bearer::{BearerToken, BearerTokenError, TokenKind};
 pub use changes::{
     AcknowledgeChangesResponse, BaseUrlResponse, Change, ChangeRoutes, ChangeStatusResponse,
 };
 pub use config_push::{
     ConfigAction, ConfigType, StoreConfigResponse, StoredConfig, UnknownConfigType,
 };
-pub use endpoint::{Endpoint, EndpointRequest};
+pub use endpoint::{ConnectionConfig, Endpoint, EndpointRequest};
 pub use gateway::{Gateway, GatewayRequest};
 pub use harmony::{AuthorizeResponse, AuthorizedBy, GatewayInfo};
 pub use login::{LoginState, LoginSuccess, StartLoginResponse};
@@ -61,11 +59,10 @@ pub use poller::{
     DEFAULT_MAX_CHANGES_PER_POLL, KEPT_ERRORS, MIN_INTERVAL,
 };
 pub use reference::{
-    LookupBy, ProviderConfig, ReferenceError, ResolveMeta, ResolveResourceResponse,
-    ResolvedResource, ResourceReference, ResourceType,
+    LookupBy, ReferenceError, ResolveMeta, ResolveResourceResponse, ResolvedResource,
+    ResourceReference, ResourceType,
 };
 pub use service::{Service, ServiceRequest};
-pub use shapes::{ConnectionConfig, GatewayConfiguration, Peer, Rule, Runbeam, Target, TcpConfig};
 pub use transform::{Transform, TransformOptions, TransformRequest};
 
 use operations as ops;
@@ -154,6 +151,11 @@ pub(crate) mod de {
         Ok(number.and_then(|n| T::try_from(n).ok()))
     }
 
+    /// `true`: the serde default of flags that are on unless the server says otherwise.
+    pub(crate) fn yes() -> bool {
+        true
+    }
+
     /// An optional boolean given as `true`/`false` or `0`/`1`.
     pub(crate) fn opt_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
         Ok(match Option::<Value>::deserialize(d)? {
@@ -164,10 +166,11 @@ pub(crate) mod de {
     }
 }
 
-/// Generates the list and paging methods of a resource family on `RunbeamClient`.
+/// Generates the two list methods of a resource family on `RunbeamClient`: the first page,
+/// and the page iterator (the one paging shape of every list).
 macro_rules! list_methods {
-    ($Res:ty, $plural:literal, $index:ident, $list:ident, $page:ident, $all:ident, $pages:ident) => {
-        #[doc = concat!("**Listing ", $plural, "**: the first page, page N, a page iterator and all pages.")]
+    ($Res:ty, $plural:literal, $index:ident, $list:ident, $pages:ident $(,)?) => {
+        #[doc = concat!("**Listing ", $plural, "**: the first page, and a page iterator.")]
         impl crate::RunbeamClient {
             #[doc = concat!("Lists ", $plural, " (the first page).\n\n")]
             #[doc = "# Errors\n[`RunbeamError::Api`](crate::RunbeamError::Api) with the reason."]
@@ -178,26 +181,9 @@ macro_rules! list_methods {
                 self.list_page(&crate::api::operations::$index, token, &[], None)
             }
 
-            #[doc = concat!("Fetches page `page` (1-based) of the ", $plural, ".\n\n")]
-            #[doc = "# Errors\nAs the first-page method."]
-            pub fn $page(
-                &self,
-                token: &str,
-                page: u32,
-            ) -> Result<crate::api::PaginatedResponse<$Res>, crate::RunbeamError> {
-                self.list_page(&crate::api::operations::$index, token, &[], Some(page))
-            }
-
-            #[doc = concat!("Iterates over the pages of ", $plural, ", following `links.next`.\n\n")]
-            #[doc = "Stops after the last page (`meta.last_page`, no `next`, or a `next` that does not advance); past the client's page cap the last item is [`ApiError::TooManyPages`](crate::ApiError::TooManyPages)."]
+            #[doc = concat!("Iterates over the pages of ", $plural, " (see [`PageIter`](crate::api::PageIter): `starting_at(n)` for page N, `collect_all()` for every item).")]
             pub fn $pages<'a>(&'a self, token: &'a str) -> crate::api::PageIter<'a, $Res> {
                 crate::api::PageIter::new(self, &crate::api::operations::$index, token, None)
-            }
-
-            #[doc = concat!("Fetches every page of ", $plural, " and returns all items.\n\n")]
-            #[doc = "# Errors\nThe first failing page's error; [`ApiError::TooManyPages`](crate::ApiError::TooManyPages) past the client's page cap."]
-            pub fn $all(&self, token: &str) -> Result<Vec<$Res>, crate::RunbeamError> {
-                self.$pages(token).collect_all()
             }
         }
     };

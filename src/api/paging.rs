@@ -94,7 +94,10 @@ fn page_param(url: &str) -> Option<u32> {
         .filter(|n| *n > 0)
 }
 
-/// Iterates over the pages of a list, following `links.next` by page number.
+/// Iterates over the pages of a list, following `links.next` by page number: the one paging
+/// shape of every list (`client.gateway_pages(token)`, `client.change_pages(token)`, ...).
+/// Each item is one page, fetched when asked for; [`collect_all`](Self::collect_all) gathers
+/// every item, [`starting_at`](Self::starting_at) skips to a page.
 ///
 /// Ends after the last page: when `next` is missing or has no page number, when this page is
 /// `meta.last_page` or beyond, or when `next` does not advance (names this page, an earlier or
@@ -149,6 +152,15 @@ impl<'a, T: DeserializeOwned> PageIter<'a, T> {
     pub fn max_pages(self, n: u32) -> Self {
         Self {
             max_pages: n,
+            ..self
+        }
+    }
+
+    /// Starts at page `page` (1-based) instead of the first: `starting_at(3).next()` fetches
+    /// page 3 alone.
+    pub fn starting_at(self, page: u32) -> Self {
+        Self {
+            next: Some(page.max(1)),
             ..self
         }
     }

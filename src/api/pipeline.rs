@@ -64,9 +64,7 @@ list_methods!(
     "pipelines",
     PIPELINES_INDEX,
     list_pipelines,
-    list_pipelines_page,
-    list_all_pipelines,
-    pipeline_pages
+    pipeline_pages,
 );
 crud_methods!(
     Pipeline,

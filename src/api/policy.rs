@@ -69,9 +69,7 @@ list_methods!(
     "policies",
     POLICIES_INDEX,
     list_policies,
-    list_policies_page,
-    list_all_policies,
-    policy_pages
+    policy_pages,
 );
 crud_methods!(
     Policy,

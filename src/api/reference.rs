@@ -285,39 +285,6 @@ impl fmt::Display for ResourceReference {
     }
 }
 
-/// Harmony's `[provider.runbeam]` table: where and how often a gateway asks Runbeam.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ProviderConfig {
-    /// The API URL; the gateway's configured one when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api: Option<String>,
-    /// Whether the provider is used. Defaults to `true`.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Seconds between polls. Defaults to 30.
-    #[serde(default = "default_poll_interval")]
-    pub poll_interval_secs: u32,
-}
-
-impl Default for ProviderConfig {
-    fn default() -> Self {
-        ProviderConfig {
-            api: None,
-            enabled: true,
-            poll_interval_secs: default_poll_interval(),
-        }
-    }
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn default_poll_interval() -> u32 {
-    30
-}
-
 /// The answer to [`RunbeamClient::resolve_reference`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -354,7 +321,7 @@ pub struct ResolvedResource {
     /// Its name.
     pub name: String,
     /// Whether it is on. Defaults to `true`.
-    #[serde(default = "yes")]
+    #[serde(default = "super::de::yes")]
     pub enabled: bool,
     /// Its URLs.
     #[serde(default)]
@@ -565,12 +532,5 @@ mod tests {
             checked += 1;
         }
         assert_eq!(checked, 20_000);
-    }
-
-    #[test]
-    fn provider_config_defaults() {
-        let c: ProviderConfig = serde_json::from_str("{}").unwrap();
-        assert_eq!(c, ProviderConfig::default());
-        assert_eq!((c.enabled, c.poll_interval_secs, c.api), (true, 30, None));
     }
 }

@@ -49,9 +49,7 @@ list_methods!(
     "services",
     SERVICES_INDEX,
     list_services,
-    list_services_page,
-    list_all_services,
-    service_pages
+    service_pages,
 );
 crud_methods!(
     Service,

@@ -1,31 +1,16 @@
-//! Resource shapes upstream added in 0.8–0.9 that have no API family of their own here:
-//! peers and targets, rules, the Runbeam resource, connections, and a whole gateway's
-//! configuration. Lenient like the rest: unknown fields ignored, ids as strings or numbers.
+//! Shapes without an endpoint: configuration types the async upstream exports (0.8–0.11) that
+//! no method of this client takes or returns — peers and targets, rules, the Runbeam resource,
+//! TCP settings, a whole gateway's configuration and Harmony's
+//! `[provider.runbeam]` table. They exist so ported code that builds, parses or stores them
+//! keeps compiling (they are re-exported at the crate root, as upstream has them). Lenient
+//! like the rest: unknown fields ignored, ids as strings or numbers.
 
 use serde::{Deserialize, Serialize};
 
 use super::{
-    de, Authentication, Backend, Endpoint, Gateway, Middleware, Network, Pipeline, Policy, Service,
-    Transform,
+    de, Authentication, Backend, ConnectionConfig, Endpoint, Gateway, Middleware, Network,
+    Pipeline, Policy, Service, Transform,
 };
-
-/// How to reach a peer, target, endpoint or backend.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionConfig {
-    /// Host name or address.
-    #[serde(default)]
-    pub host: Option<String>,
-    /// Port.
-    #[serde(default, deserialize_with = "de::opt_uint")]
-    pub port: Option<u16>,
-    /// Protocol, e.g. `https`.
-    #[serde(default)]
-    pub protocol: Option<String>,
-    /// Path prefix.
-    #[serde(default)]
-    pub base_path: Option<String>,
-}
 
 /// Where a [`Network`] listens (JSON `tcp_config`; older servers send `http`).
 pub type TcpConfig = super::NetworkHttp;
@@ -215,6 +200,35 @@ pub struct GatewayConfiguration {
     pub runbeam: Option<Runbeam>,
 }
 
+/// Harmony's `[provider.runbeam]` table: where and how often a gateway asks Runbeam.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ProviderConfig {
+    /// The API URL; the gateway's configured one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    /// Whether the provider is used. Defaults to `true`.
+    #[serde(default = "de::yes")]
+    pub enabled: bool,
+    /// Seconds between polls. Defaults to 30.
+    #[serde(default = "default_poll_interval")]
+    pub poll_interval_secs: u32,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        ProviderConfig {
+            api: None,
+            enabled: true,
+            poll_interval_secs: default_poll_interval(),
+        }
+    }
+}
+
+fn default_poll_interval() -> u32 {
+    30
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +310,12 @@ mod tests {
         let again: GatewayConfiguration =
             serde_json::from_value(serde_json::to_value(&config).unwrap()).unwrap();
         assert_eq!(again, config);
+    }
+
+    #[test]
+    fn provider_config_defaults() {
+        let c: ProviderConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(c, ProviderConfig::default());
+        assert_eq!((c.enabled, c.poll_interval_secs, c.api), (true, 30, None));
     }
 }

@@ -52,9 +52,7 @@ list_methods!(
     "transforms",
     TRANSFORMS_INDEX,
     list_transforms,
-    list_transforms_page,
-    list_all_transforms,
-    transform_pages
+    transform_pages,
 );
 crud_methods!(
     Transform,

@@ -138,6 +138,9 @@ impl VerifyingKey {
     /// # Errors
     /// [`JwtError::BadSignature`] for any failure (wrong length, not below the modulus,
     /// wrong padding or digest): one variant, so the failure leaks nothing.
+    // Not part of the API (a bare signature check skips every claim and trust rule a caller
+    // needs): public only for the benchmarks, the fuzz targets and the Wycheproof vectors.
+    #[doc(hidden)]
     pub fn verify(&self, signing_input: &[u8], signature: &[u8]) -> Result<(), JwtError> {
         let encoded = modexp::rsavp1(
             self.key.n_params(),
