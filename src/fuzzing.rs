@@ -71,7 +71,7 @@ pub fn server_numbers(data: &[u8]) -> bool {
     match serde_json::from_slice::<crate::api::PaginatedResponse<serde_json::Value>>(data) {
         Ok(page) => {
             let current = page.meta.as_ref().and_then(|m| m.current_page).unwrap_or(1);
-            if let Some(next) = crate::api::following_page(current, &page) {
+            if let Some(next) = crate::client::paging::following_page(current, &page) {
                 assert!(next > current);
             }
             true

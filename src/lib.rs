@@ -150,6 +150,7 @@ mod identity;
 pub mod jwt;
 mod network;
 mod origin;
+mod reference;
 mod secret;
 pub mod storage;
 #[cfg(test)]

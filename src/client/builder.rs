@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Inner, RetryPolicy, RunbeamClient};
-use crate::api::ChangeRoutes;
+use super::ChangeRoutes;
 use crate::http::{self, Agents, Timeouts};
 use crate::origin::{parse_url, Origin, OriginError};
 use crate::ApiError;
@@ -99,7 +99,7 @@ impl RunbeamClientBuilder {
             agent: None,
             use_env_proxy: true,
             allow_plain_http: false,
-            max_pages: crate::api::DEFAULT_MAX_PAGES,
+            max_pages: super::paging::DEFAULT_MAX_PAGES,
             change_routes: ChangeRoutes::Harmony,
             accept_invalid_certs: false,
             root_certs: None,

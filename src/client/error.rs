@@ -94,7 +94,7 @@ pub enum ApiError {
     #[error("a path parameter is empty")]
     EmptyPathSegment,
     /// A list named more pages than the page cap (see
-    /// [`PageIter::max_pages`](crate::api::PageIter::max_pages)): the server keeps naming a
+    /// [`PageIter::max_pages`](super::paging::PageIter::max_pages)): the server keeps naming a
     /// next page, which a real list never does.
     #[error("the list has more than {limit} pages; stopped there")]
     TooManyPages {
@@ -115,7 +115,7 @@ pub enum ApiError {
     },
     /// A resource reference does not parse; nothing was sent.
     #[error("invalid resource reference: {0}")]
-    InvalidReference(crate::api::ReferenceError),
+    InvalidReference(crate::reference::ReferenceError),
     /// A device login was not approved before the waiting deadline.
     #[error("the login was not approved before the deadline")]
     LoginTimedOut,

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use super::paging::{following_page, PaginatedResponse};
 use super::retry::{parse_retry_after, RetryPolicy};
-use crate::api::{following_page, PaginatedResponse};
 use crate::test_rng::XorShift;
 
 /// Text made of pieces that numbers and dates are made of, and some that break them.

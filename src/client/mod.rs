@@ -5,9 +5,13 @@
 //! `Authorization: Bearer`, reads at most the body cap, and maps the status to a typed error.
 
 mod builder;
+mod change_routes;
+pub(crate) mod de;
 pub(crate) mod error;
 #[cfg(test)]
 mod hostile_numbers;
+pub(crate) mod operations;
+pub(crate) mod paging;
 mod retry;
 pub(crate) mod server_text;
 
@@ -24,14 +28,16 @@ pub use builder::{BaseUrlError, RunbeamClientBuilder};
 pub(crate) use retry::parse_retry_after;
 pub use retry::RetryPolicy;
 
-use crate::api::{ChangeRoutes, Envelope, Operation, PaginatedResponse};
 use crate::http::Agents;
 use crate::network::NetworkCause;
 use crate::origin::Origin;
 use crate::ApiError;
 use crate::RunbeamError;
+pub use change_routes::ChangeRoutes;
 use error::excerpt;
 pub use error::ErrorBody;
+use operations::Operation;
+use paging::PaginatedResponse;
 pub(crate) use server_text::Redaction;
 
 /// A blocking client for the Runbeam Cloud API.
@@ -86,6 +92,12 @@ impl std::fmt::Debug for RunbeamClient {
             .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
+}
+
+/// A single resource as Laravel wraps it: `{"data": T}`.
+#[derive(serde::Deserialize)]
+pub(crate) struct Envelope<T> {
+    pub(crate) data: T,
 }
 
 /// One request to send: the operation, its parameters, and what must stay out of errors.
@@ -159,9 +171,9 @@ impl<'a> Call<'a> {
         let page = page.as_deref().map(|p| ("page", p));
         for (i, (name, value)) in self.query.iter().copied().chain(page).enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
-            crate::api::encode_segment_into(name, &mut url);
+            operations::encode_segment_into(name, &mut url);
             url.push('=');
-            crate::api::encode_segment_into(value, &mut url);
+            operations::encode_segment_into(value, &mut url);
         }
         url
     }

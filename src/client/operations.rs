@@ -159,13 +159,38 @@ impl Operation {
             out.push_str(&rest[..open]);
             let close = rest[open..].find('}').map_or(rest.len(), |c| open + c + 1);
             if let Some(param) = params.next() {
-                super::encode_segment_into(param, &mut out);
+                encode_segment_into(param, &mut out);
             }
             rest = &rest[close..];
         }
         out.push_str(rest);
         out
     }
+}
+
+/// Appends `segment` to `out`, percent-encoding everything except RFC 3986 unreserved
+/// characters, so an id can never add a path segment, a query or a fragment. A segment made
+/// only of dots is encoded too (`..` would otherwise be a dot-segment).
+pub(crate) fn encode_segment_into(segment: &str, out: &mut String) {
+    let all_dots = segment.bytes().all(|b| b == b'.');
+    for b in segment.bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"-_~".contains(&b) || (b == b'.' && !all_dots);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters is
+/// escaped, and a segment made only of dots is escaped whole, so an id can never change the
+/// path, add a query or a fragment.
+#[cfg(test)]
+fn encode_path_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    encode_segment_into(segment, &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -249,5 +274,13 @@ mod tests {
                 assert_ne!(a.client_method, b.client_method);
             }
         }
+    }
+
+    #[test]
+    fn segment_encoding_keeps_unreserved_and_escapes_the_rest() {
+        assert_eq!(encode_path_segment("01HZX-abc_~.v1"), "01HZX-abc_~.v1");
+        assert_eq!(encode_path_segment("a/b?c#d e%"), "a%2Fb%3Fc%23d%20e%25");
+        assert_eq!(encode_path_segment(".."), "%2E%2E");
+        assert_eq!(encode_path_segment("é"), "%C3%A9");
     }
 }
