@@ -1497,6 +1497,51 @@ mod keyring_tests {
             assert_eq!(gateway(&scene.long_lived()), "gw-2");
             scene.clean_up();
         }
+
+        /// A call that must not wait on a prompt or a hung service answers within this: a
+        /// prompt nobody answers costs the D-Bus default of 25 s per call, a Secret Service
+        /// that never answers one 2 s call timeout.
+        #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+        const FEW: Duration = Duration::from_secs(5);
+
+        /// Runs `f`, prints how long it took (CI logs keep the figures) and fails when that
+        /// is `bound` or more.
+        #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+        fn within<T>(what: &str, bound: Duration, f: impl FnOnce() -> T) -> T {
+            let started = Instant::now();
+            let value = f();
+            let took = started.elapsed();
+            eprintln!("{what}: {took:?}");
+            assert!(took < bound, "{what} took {took:?}, more than {bound:?}");
+            value
+        }
+
+        #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn a_secret_service_that_never_answers_costs_one_short_timeout() {
+            let scene = Scene::new("silent");
+            let this = scene.long_lived();
+            within("save", FEW, || this.save(&machine_token("1"))).unwrap();
+            service::kill_daemon();
+            // Owning the name also keeps the bus from starting a real daemon.
+            let silent = service::Silent::own(service::BUS_NAME);
+            assert!(matches!(
+                within("keyring read", FEW, || scene.ring().read("auth")),
+                Err(StorageError::NoStorageAccess { .. })
+            ));
+            within("save", FEW, || this.save(&machine_token("2"))).unwrap();
+            assert_eq!(held(&scene.files()).as_deref(), Some("gw-2"));
+            assert_eq!(within("load", FEW, || gateway(&this)), "gw-2");
+            assert_eq!(
+                within("load in a new process", FEW, || scene.load_in(true)),
+                "gw-2"
+            );
+            drop(silent);
+            service::start_unlocked();
+            newest_survives_the_keyring_coming_back(&scene, &this);
+            scene.clean_up();
+        }
     }
 }
 
