@@ -88,6 +88,7 @@
 //! | `RUNBEAM_TRUSTED_ISSUERS` | [`validate_jwt_token`] | comma-separated trusted issuers (origins, or exact URLs with a path) |
 //! | `RUNBEAM_ENCRYPTION_KEY` | encrypted file storage | age X25519 identity: `AGE-SECRET-KEY-1…`, its base64, or `age-keygen` output |
 //! | `RUNBEAM_DISABLE_KEYRING` | automatic storage selection | any value (even empty): never use the OS keyring |
+//! | `RUNBEAM_KEYRING_UNLOCK_PROMPT` | automatic storage selection | whole seconds, 1 to 600: a locked OS keyring (Secret Service) may show the desktop's unlock prompt and be waited for that long; unset, a locked keyring is skipped at once for the files |
 //! | `RUNBEAM_MACHINE_TOKEN` | headless pre-provisioning | machine token JSON (`issued_at` optional) |
 //! | `RUNBEAM_ACCEPT_INVALID_CERTS` | [`RunbeamClient::new`] only | exactly `true`: TLS certificates of the API are not verified (development hosts; anything else, non-Unicode included, keeps verification on) |
 //! | `HOME` (`USERPROFILE` on Windows) | file storage | default directory `~/.runbeam/<instance>/` |

@@ -1341,9 +1341,17 @@ mod keyring_tests {
 
             /// Runs `op` in a fresh process, with or without keyring access, within BOUND.
             fn child(&self, keyring: bool, op: &str) -> String {
+                self.child_with(keyring, op, &[])
+            }
+
+            /// As [`child`](Self::child), with more environment variables set.
+            fn child_with(&self, keyring: bool, op: &str, vars: &[(&str, &str)]) -> String {
                 let mut cmd =
                     super::super::child("keyring_tests::child_store_op", self.home.path());
-                cmd.env(CHILD_OP, op)
+                // Only the variables given here opt in to an unlock prompt.
+                cmd.env_remove("RUNBEAM_KEYRING_UNLOCK_PROMPT")
+                    .envs(vars.iter().copied())
+                    .env(CHILD_OP, op)
                     .env(CHILD_INSTANCE, &self.instance)
                     .env("HOME", self.home.path())
                     .env("USERPROFILE", self.home.path())
@@ -1514,6 +1522,72 @@ mod keyring_tests {
             eprintln!("{what}: {took:?}");
             assert!(took < bound, "{what} took {took:?}, more than {bound:?}");
             value
+        }
+
+        #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn a_locked_keyring_never_waits_on_an_unlock_prompt() {
+            let scene = Scene::new("prompt");
+            // A desktop left alone: the prompter is there but nobody answers it.
+            let prompter = service::Silent::own(service::PROMPTER);
+            let this = scene.long_lived();
+            within("save", FEW, || this.save(&machine_token("1"))).unwrap();
+            service::lock_collection();
+            within("save while locked", FEW, || this.save(&machine_token("2"))).unwrap();
+            assert_eq!(held(&scene.files()).as_deref(), Some("gw-2"));
+            assert_eq!(within("load while locked", FEW, || gateway(&this)), "gw-2");
+            // A new process (`save_token`/`load_token`) does not pick the locked keyring.
+            assert_eq!(
+                within("load in a new process", FEW, || scene.load_in(true)),
+                "gw-2"
+            );
+            within("save in a new process", FEW, || scene.save_in(true, "3"));
+            assert_eq!(
+                prompter.calls(),
+                Vec::<String>::new(),
+                "no unlock prompt was started"
+            );
+            drop(prompter);
+            service::start_unlocked();
+            assert_eq!(held(&scene.ring()).as_deref(), Some("gw-1"), "stale copy");
+            assert_eq!(scene.load_in(true), "gw-3", "the newest wins");
+            assert_eq!(held(&scene.ring()).as_deref(), Some("gw-3"), "repaired");
+            scene.clean_up();
+        }
+
+        #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn the_unlock_prompt_is_opt_in_and_its_wait_is_bounded() {
+            let scene = Scene::new("opt-in");
+            let prompter = service::Silent::own(service::PROMPTER);
+            scene.long_lived().save(&machine_token("1")).unwrap();
+            service::lock_collection();
+            let wait = Duration::from_secs(2);
+            let asking = scene.ring().with_unlock_prompt(wait);
+            let started = Instant::now();
+            let read = within("keyring read with a 2 s prompt", wait + FEW, || {
+                asking.read("auth")
+            });
+            assert!(matches!(read, Err(StorageError::NoStorageAccess { .. })));
+            assert!(started.elapsed() >= wait, "the prompt was waited for");
+            assert!(!prompter.calls().is_empty(), "the prompt was shown");
+            // The same opt-in through the environment: a new process waits once, at
+            // selection (gnome-keyring queues its unlock behind the prompt on screen), then
+            // uses the files.
+            let vars = [("RUNBEAM_KEYRING_UNLOCK_PROMPT", "2")];
+            let started = Instant::now();
+            let load = within(
+                "load in a new process with a 2 s prompt",
+                wait + FEW,
+                || scene.child_with(true, "load", &vars),
+            );
+            assert_eq!(load, "none");
+            assert!(started.elapsed() >= wait, "the prompt was waited for");
+            drop(prompter);
+            service::start_unlocked();
+            scene.clean_up();
         }
 
         #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]

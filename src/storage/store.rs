@@ -2,6 +2,7 @@
 //! the backends (keyring first, files as fallback) from explicit settings or the environment.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -287,6 +288,7 @@ pub(crate) fn decode<T: DeserializeOwned>(slot: &str, json: &[u8]) -> Result<T, 
 pub struct StoreConfig {
     base_dir: Option<PathBuf>,
     use_keyring: bool,
+    keyring_unlock_prompt: Option<Duration>,
     #[cfg(feature = "encrypted-files")]
     key: Option<super::EncryptionKey>,
 }
@@ -298,22 +300,26 @@ impl StoreConfig {
         Self {
             base_dir: Some(base_dir.into()),
             use_keyring: false,
+            keyring_unlock_prompt: None,
             #[cfg(feature = "encrypted-files")]
             key: None,
         }
     }
 
     /// The defaults from the environment: keyring on unless `RUNBEAM_DISABLE_KEYRING` is set,
+    /// no unlock prompt unless `RUNBEAM_KEYRING_UNLOCK_PROMPT` gives its wait in seconds,
     /// files under `~/.runbeam`, key from `RUNBEAM_ENCRYPTION_KEY` when set (an invalid value
     /// is an error, never ignored).
     ///
     /// # Errors
     /// [`RunbeamError::Config`] when a variable is set but unusable (a `RUNBEAM_ENCRYPTION_KEY`
-    /// that does not parse, a value that is not Unicode).
+    /// that does not parse, a prompt wait that is not a number of seconds from 1 to 600, a
+    /// value that is not Unicode).
     pub fn from_env() -> Result<Self, RunbeamError> {
         let config = Self {
             base_dir: crate::env::home_dir().map(|home| home.join(".runbeam")),
             use_keyring: !crate::env::keyring_disabled(),
+            keyring_unlock_prompt: crate::env::keyring_unlock_prompt()?,
             #[cfg(feature = "encrypted-files")]
             key: None,
         };
@@ -330,6 +336,19 @@ impl StoreConfig {
     pub fn with_keyring(self, use_keyring: bool) -> Self {
         Self {
             use_keyring,
+            ..self
+        }
+    }
+
+    /// Lets a locked OS keyring be unlocked through the desktop's prompt, waiting up to `wait`
+    /// for the user, when the store is opened and on each call that finds it locked (see
+    /// `KeyringStorage::with_unlock_prompt`).
+    /// For interactive programs: a process nobody watches (a `build.rs`, a daemon) must
+    /// leave it off. Without it a locked keyring is skipped at once and the files are used.
+    /// A zero `wait` turns prompts off. Defaults to off.
+    pub fn with_keyring_unlock_prompt(self, wait: Duration) -> Self {
+        Self {
+            keyring_unlock_prompt: (!wait.is_zero()).then_some(wait),
             ..self
         }
     }
@@ -359,8 +378,18 @@ impl StoreConfig {
         )]
         let mut backends: Vec<Box<dyn TokenStorage>> = Vec::new();
         #[cfg(feature = "keyring")]
-        if self.use_keyring && super::keyring_available() {
-            backends.push(Box::new(super::KeyringStorage::new(instance_id)?));
+        if self.use_keyring {
+            let usable = match self.keyring_unlock_prompt {
+                None => super::keyring_available(),
+                Some(wait) => super::keyring::keyring_available_with_prompt(wait),
+            };
+            if usable {
+                let mut keyring = super::KeyringStorage::new(instance_id)?;
+                if let Some(wait) = self.keyring_unlock_prompt {
+                    keyring = keyring.with_unlock_prompt(wait);
+                }
+                backends.push(Box::new(keyring));
+            }
         }
         #[cfg(feature = "encrypted-files")]
         if let Some(base) = &self.base_dir {
@@ -370,7 +399,7 @@ impl StoreConfig {
             }
             backends.push(Box::new(files));
         }
-        let _ = (&self.base_dir, self.use_keyring);
+        let _ = (&self.base_dir, self.use_keyring, self.keyring_unlock_prompt);
         if backends.is_empty() {
             return Err(StorageError::NoBackend {
                 reason: if cfg!(any(feature = "keyring", feature = "encrypted-files")) {
