@@ -360,6 +360,36 @@ fn a_save_that_cannot_remove_an_older_copy_still_succeeds_and_the_newest_wins_la
     );
 }
 
+/// A machine token too large for the Windows Credential Manager (over 2,560 bytes as JSON).
+fn large_machine_token(tag: &str) -> MachineToken {
+    let mut t = machine_token(tag);
+    t.machine_token = "t".repeat(4000).into();
+    t
+}
+
+#[test]
+fn a_token_too_large_for_the_first_backend_is_saved_to_the_next_and_the_newest_still_wins() {
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("old", EARLIER));
+    first.set_limit(2560);
+    let mut large = large_machine_token("large");
+    large.issued_at = Some(LATER.to_string());
+    store.save(&large).unwrap();
+    assert_eq!(held(&*second).as_deref(), Some("gw-large"));
+    assert_eq!(held(&*first), None, "the older copy is removed");
+    // An older copy another process left in the first backend loses to the larger, newer one.
+    put(&*first, &issued("old", EARLIER));
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-large"
+    );
+    assert_eq!(held(&*first), None, "repaired: the stale copy is gone");
+    // A token that fits goes back to the first backend.
+    store.save(&machine_token("small")).unwrap();
+    assert_eq!(held(&*first).as_deref(), Some("gw-small"));
+    assert_eq!(held(&*second), None);
+}
+
 #[test]
 fn a_load_returns_the_newest_copy_whichever_backend_holds_it() {
     for newest_first in [true, false] {
@@ -1261,6 +1291,43 @@ mod keyring_tests {
             store.load::<MachineToken>().unwrap().is_none(),
             "cleared from both"
         );
+    }
+
+    /// Keyring's Windows store refuses a secret over 2,560 bytes; the token goes to the files,
+    /// the older keyring copy is removed, and a stale one left there later loses on load.
+    #[cfg(windows)]
+    #[test]
+    fn a_token_too_large_for_the_credential_manager_is_kept_in_the_files() {
+        let ring = keyring_backend("too-large");
+        let instance = format!("test-too-large-{}", std::process::id());
+        let _cleanup = Cleanup(vec![format!("{instance}/runbeam/auth.json")]);
+        let base = temp_base();
+        let store = TokenStore::new(keyring_backend("too-large"))
+            .with_fallback(file_backend(base.path(), &instance));
+        assert!(matches!(
+            ring.write("auth", &[b'x'; 2561]),
+            Err(StorageError::TooLarge {
+                backend: BackendKind::Keyring,
+                limit: 2560
+            })
+        ));
+        put(&ring, &issued("old", EARLIER));
+        let mut large = large_machine_token("large");
+        large.issued_at = Some(LATER.to_string());
+        store.save(&large).unwrap();
+        let files = file_backend(base.path(), &instance);
+        assert_eq!(held(&files).as_deref(), Some("gw-large"));
+        assert_eq!(held(&ring), None, "the older keyring copy is removed");
+        put(&ring, &issued("old", EARLIER));
+        assert_eq!(
+            store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+            "gw-large"
+        );
+        assert_eq!(held(&ring), None, "repaired: the stale copy is gone");
+        store.save(&machine_token("small")).unwrap();
+        assert_eq!(held(&ring).as_deref(), Some("gw-small"), "fits again");
+        assert_eq!(held(&files), None);
+        store.clear::<MachineToken>().unwrap();
     }
 
     const CHILD_OP: &str = "RUNBEAM_TEST_CHILD_OP";

@@ -95,6 +95,17 @@ fn map_error(error: keyring::Error) -> StorageError {
         },
         // BadEncoding carries the secret bytes: drop them.
         E::BadEncoding(_) => StorageError::corrupt("keyring entry", "not valid UTF-8"),
+        // The platform store's limit on the secret itself (Windows: 2,560 bytes; keyring
+        // names it "secret", or "password encoded as UTF-16"): not a naming problem, and the
+        // token fits in the next backend.
+        E::TooLong(attribute, limit)
+            if attribute == "secret" || attribute.starts_with("password") =>
+        {
+            StorageError::TooLarge {
+                backend: BACKEND,
+                limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            }
+        }
         E::TooLong(..) | E::Invalid(..) => StorageError::InvalidName {
             what: "keyring account",
             reason: "refused by the platform keyring",
@@ -204,4 +215,36 @@ pub(crate) fn probe() -> bool {
         Ok(back.as_deref() == Some(canary.as_slice()))
     };
     round_trip().unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_over_the_platform_limit_is_too_large_not_a_bad_name() {
+        // What keyring's Windows store answers for a secret over 2,560 bytes.
+        for attribute in ["secret", "password encoded as UTF-16"] {
+            assert!(
+                matches!(
+                    map_error(keyring::Error::TooLong(attribute.into(), 2560)),
+                    StorageError::TooLarge {
+                        backend: BackendKind::Keyring,
+                        limit: 2560
+                    }
+                ),
+                "{attribute}"
+            );
+        }
+        // A name over its limit is still refused as a name.
+        for attribute in ["user", "target"] {
+            assert!(
+                matches!(
+                    map_error(keyring::Error::TooLong(attribute.into(), 32767)),
+                    StorageError::InvalidName { .. }
+                ),
+                "{attribute}"
+            );
+        }
+    }
 }

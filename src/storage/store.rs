@@ -19,7 +19,7 @@ use crate::token::TokenSlot;
 /// One slot holds one token, whatever backend it is in:
 ///
 /// - A save goes to the first backend (or the next one when it answers
-///   [`StorageError::NoStorageAccess`]), then removes the slot from every other backend, so
+///   [`StorageError::NoStorageAccess`] or [`StorageError::TooLarge`]), then removes the slot from every other backend, so
 ///   an older copy cannot come back later. A backend that cannot be reached for that removal
 ///   does not fail the save (the new token is stored); a `log::warn!` line says so, and the
 ///   next load sorts it out.
@@ -224,8 +224,9 @@ impl TokenStore {
     }
 
     /// Runs `op` on the first backend that is reachable and returns its position: a backend
-    /// answering [`StorageError::NoStorageAccess`] (e.g. a keyring locked after selection)
-    /// passes the call to the next one; any other error stops.
+    /// answering [`StorageError::NoStorageAccess`] (e.g. a keyring locked after selection) or
+    /// [`StorageError::TooLarge`] (a token over the Windows store's limit) passes the call to
+    /// the next one; any other error stops.
     fn first_reachable(
         &self,
         op: impl Fn(&dyn TokenStorage) -> Result<(), StorageError>,
@@ -233,7 +234,9 @@ impl TokenStore {
         let mut last = None;
         for (at, backend) in self.backends.iter().enumerate() {
             match op(&**backend) {
-                Err(e @ StorageError::NoStorageAccess { .. }) => last = Some(e),
+                Err(e @ (StorageError::NoStorageAccess { .. } | StorageError::TooLarge { .. })) => {
+                    last = Some(e)
+                }
                 Err(e) => return Err(e),
                 Ok(()) => return Ok(at),
             }
