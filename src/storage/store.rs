@@ -19,10 +19,11 @@ use crate::token::TokenSlot;
 /// One slot holds one token, whatever backend it is in:
 ///
 /// - A save goes to the first backend (or the next one when it answers
-///   [`StorageError::NoStorageAccess`] or [`StorageError::TooLarge`]), then removes the slot from every other backend, so
-///   an older copy cannot come back later. A backend that cannot be reached for that removal
-///   does not fail the save (the new token is stored); a `log::warn!` line says so, and the
-///   next load sorts it out.
+///   [`StorageError::NoStorageAccess`] or [`StorageError::TooLarge`]), then removes the slot
+///   from every other backend, so an older copy cannot come back later. A backend that
+///   cannot be reached for that removal (or that already answered `NoStorageAccess` to the
+///   write, and is not asked twice) does not fail the save (the new token is stored); a
+///   `log::warn!` line says so, and the next load sorts it out.
 /// - A load reads every backend. When several hold a copy, the newest by `issued_at` wins
 ///   (the earlier backend on a tie), and the store repairs itself: the newest is written to
 ///   the first backend that answered and the older copies are deleted (a copy equal to the
@@ -120,9 +121,21 @@ impl TokenStore {
                 })?,
             );
         super::limits::check_json_depth(slot, json.expose())?;
-        let written = self.first_reachable(|backend| backend.write(slot, json.expose()))?;
+        let (written, unreachable) =
+            self.first_reachable(|backend| backend.write(slot, json.expose()))?;
         for (at, backend) in self.backends.iter().enumerate() {
             if at == written {
+                continue;
+            }
+            // A backend that just could not be reached is not asked again: a Secret Service
+            // that never answers would cost its timeout a second time.
+            if unreachable.contains(&at) {
+                log::warn!(
+                    "token {slot:?} was saved to the {}, but an older copy may remain in the {}, \
+                     which cannot be accessed",
+                    self.backends[written].kind(),
+                    backend.kind(),
+                );
                 continue;
             }
             if let Err(e) = backend.delete(slot) {
@@ -223,22 +236,26 @@ impl TokenStore {
         }
     }
 
-    /// Runs `op` on the first backend that is reachable and returns its position: a backend
-    /// answering [`StorageError::NoStorageAccess`] (e.g. a keyring locked after selection) or
+    /// Runs `op` on the first backend that is reachable and returns its position, with the
+    /// positions of those before it that could not be reached: a backend answering
+    /// [`StorageError::NoStorageAccess`] (e.g. a keyring locked after selection) or
     /// [`StorageError::TooLarge`] (a token over the Windows store's limit) passes the call to
     /// the next one; any other error stops.
     fn first_reachable(
         &self,
         op: impl Fn(&dyn TokenStorage) -> Result<(), StorageError>,
-    ) -> Result<usize, StorageError> {
+    ) -> Result<(usize, Vec<usize>), StorageError> {
+        let mut unreachable = Vec::new();
         let mut last = None;
         for (at, backend) in self.backends.iter().enumerate() {
             match op(&**backend) {
-                Err(e @ (StorageError::NoStorageAccess { .. } | StorageError::TooLarge { .. })) => {
-                    last = Some(e)
+                Err(e @ StorageError::NoStorageAccess { .. }) => {
+                    unreachable.push(at);
+                    last = Some(e);
                 }
+                Err(e @ StorageError::TooLarge { .. }) => last = Some(e),
                 Err(e) => return Err(e),
-                Ok(()) => return Ok(at),
+                Ok(()) => return Ok((at, unreachable)),
             }
         }
         // Invariant: there is at least one backend, so the loop ran and set `last`.
