@@ -66,6 +66,12 @@
 //! them). [`storage::StoreConfig`] and [`storage::TokenStore`] give explicit control; every backend
 //! implements [`TokenStorage`]. See [`storage`].
 //!
+//! No token call waits on a person: a locked keyring (Secret Service) is skipped for the files
+//! at once instead of showing an unlock prompt, unless the program opts in to the prompt with a
+//! bound on the wait (`StoreConfig::with_keyring_unlock_prompt`, `RUNBEAM_KEYRING_UNLOCK_PROMPT`);
+//! a token too large for the platform store (the Windows Credential Manager's 2,560 bytes) goes
+//! to the files too.
+//!
 //! ## Errors
 //!
 //! Everything returns [`RunbeamError`], whose families ([`JwtError`], [`ApiError`],
