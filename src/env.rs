@@ -2,6 +2,7 @@
 //! section "Environment").
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::error::ConfigError;
 use crate::secret::Secret;
@@ -15,6 +16,8 @@ pub const TRUSTED_ISSUERS: &str = "RUNBEAM_TRUSTED_ISSUERS";
 pub const ENCRYPTION_KEY: &str = "RUNBEAM_ENCRYPTION_KEY";
 /// `RUNBEAM_DISABLE_KEYRING`.
 pub const DISABLE_KEYRING: &str = "RUNBEAM_DISABLE_KEYRING";
+/// `RUNBEAM_KEYRING_UNLOCK_PROMPT`.
+pub const KEYRING_UNLOCK_PROMPT: &str = "RUNBEAM_KEYRING_UNLOCK_PROMPT";
 /// `RUNBEAM_ACCEPT_INVALID_CERTS`.
 pub const ACCEPT_INVALID_CERTS: &str = "RUNBEAM_ACCEPT_INVALID_CERTS";
 /// `RUNBEAM_MACHINE_TOKEN`.
@@ -75,6 +78,31 @@ pub(crate) fn keyring_disabled() -> bool {
     std::env::var_os(DISABLE_KEYRING).is_some()
 }
 
+/// The longest unlock-prompt wait `RUNBEAM_KEYRING_UNLOCK_PROMPT` may ask for: a bound
+/// still, where a typo (`30000`) would otherwise leave a process waiting for hours.
+const MAX_PROMPT_SECONDS: u64 = 600;
+
+/// `RUNBEAM_KEYRING_UNLOCK_PROMPT`: how long a locked keyring's unlock prompt may be waited
+/// for; `None` (no prompt) when unset or blank.
+pub(crate) fn keyring_unlock_prompt() -> Result<Option<Duration>, ConfigError> {
+    read(KEYRING_UNLOCK_PROMPT)?
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| prompt_wait(&v))
+        .transpose()
+}
+
+/// The value rule of [`keyring_unlock_prompt`]: whole seconds, 1 to [`MAX_PROMPT_SECONDS`].
+/// Pure.
+fn prompt_wait(value: &str) -> Result<Duration, ConfigError> {
+    match value.trim().parse::<u64>() {
+        Ok(seconds @ 1..=MAX_PROMPT_SECONDS) => Ok(Duration::from_secs(seconds)),
+        _ => Err(ConfigError::InvalidEnv {
+            name: KEYRING_UNLOCK_PROMPT,
+            reason: format!("expected a whole number of seconds from 1 to {MAX_PROMPT_SECONDS}"),
+        }),
+    }
+}
+
 /// `RUNBEAM_MACHINE_TOKEN`, when set and not blank.
 pub(crate) fn machine_token() -> Result<Option<Secret<String>>, ConfigError> {
     Ok(read(MACHINE_TOKEN)?
@@ -107,6 +135,33 @@ mod tests {
             Some("yes"),
         ] {
             assert!(!is_exactly_true(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn a_prompt_wait_is_whole_seconds_from_one_to_the_maximum() {
+        assert_eq!(prompt_wait("1").unwrap(), Duration::from_secs(1));
+        assert_eq!(prompt_wait(" 30 ").unwrap(), Duration::from_secs(30));
+        assert_eq!(prompt_wait("600").unwrap(), Duration::from_secs(600));
+        for bad in [
+            "0",
+            "601",
+            "-1",
+            "1.5",
+            "30s",
+            "yes",
+            "18446744073709551616",
+        ] {
+            assert!(
+                matches!(
+                    prompt_wait(bad),
+                    Err(ConfigError::InvalidEnv {
+                        name: KEYRING_UNLOCK_PROMPT,
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
         }
     }
 

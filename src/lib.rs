@@ -66,6 +66,12 @@
 //! them). [`storage::StoreConfig`] and [`storage::TokenStore`] give explicit control; every backend
 //! implements [`TokenStorage`]. See [`storage`].
 //!
+//! No token call waits on a person: a locked keyring (Secret Service) is skipped for the files
+//! at once instead of showing an unlock prompt, unless the program opts in to the prompt with a
+//! bound on the wait (`StoreConfig::with_keyring_unlock_prompt`, `RUNBEAM_KEYRING_UNLOCK_PROMPT`);
+//! a token too large for the platform store (the Windows Credential Manager's 2,560 bytes) goes
+//! to the files too.
+//!
 //! ## Errors
 //!
 //! Everything returns [`RunbeamError`], whose families ([`JwtError`], [`ApiError`],
@@ -95,6 +101,7 @@
 //! | `RUNBEAM_TRUSTED_ISSUERS` | [`validate_jwt_token`] | comma-separated trusted issuers (origins, or exact URLs with a path) |
 //! | `RUNBEAM_ENCRYPTION_KEY` | encrypted file storage | age X25519 identity: `AGE-SECRET-KEY-1…`, its base64, or `age-keygen` output |
 //! | `RUNBEAM_DISABLE_KEYRING` | automatic storage selection | any value (even empty): never use the OS keyring |
+//! | `RUNBEAM_KEYRING_UNLOCK_PROMPT` | automatic storage selection | whole seconds, 1 to 600: a locked OS keyring (Secret Service) may show the desktop's unlock prompt and be waited for that long; unset, a locked keyring is skipped at once for the files |
 //! | `RUNBEAM_MACHINE_TOKEN` | headless pre-provisioning | machine token JSON (`issued_at` optional) |
 //! | `RUNBEAM_ACCEPT_INVALID_CERTS` | [`RunbeamClient::new`] only | exactly `true`: TLS certificates of the API are not verified (development hosts; anything else, non-Unicode included, keeps verification on) |
 //! | `HOME` (`USERPROFILE` on Windows) | file storage | default directory `~/.runbeam/<instance>/` |

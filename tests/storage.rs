@@ -360,6 +360,36 @@ fn a_save_that_cannot_remove_an_older_copy_still_succeeds_and_the_newest_wins_la
     );
 }
 
+/// A machine token too large for the Windows Credential Manager (over 2,560 bytes as JSON).
+fn large_machine_token(tag: &str) -> MachineToken {
+    let mut t = machine_token(tag);
+    t.machine_token = "t".repeat(4000).into();
+    t
+}
+
+#[test]
+fn a_token_too_large_for_the_first_backend_is_saved_to_the_next_and_the_newest_still_wins() {
+    let (first, second, store) = two_backends();
+    put(&*first, &issued("old", EARLIER));
+    first.set_limit(2560);
+    let mut large = large_machine_token("large");
+    large.issued_at = Some(LATER.to_string());
+    store.save(&large).unwrap();
+    assert_eq!(held(&*second).as_deref(), Some("gw-large"));
+    assert_eq!(held(&*first), None, "the older copy is removed");
+    // An older copy another process left in the first backend loses to the larger, newer one.
+    put(&*first, &issued("old", EARLIER));
+    assert_eq!(
+        store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+        "gw-large"
+    );
+    assert_eq!(held(&*first), None, "repaired: the stale copy is gone");
+    // A token that fits goes back to the first backend.
+    store.save(&machine_token("small")).unwrap();
+    assert_eq!(held(&*first).as_deref(), Some("gw-small"));
+    assert_eq!(held(&*second), None);
+}
+
 #[test]
 fn a_load_returns_the_newest_copy_whichever_backend_holds_it() {
     for newest_first in [true, false] {
@@ -1263,6 +1293,43 @@ mod keyring_tests {
         );
     }
 
+    /// Keyring's Windows store refuses a secret over 2,560 bytes; the token goes to the files,
+    /// the older keyring copy is removed, and a stale one left there later loses on load.
+    #[cfg(windows)]
+    #[test]
+    fn a_token_too_large_for_the_credential_manager_is_kept_in_the_files() {
+        let ring = keyring_backend("too-large");
+        let instance = format!("test-too-large-{}", std::process::id());
+        let _cleanup = Cleanup(vec![format!("{instance}/runbeam/auth.json")]);
+        let base = temp_base();
+        let store = TokenStore::new(keyring_backend("too-large"))
+            .with_fallback(file_backend(base.path(), &instance));
+        assert!(matches!(
+            ring.write("auth", &[b'x'; 2561]),
+            Err(StorageError::TooLarge {
+                backend: BackendKind::Keyring,
+                limit: 2560
+            })
+        ));
+        put(&ring, &issued("old", EARLIER));
+        let mut large = large_machine_token("large");
+        large.issued_at = Some(LATER.to_string());
+        store.save(&large).unwrap();
+        let files = file_backend(base.path(), &instance);
+        assert_eq!(held(&files).as_deref(), Some("gw-large"));
+        assert_eq!(held(&ring), None, "the older keyring copy is removed");
+        put(&ring, &issued("old", EARLIER));
+        assert_eq!(
+            store.load::<MachineToken>().unwrap().unwrap().gateway_id,
+            "gw-large"
+        );
+        assert_eq!(held(&ring), None, "repaired: the stale copy is gone");
+        store.save(&machine_token("small")).unwrap();
+        assert_eq!(held(&ring).as_deref(), Some("gw-small"), "fits again");
+        assert_eq!(held(&files), None);
+        store.clear::<MachineToken>().unwrap();
+    }
+
     const CHILD_OP: &str = "RUNBEAM_TEST_CHILD_OP";
     const CHILD_INSTANCE: &str = "RUNBEAM_TEST_CHILD_INSTANCE";
 
@@ -1341,9 +1408,17 @@ mod keyring_tests {
 
             /// Runs `op` in a fresh process, with or without keyring access, within BOUND.
             fn child(&self, keyring: bool, op: &str) -> String {
+                self.child_with(keyring, op, &[])
+            }
+
+            /// As [`child`](Self::child), with more environment variables set.
+            fn child_with(&self, keyring: bool, op: &str, vars: &[(&str, &str)]) -> String {
                 let mut cmd =
                     super::super::child("keyring_tests::child_store_op", self.home.path());
-                cmd.env(CHILD_OP, op)
+                // Only the variables given here opt in to an unlock prompt.
+                cmd.env_remove("RUNBEAM_KEYRING_UNLOCK_PROMPT")
+                    .envs(vars.iter().copied())
+                    .env(CHILD_OP, op)
                     .env(CHILD_INSTANCE, &self.instance)
                     .env("HOME", self.home.path())
                     .env("USERPROFILE", self.home.path())
@@ -1495,6 +1570,120 @@ mod keyring_tests {
             assert_eq!(held(&scene.ring()).as_deref(), Some("gw-2"), "repaired");
             assert_eq!(scene.load_in(false), "gw-2");
             assert_eq!(gateway(&scene.long_lived()), "gw-2");
+            scene.clean_up();
+        }
+
+        /// A call that must not wait on a prompt or a hung service answers within this: a
+        /// prompt nobody answers costs the D-Bus default of 25 s per call, a Secret Service
+        /// that never answers one 2 s call timeout.
+        #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+        const FEW: Duration = Duration::from_secs(5);
+
+        /// Runs `f`, prints how long it took (CI logs keep the figures) and fails when that
+        /// is `bound` or more.
+        #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+        fn within<T>(what: &str, bound: Duration, f: impl FnOnce() -> T) -> T {
+            let started = Instant::now();
+            let value = f();
+            let took = started.elapsed();
+            eprintln!("{what}: {took:?}");
+            assert!(took < bound, "{what} took {took:?}, more than {bound:?}");
+            value
+        }
+
+        #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn a_locked_keyring_never_waits_on_an_unlock_prompt() {
+            let scene = Scene::new("prompt");
+            // A desktop left alone: the prompter is there but nobody answers it.
+            let prompter = service::Silent::own(service::PROMPTER);
+            let this = scene.long_lived();
+            within("save", FEW, || this.save(&machine_token("1"))).unwrap();
+            service::lock_collection();
+            within("save while locked", FEW, || this.save(&machine_token("2"))).unwrap();
+            assert_eq!(held(&scene.files()).as_deref(), Some("gw-2"));
+            assert_eq!(within("load while locked", FEW, || gateway(&this)), "gw-2");
+            // A new process (`save_token`/`load_token`) does not pick the locked keyring.
+            assert_eq!(
+                within("load in a new process", FEW, || scene.load_in(true)),
+                "gw-2"
+            );
+            within("save in a new process", FEW, || scene.save_in(true, "3"));
+            assert_eq!(
+                prompter.calls(),
+                Vec::<String>::new(),
+                "no unlock prompt was started"
+            );
+            drop(prompter);
+            service::start_unlocked();
+            assert_eq!(held(&scene.ring()).as_deref(), Some("gw-1"), "stale copy");
+            assert_eq!(scene.load_in(true), "gw-3", "the newest wins");
+            assert_eq!(held(&scene.ring()).as_deref(), Some("gw-3"), "repaired");
+            scene.clean_up();
+        }
+
+        #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn the_unlock_prompt_is_opt_in_and_its_wait_is_bounded() {
+            let scene = Scene::new("opt-in");
+            let prompter = service::Silent::own(service::PROMPTER);
+            scene.long_lived().save(&machine_token("1")).unwrap();
+            service::lock_collection();
+            let wait = Duration::from_secs(2);
+            let asking = scene.ring().with_unlock_prompt(wait);
+            let started = Instant::now();
+            let read = within("keyring read with a 2 s prompt", wait + FEW, || {
+                asking.read("auth")
+            });
+            assert!(matches!(read, Err(StorageError::NoStorageAccess { .. })));
+            assert!(started.elapsed() >= wait, "the prompt was waited for");
+            assert!(!prompter.calls().is_empty(), "the prompt was shown");
+            // The same opt-in through the environment: a new process waits once, at
+            // selection (gnome-keyring queues its unlock behind the prompt on screen), then
+            // uses the files.
+            let vars = [("RUNBEAM_KEYRING_UNLOCK_PROMPT", "2")];
+            let started = Instant::now();
+            let load = within(
+                "load in a new process with a 2 s prompt",
+                wait + FEW,
+                || scene.child_with(true, "load", &vars),
+            );
+            assert_eq!(load, "none");
+            assert!(started.elapsed() >= wait, "the prompt was waited for");
+            drop(prompter);
+            service::start_unlocked();
+            scene.clean_up();
+        }
+
+        #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+        #[test]
+        #[ignore = "needs a Secret Service (gnome-keyring); CI runs them with --include-ignored"]
+        fn a_secret_service_that_never_answers_costs_one_short_timeout() {
+            let scene = Scene::new("silent");
+            // One 2 s D-Bus call timeout per call, never two (a save does not ask a backend
+            // that just did not answer to remove its older copy).
+            let one_timeout = Duration::from_millis(3500);
+            let this = scene.long_lived();
+            within("save", one_timeout, || this.save(&machine_token("1"))).unwrap();
+            service::kill_daemon();
+            // Owning the name also keeps the bus from starting a real daemon.
+            let silent = service::Silent::own(service::BUS_NAME);
+            assert!(matches!(
+                within("keyring read", one_timeout, || scene.ring().read("auth")),
+                Err(StorageError::NoStorageAccess { .. })
+            ));
+            within("save", one_timeout, || this.save(&machine_token("2"))).unwrap();
+            assert_eq!(held(&scene.files()).as_deref(), Some("gw-2"));
+            assert_eq!(within("load", one_timeout, || gateway(&this)), "gw-2");
+            assert_eq!(
+                within("load in a new process", one_timeout, || scene.load_in(true)),
+                "gw-2"
+            );
+            drop(silent);
+            service::start_unlocked();
+            newest_survives_the_keyring_coming_back(&scene, &this);
             scene.clean_up();
         }
     }

@@ -21,6 +21,17 @@ pub enum StorageError {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// The value is larger than the backend can hold: the Windows Credential Manager takes
+    /// at most 2,560 bytes. [`TokenStore`](super::TokenStore) saves it to the next backend
+    /// instead (and removes the older copy from this one), as on
+    /// [`NoStorageAccess`](Self::NoStorageAccess).
+    #[error("the token is too large for the {backend} (at most {limit} bytes)")]
+    TooLarge {
+        /// Which backend.
+        backend: super::BackendKind,
+        /// The largest value it takes, in bytes.
+        limit: usize,
+    },
     /// The backend answered but the operation failed for a platform reason.
     #[error("the {backend} failed")]
     Platform {

@@ -3,6 +3,7 @@
 //! stores compiled in — never its non-persistent mock store.
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use super::name::{validate_instance_id, validate_slot};
 use super::{BackendKind, StorageError, TokenStorage};
@@ -17,9 +18,19 @@ const BACKEND: BackendKind = BackendKind::Keyring;
 /// Upstream used the account `runbeam/{slot}.json` with no instance id. A read that finds
 /// nothing under the new account looks there, and moves a token it finds to the new account;
 /// [`delete`](TokenStorage::delete) removes both.
+///
+/// # A locked keyring
+/// On Linux and the BSDs (the Secret Service) every call first reads whether the default
+/// collection is locked. A locked one answers [`StorageError::NoStorageAccess`] at once, so
+/// [`TokenStore`](super::TokenStore) goes on to the files: no call waits for an unlock
+/// prompt nobody may answer, unless [`with_unlock_prompt`](Self::with_unlock_prompt) allows
+/// it. A Secret Service that owns its bus name but never answers costs about 2 s (one D-Bus
+/// call timeout) before the same error. The check and the keyring's own calls are separate
+/// requests: a keyring locked in between can still make that one call prompt.
 #[derive(Debug, Clone)]
 pub struct KeyringStorage {
     instance: String,
+    unlock_prompt: Option<Duration>,
 }
 
 impl KeyringStorage {
@@ -31,13 +42,41 @@ impl KeyringStorage {
         validate_instance_id(instance_id)?;
         Ok(Self {
             instance: instance_id.to_owned(),
+            unlock_prompt: None,
         })
     }
 
+    /// Lets a call that finds the keyring locked ask the desktop to unlock it, and wait up to
+    /// `wait` for the user (plus at most 2 s per D-Bus call around it); a prompt dismissed
+    /// or not answered in time gives [`StorageError::NoStorageAccess`]. An unanswered prompt
+    /// stays on screen, and answering it later unlocks the keyring for the next call. For
+    /// interactive programs only: each call on a still-locked keyring waits again. A zero
+    /// `wait` turns prompts off.
+    ///
+    /// Only the Secret Service (Linux, BSD) is asked for its lock state; elsewhere this
+    /// setting changes nothing and the platform decides. Defaults to no prompt.
+    pub fn with_unlock_prompt(self, wait: Duration) -> Self {
+        Self {
+            unlock_prompt: (!wait.is_zero()).then_some(wait),
+            ..self
+        }
+    }
+
+    /// The account for `slot`, once the keyring may be used without an unexpected prompt.
     fn account(&self, slot: &str) -> Result<String, StorageError> {
         validate_slot(slot)?;
+        ensure_unlocked(self.unlock_prompt)?;
         Ok(format!("{}/runbeam/{slot}.json", self.instance))
     }
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+use super::secret_service::ensure_unlocked;
+
+/// The other platform stores have no lock state to ask ahead of a call.
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")))]
+fn ensure_unlocked(_prompt: Option<Duration>) -> Result<(), StorageError> {
+    Ok(())
 }
 
 /// The one place keyring errors become [`StorageError`]s. `NoEntry` is handled by callers
@@ -56,6 +95,17 @@ fn map_error(error: keyring::Error) -> StorageError {
         },
         // BadEncoding carries the secret bytes: drop them.
         E::BadEncoding(_) => StorageError::corrupt("keyring entry", "not valid UTF-8"),
+        // The platform store's limit on the secret itself (Windows: 2,560 bytes; keyring
+        // names it "secret", or "password encoded as UTF-16"): not a naming problem, and the
+        // token fits in the next backend.
+        E::TooLong(attribute, limit)
+            if attribute == "secret" || attribute.starts_with("password") =>
+        {
+            StorageError::TooLarge {
+                backend: BACKEND,
+                limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            }
+        }
         E::TooLong(..) | E::Invalid(..) => StorageError::InvalidName {
             what: "keyring account",
             reason: "refused by the platform keyring",
@@ -137,18 +187,27 @@ impl TokenStorage for KeyringStorage {
 
 /// True when the OS keyring really stores secrets: a canary entry is written, read back,
 /// compared and deleted. Decided once per process and cached (the first call may block for a
-/// moment while the platform store answers).
+/// moment while the platform store answers: about 2 s at most for a Secret Service that never
+/// answers). A locked Secret Service counts as unavailable; no unlock prompt is shown.
 pub fn keyring_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     *AVAILABLE.get_or_init(probe)
 }
 
+/// As [`keyring_available`], but a keyring that is locked is first unlocked through the
+/// desktop's prompt, waiting up to `wait` for the user. Not cached: the answer can change
+/// with the lock.
+pub(crate) fn keyring_available_with_prompt(wait: Duration) -> bool {
+    keyring_available() || (ensure_unlocked(Some(wait)).is_ok() && probe())
+}
+
 /// One canary round trip. A store that accepts the write but returns nothing (a mock store,
-/// keyutils without a session keyring) counts as unavailable.
+/// keyutils without a session keyring) counts as unavailable, and so does a locked one.
 pub(crate) fn probe() -> bool {
     let account = format!("runbeam-probe/{}.canary", std::process::id());
     let canary = b"runbeam keyring probe";
     let round_trip = || -> Result<bool, StorageError> {
+        ensure_unlocked(None)?;
         let entry = entry(&account)?;
         entry.set_secret(canary).map_err(map_error)?;
         let back = get(&account)?;
@@ -156,4 +215,36 @@ pub(crate) fn probe() -> bool {
         Ok(back.as_deref() == Some(canary.as_slice()))
     };
     round_trip().unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_over_the_platform_limit_is_too_large_not_a_bad_name() {
+        // What keyring's Windows store answers for a secret over 2,560 bytes.
+        for attribute in ["secret", "password encoded as UTF-16"] {
+            assert!(
+                matches!(
+                    map_error(keyring::Error::TooLong(attribute.into(), 2560)),
+                    StorageError::TooLarge {
+                        backend: BackendKind::Keyring,
+                        limit: 2560
+                    }
+                ),
+                "{attribute}"
+            );
+        }
+        // A name over its limit is still refused as a name.
+        for attribute in ["user", "target"] {
+            assert!(
+                matches!(
+                    map_error(keyring::Error::TooLong(attribute.into(), 32767)),
+                    StorageError::InvalidName { .. }
+                ),
+                "{attribute}"
+            );
+        }
+    }
 }

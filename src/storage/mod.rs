@@ -33,6 +33,11 @@ mod file;
 pub(crate) mod key;
 #[cfg(feature = "keyring")]
 mod keyring;
+#[cfg(all(
+    feature = "keyring",
+    any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")
+))]
+mod secret_service;
 
 pub use crate::token::TokenSlot;
 pub(crate) use backend::TokenStorage;

@@ -2,6 +2,7 @@
 //! the backends (keyring first, files as fallback) from explicit settings or the environment.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -18,10 +19,11 @@ use crate::token::TokenSlot;
 /// One slot holds one token, whatever backend it is in:
 ///
 /// - A save goes to the first backend (or the next one when it answers
-///   [`StorageError::NoStorageAccess`]), then removes the slot from every other backend, so
-///   an older copy cannot come back later. A backend that cannot be reached for that removal
-///   does not fail the save (the new token is stored); a `log::warn!` line says so, and the
-///   next load sorts it out.
+///   [`StorageError::NoStorageAccess`] or [`StorageError::TooLarge`]), then removes the slot
+///   from every other backend, so an older copy cannot come back later. A backend that
+///   cannot be reached for that removal (or that already answered `NoStorageAccess` to the
+///   write, and is not asked twice) does not fail the save (the new token is stored); a
+///   `log::warn!` line says so, and the next load sorts it out.
 /// - A load reads every backend. When several hold a copy, the newest by `issued_at` wins
 ///   (the earlier backend on a tie), and the store repairs itself: the newest is written to
 ///   the first backend that answered and the older copies are deleted (a copy equal to the
@@ -119,9 +121,21 @@ impl TokenStore {
                 })?,
             );
         super::limits::check_json_depth(slot, json.expose())?;
-        let written = self.first_reachable(|backend| backend.write(slot, json.expose()))?;
+        let (written, unreachable) =
+            self.first_reachable(|backend| backend.write(slot, json.expose()))?;
         for (at, backend) in self.backends.iter().enumerate() {
             if at == written {
+                continue;
+            }
+            // A backend that just could not be reached is not asked again: a Secret Service
+            // that never answers would cost its timeout a second time.
+            if unreachable.contains(&at) {
+                log::warn!(
+                    "token {slot:?} was saved to the {}, but an older copy may remain in the {}, \
+                     which cannot be accessed",
+                    self.backends[written].kind(),
+                    backend.kind(),
+                );
                 continue;
             }
             if let Err(e) = backend.delete(slot) {
@@ -222,19 +236,26 @@ impl TokenStore {
         }
     }
 
-    /// Runs `op` on the first backend that is reachable and returns its position: a backend
-    /// answering [`StorageError::NoStorageAccess`] (e.g. a keyring locked after selection)
-    /// passes the call to the next one; any other error stops.
+    /// Runs `op` on the first backend that is reachable and returns its position, with the
+    /// positions of those before it that could not be reached: a backend answering
+    /// [`StorageError::NoStorageAccess`] (e.g. a keyring locked after selection) or
+    /// [`StorageError::TooLarge`] (a token over the Windows store's limit) passes the call to
+    /// the next one; any other error stops.
     fn first_reachable(
         &self,
         op: impl Fn(&dyn TokenStorage) -> Result<(), StorageError>,
-    ) -> Result<usize, StorageError> {
+    ) -> Result<(usize, Vec<usize>), StorageError> {
+        let mut unreachable = Vec::new();
         let mut last = None;
         for (at, backend) in self.backends.iter().enumerate() {
             match op(&**backend) {
-                Err(e @ StorageError::NoStorageAccess { .. }) => last = Some(e),
+                Err(e @ StorageError::NoStorageAccess { .. }) => {
+                    unreachable.push(at);
+                    last = Some(e);
+                }
+                Err(e @ StorageError::TooLarge { .. }) => last = Some(e),
                 Err(e) => return Err(e),
-                Ok(()) => return Ok(at),
+                Ok(()) => return Ok((at, unreachable)),
             }
         }
         // Invariant: there is at least one backend, so the loop ran and set `last`.
@@ -287,6 +308,7 @@ pub(crate) fn decode<T: DeserializeOwned>(slot: &str, json: &[u8]) -> Result<T, 
 pub struct StoreConfig {
     base_dir: Option<PathBuf>,
     use_keyring: bool,
+    keyring_unlock_prompt: Option<Duration>,
     #[cfg(feature = "encrypted-files")]
     key: Option<super::EncryptionKey>,
 }
@@ -298,22 +320,26 @@ impl StoreConfig {
         Self {
             base_dir: Some(base_dir.into()),
             use_keyring: false,
+            keyring_unlock_prompt: None,
             #[cfg(feature = "encrypted-files")]
             key: None,
         }
     }
 
     /// The defaults from the environment: keyring on unless `RUNBEAM_DISABLE_KEYRING` is set,
+    /// no unlock prompt unless `RUNBEAM_KEYRING_UNLOCK_PROMPT` gives its wait in seconds,
     /// files under `~/.runbeam`, key from `RUNBEAM_ENCRYPTION_KEY` when set (an invalid value
     /// is an error, never ignored).
     ///
     /// # Errors
     /// [`RunbeamError::Config`] when a variable is set but unusable (a `RUNBEAM_ENCRYPTION_KEY`
-    /// that does not parse, a value that is not Unicode).
+    /// that does not parse, a prompt wait that is not a number of seconds from 1 to 600, a
+    /// value that is not Unicode).
     pub fn from_env() -> Result<Self, RunbeamError> {
         let config = Self {
             base_dir: crate::env::home_dir().map(|home| home.join(".runbeam")),
             use_keyring: !crate::env::keyring_disabled(),
+            keyring_unlock_prompt: crate::env::keyring_unlock_prompt()?,
             #[cfg(feature = "encrypted-files")]
             key: None,
         };
@@ -330,6 +356,19 @@ impl StoreConfig {
     pub fn with_keyring(self, use_keyring: bool) -> Self {
         Self {
             use_keyring,
+            ..self
+        }
+    }
+
+    /// Lets a locked OS keyring be unlocked through the desktop's prompt, waiting up to `wait`
+    /// for the user, when the store is opened and on each call that finds it locked (see
+    /// `KeyringStorage::with_unlock_prompt`).
+    /// For interactive programs: a process nobody watches (a `build.rs`, a daemon) must
+    /// leave it off. Without it a locked keyring is skipped at once and the files are used.
+    /// A zero `wait` turns prompts off. Defaults to off.
+    pub fn with_keyring_unlock_prompt(self, wait: Duration) -> Self {
+        Self {
+            keyring_unlock_prompt: (!wait.is_zero()).then_some(wait),
             ..self
         }
     }
@@ -359,8 +398,18 @@ impl StoreConfig {
         )]
         let mut backends: Vec<Box<dyn TokenStorage>> = Vec::new();
         #[cfg(feature = "keyring")]
-        if self.use_keyring && super::keyring_available() {
-            backends.push(Box::new(super::KeyringStorage::new(instance_id)?));
+        if self.use_keyring {
+            let usable = match self.keyring_unlock_prompt {
+                None => super::keyring_available(),
+                Some(wait) => super::keyring::keyring_available_with_prompt(wait),
+            };
+            if usable {
+                let mut keyring = super::KeyringStorage::new(instance_id)?;
+                if let Some(wait) = self.keyring_unlock_prompt {
+                    keyring = keyring.with_unlock_prompt(wait);
+                }
+                backends.push(Box::new(keyring));
+            }
         }
         #[cfg(feature = "encrypted-files")]
         if let Some(base) = &self.base_dir {
@@ -370,7 +419,7 @@ impl StoreConfig {
             }
             backends.push(Box::new(files));
         }
-        let _ = (&self.base_dir, self.use_keyring);
+        let _ = (&self.base_dir, self.use_keyring, self.keyring_unlock_prompt);
         if backends.is_empty() {
             return Err(StorageError::NoBackend {
                 reason: if cfg!(any(feature = "keyring", feature = "encrypted-files")) {

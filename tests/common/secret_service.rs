@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 /// The password `.ci/run` unlocks the fresh login keyring with.
 const PASSWORD: &str = "ci-pass";
-const BUS_NAME: &str = "org.freedesktop.secrets";
+/// The Secret Service's bus name.
+pub const BUS_NAME: &str = "org.freedesktop.secrets";
 const COLLECTION: &str = "/org/freedesktop/secrets/collection/login";
 
 /// `gdbus call` on the session bus; stdout on success.
@@ -141,4 +142,56 @@ pub fn controllable() -> bool {
             .is_ok()
     });
     tools && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+}
+
+/// The bus name gnome-keyring asks to show its unlock prompt.
+pub const PROMPTER: &str = "org.gnome.keyring.SystemPrompter";
+
+/// A peer on the session bus that owns a well-known name and never answers a call made to
+/// it: a hung prompter (a desktop left alone) or a hung Secret Service, as its callers see
+/// it. The name is released when this is dropped.
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+pub struct Silent {
+    connection: dbus::blocking::Connection,
+    name: &'static str,
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+impl Silent {
+    /// Takes `name`; fails the test when another process owns it.
+    pub fn own(name: &'static str) -> Self {
+        use dbus::blocking::stdintf::org_freedesktop_dbus::RequestNameReply;
+        let connection = dbus::blocking::Connection::new_session().expect("a session bus");
+        // Not queued, not replaceable: either this peer owns the name or the test stops.
+        let reply = connection
+            .request_name(name, false, false, true)
+            .expect("RequestName answered");
+        assert_eq!(
+            reply,
+            RequestNameReply::PrimaryOwner,
+            "{name} is owned by another process"
+        );
+        Self { connection, name }
+    }
+
+    /// The members of the method calls received so far, which stay unanswered.
+    pub fn calls(&self) -> Vec<String> {
+        let channel = self.connection.channel();
+        let _ = channel.read_write(Some(Duration::ZERO));
+        let mut calls = Vec::new();
+        while let Some(message) = channel.pop_message() {
+            if message.msg_type() == dbus::MessageType::MethodCall {
+                calls.push(message.member().map(|m| m.to_string()).unwrap_or_default());
+            }
+        }
+        calls
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+impl Drop for Silent {
+    fn drop(&mut self) {
+        // Released synchronously, so the next `daemon_pid` never reports this process.
+        let _ = self.connection.release_name(self.name);
+    }
 }

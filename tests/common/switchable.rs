@@ -1,7 +1,7 @@
 //! A backend that can be switched off, as a killed or locked keyring is: while off, every
 //! call fails with `NoStorageAccess` (a `MemoryStorage` failure lasts one call only).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use runbeam_sdk_blocking::storage::{BackendKind, MemoryStorage};
@@ -12,6 +12,7 @@ use runbeam_sdk_blocking::{Secret, TokenStorage};
 pub struct Switchable {
     inner: MemoryStorage,
     off: AtomicBool,
+    limit: AtomicUsize,
     kind: BackendKind,
 }
 
@@ -21,6 +22,7 @@ impl Switchable {
         Arc::new(Self {
             inner: MemoryStorage::new(),
             off: AtomicBool::new(false),
+            limit: AtomicUsize::new(usize::MAX),
             kind,
         })
     }
@@ -28,6 +30,12 @@ impl Switchable {
     /// Switches the backend off (`true`) or on again.
     pub fn set_off(&self, off: bool) {
         self.off.store(off, Ordering::SeqCst);
+    }
+
+    /// From now on refuses values over `limit` bytes with `TooLarge`, as the Windows
+    /// Credential Manager refuses a secret over 2,560 bytes.
+    pub fn set_limit(&self, limit: usize) {
+        self.limit.store(limit, Ordering::SeqCst);
     }
 
     fn on(&self) -> Result<&MemoryStorage, StorageError> {
@@ -43,6 +51,13 @@ impl Switchable {
 
 impl TokenStorage for Switchable {
     fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError> {
+        let limit = self.limit.load(Ordering::SeqCst);
+        if data.len() > limit {
+            return Err(StorageError::TooLarge {
+                backend: self.kind,
+                limit,
+            });
+        }
         self.on()?.write(slot, data)
     }
     fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError> {
