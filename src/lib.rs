@@ -134,6 +134,7 @@
 
 // Declared first, so RunbeamClient's docs open with `new`, `builder` and the base URL.
 mod client;
+mod clock;
 
 pub mod api;
 

@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::child::passes_behind_proxy;
-use common::client::{assert_sent, client, path_matches, server};
+use common::client::{assert_sent, client, client_on, path_matches, server};
 use common::hostile::{json as hostile_json, Hostile, Reply};
 use common::tls::{fixture_ca, fixture_leaf, tls_server, NOT_X509_PEM};
 use runbeam_sdk_blocking::api::{
@@ -19,7 +19,7 @@ use runbeam_sdk_blocking::api::{
 };
 use runbeam_sdk_blocking::api::{ChangePoller, MeshTokenClaims, PollStage, StopReason};
 use runbeam_sdk_blocking::api::{TeamInfo, UserInfo};
-use runbeam_sdk_blocking::testing::{FakeRunbeam, Scripted};
+use runbeam_sdk_blocking::testing::{FakeRunbeam, ManualClock, Scripted};
 use runbeam_sdk_blocking::{ApiError, JwtError, JwtValidator};
 use runbeam_sdk_blocking::{ConfigError, MachineToken, RetryPolicy, RunbeamClient, RunbeamError};
 use serde_json::{json, Value};
@@ -1627,23 +1627,19 @@ fn change_poller_renews_the_machine_token_through_the_hook() {
 
 #[test]
 fn change_poller_backs_off_on_errors_keeps_them_and_stops_at_the_deadline() {
-    let server = server();
-    let (client, token) = gateway(&server);
+    let (server, clock) = (server(), ManualClock::new());
+    let (_, token) = gateway(&server);
     server.script("/api/harmony/changes", 100, Scripted::status(503, "{}"));
-    let mut poller = ChangePoller::new(client, token)
+    let mut poller = ChangePoller::new(client_on(&server, &clock), token)
         .interval(Duration::from_secs(1))
-        .max_backoff(Duration::from_secs(2));
-    let started = std::time::Instant::now();
+        .max_backoff(Duration::from_secs(8));
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let deadline = started + Duration::from_millis(2500);
+    let deadline = clock.now() + Duration::from_secs(60);
     let summary = poller.run(&stop, Some(deadline), |_| Ok::<(), String>(()));
-    let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(2500) && took < Duration::from_secs(6),
-        "{took:?}"
-    );
-    // Waits of 1-2 s after each error: two or three tries, never a tight loop.
-    assert!((2..=3).contains(&summary.error_count), "{summary:?}");
+    assert_eq!(clock.elapsed(), Duration::from_secs(60));
+    // Waits doubling from 1-2 s to 4-8 s (jitter halves at most): between 8 and 17 tries in
+    // a minute, never a tight loop.
+    assert!((8..=17).contains(&summary.error_count), "{summary:?}");
     assert_eq!(summary.polls, 0);
     assert_eq!(summary.stopped, StopReason::Deadline);
     assert_eq!(summary.errors.len() as u64, summary.error_count);
@@ -1947,65 +1943,56 @@ fn device_login_states_404_is_invalid_and_410_is_expired() {
 
 #[test]
 fn wait_for_login_polls_at_the_interval_until_approved() {
-    let server = server();
-    let client = client(&server);
+    let (server, clock) = (std::sync::Arc::new(server()), ManualClock::new());
+    let client = client_on(&server, &clock);
     let device = client.start_login().unwrap().device_token.expose().clone();
-    let mut sleeps = Vec::new();
+    // The user approves once 4 s have passed on the test's clock.
+    let (approver, watched, token) = (server.clone(), clock.clone(), device.clone());
+    let approval = std::thread::spawn(move || {
+        while watched.elapsed() < Duration::from_secs(4) {
+            std::thread::yield_now();
+        }
+        approver.approve_login(&token, &user(), &team())
+    });
     let ok = client
-        .wait_for_login_with(
-            &device,
-            Duration::from_secs(2),
-            Duration::from_secs(60),
-            |d| {
-                sleeps.push(d);
-                if sleeps.len() == 2 {
-                    server.approve_login(&device, &user(), &team());
-                }
-            },
-        )
+        .wait_for_login(&device, Duration::from_secs(2), Duration::from_secs(600))
         .unwrap();
+    assert!(approval.join().unwrap());
     assert_eq!(ok.user.unwrap().id, "u1");
-    assert_eq!(sleeps, [Duration::from_secs(2); 2]);
+    // One poll at the start and one after each 2 s wait.
+    let waited = clock.elapsed();
+    let polls = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/cli/check-login/"))
+        .count() as u32;
+    assert!(waited >= Duration::from_secs(4), "{waited:?}");
+    assert_eq!(
+        waited,
+        Duration::from_secs(2) * (polls - 1),
+        "{polls} polls"
+    );
 }
 
 #[test]
 fn wait_for_login_stops_at_the_deadline_and_on_expiry() {
-    let server = server();
-    let client = client(&server);
+    let (server, clock) = (server(), ManualClock::new());
+    let client = client_on(&server, &clock);
     let device = client.start_login().unwrap().device_token.expose().clone();
-    let mut slept = Duration::ZERO;
     let err = client
-        .wait_for_login_with(
-            &device,
-            Duration::from_secs(2),
-            Duration::from_secs(5),
-            |d| slept += d,
-        )
+        .wait_for_login(&device, Duration::from_secs(2), Duration::from_secs(5))
         .unwrap_err();
     assert!(matches!(api(err), ApiError::LoginTimedOut));
-    // The polls' own time counts too, so a little less than 5 s was left for sleeping.
-    assert!(
-        slept <= Duration::from_secs(5) && slept > Duration::from_secs(4),
-        "{slept:?}"
-    );
+    // Waits of 2, 2 and the 1 s left: exactly the timeout, never past it.
+    assert_eq!(clock.elapsed(), Duration::from_secs(5));
 
     server.expire_login(&device);
     let err = client
-        .wait_for_login_with(
-            &device,
-            Duration::from_secs(1),
-            Duration::from_secs(5),
-            |_| {},
-        )
+        .wait_for_login(&device, Duration::from_secs(1), Duration::from_secs(5))
         .unwrap_err();
     assert!(matches!(api(err), ApiError::LoginExpired));
     let err = client
-        .wait_for_login_with(
-            "nope",
-            Duration::from_secs(1),
-            Duration::from_secs(5),
-            |_| {},
-        )
+        .wait_for_login("nope", Duration::from_secs(1), Duration::from_secs(5))
         .unwrap_err();
     assert!(matches!(api(err), ApiError::LoginInvalid));
 }

@@ -15,7 +15,9 @@ use common::hostile::{json, page_of, Hostile, Reply};
 use runbeam_sdk_blocking::api::{ChangePoller, PollStage, StopReason};
 use runbeam_sdk_blocking::api::{GatewayRequest, DEFAULT_MAX_PAGES};
 use runbeam_sdk_blocking::{ApiError, NetworkCause};
-use runbeam_sdk_blocking::{MachineToken, RetryPolicy, RunbeamClient, RunbeamError};
+use runbeam_sdk_blocking::{
+    MachineToken, RetryPolicy, RunbeamClient, RunbeamClientBuilder, RunbeamError,
+};
 
 /// A Sanctum token; servers below echo it, or its secret half, back.
 const TOKEN: &str = "7|Zq3xV9sSecretHalfOfASanctumToken0123456789";
@@ -609,11 +611,18 @@ impl Changes {
     }
 
     fn poller(&self) -> ChangePoller {
-        let client = RunbeamClient::builder(self.server.url())
+        self.poller_with(|builder| builder)
+    }
+
+    /// A poller whose client `configure` adjusts.
+    fn poller_with(
+        &self,
+        configure: impl FnOnce(RunbeamClientBuilder) -> RunbeamClientBuilder,
+    ) -> ChangePoller {
+        let builder = RunbeamClient::builder(self.server.url())
             .timeout(Duration::from_secs(1))
-            .use_env_proxy(false)
-            .build()
-            .unwrap();
+            .use_env_proxy(false);
+        let client = configure(builder).build().unwrap();
         let token = MachineToken::new(TOKEN.to_owned(), "2999-01-01T00:00:00Z", "g1", "gw", vec![]);
         ChangePoller::new(client, token)
     }
@@ -761,14 +770,25 @@ fn run_hands_nothing_over_after_its_deadline_and_reports_what_it_handed_over() {
 }
 
 #[test]
+#[cfg(feature = "testing")]
 fn a_zero_interval_polls_at_most_once_a_second() {
+    let clock = runbeam_sdk_blocking::testing::ManualClock::new();
     let server = Changes::start(|_| (Vec::new(), false), ok_report);
-    let mut poller = server.poller().interval(Duration::ZERO);
-    let stop = AtomicBool::new(false);
-    let deadline = Instant::now() + Duration::from_millis(2500);
-    let summary = poller.run(&stop, Some(deadline), |_| Ok::<(), String>(()));
+    let mut poller = server
+        .poller_with(|builder| builder.clock(&clock))
+        .interval(Duration::ZERO);
+    let deadline = clock.now() + Duration::from_secs(600);
+    // A spinning loop never moves the test's clock: bounded, so it fails instead of hanging.
+    let run = move || {
+        poller.run(&AtomicBool::new(false), Some(deadline), |_| {
+            Ok::<(), String>(())
+        })
+    };
+    let summary = common::bounded::within(Duration::from_secs(30), "a zero-interval run", run);
     let listings = server.requests("/api/harmony/changes?").len();
-    assert!((2..=3).contains(&listings), "{listings} listings in 2.5 s");
+    // Ten minutes on the test's clock, one poll a second (the last second ends at the
+    // deadline): 600, where a spinning loop would make thousands.
+    assert_eq!(listings, 600);
     assert_eq!(summary.polls as usize, listings);
 }
 

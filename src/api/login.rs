@@ -133,9 +133,10 @@ impl RunbeamClient {
     }
 
     /// Polls [`check_login`](Self::check_login) every `interval` until the login is approved,
-    /// for at most `timeout` of wall time, requests included: each poll's request timeout is
-    /// cut to what is left, so a slow server cannot stretch the wait. Sleeps with
-    /// `std::thread::sleep`.
+    /// for at most `timeout`, requests included: each poll's request timeout is cut to what
+    /// is left, so a slow server cannot stretch the wait. Blocks; waits and the deadline are
+    /// read from the client's clock (the real one unless a test set a
+    /// [`ManualClock`](crate::testing::ManualClock)).
     ///
     /// # Errors
     /// [`ApiError::LoginExpired`], [`ApiError::LoginInvalid`], [`ApiError::LoginTimedOut`]
@@ -146,52 +147,45 @@ impl RunbeamClient {
         interval: Duration,
         timeout: Duration,
     ) -> Result<LoginSuccess, RunbeamError> {
-        self.wait_for_login_with(device_token, interval, timeout, std::thread::sleep)
+        let clock = self.clock();
+        let Some(deadline) = clock.now().checked_add(timeout) else {
+            // A timeout past the clock's range: no deadline worth naming.
+            return self.poll_login(device_token, interval, None);
+        };
+        self.poll_login(device_token, interval, Some(deadline))
     }
 
-    /// As [`wait_for_login`](Self::wait_for_login) with an injected `sleep`: tests pass a
-    /// closure that records the waits. The time used is the time asked of `sleep` plus the
-    /// wall time the polls took, so a fake sleep is a fake clock for the waits while slow
-    /// requests still count.
-    ///
-    /// # Errors
-    /// As [`wait_for_login`](Self::wait_for_login).
-    pub fn wait_for_login_with(
+    fn poll_login(
         &self,
         device_token: &str,
         interval: Duration,
-        timeout: Duration,
-        mut sleep: impl FnMut(Duration),
+        deadline: Option<Instant>,
     ) -> Result<LoginSuccess, RunbeamError> {
-        let mut slept = Duration::ZERO;
-        let mut polling = Duration::ZERO;
+        let clock = self.clock();
         loop {
-            let used = slept.saturating_add(polling);
-            let left = timeout.saturating_sub(used);
-            let started = Instant::now();
-            // A deadline past the clock's range means "no deadline worth naming".
-            let deadline = started.checked_add(left);
             let state = match self.check_login_by(device_token, deadline) {
                 // The request was cut short by this deadline, not by the client's own timeout.
-                Err(RunbeamError::Api(ApiError::Timeout)) if started.elapsed() >= left => {
+                Err(RunbeamError::Api(ApiError::Timeout))
+                    if deadline.is_some_and(|d| clock.now() >= d) =>
+                {
                     return Err(ApiError::LoginTimedOut.into());
                 }
                 other => other?,
             };
-            polling = polling.saturating_add(started.elapsed());
             match state {
                 LoginState::Authenticated(success) => return Ok(success),
                 LoginState::Expired => return Err(ApiError::LoginExpired.into()),
                 LoginState::Invalid => return Err(ApiError::LoginInvalid.into()),
                 LoginState::Pending => {}
             }
-            let used = slept.saturating_add(polling);
-            if used >= timeout {
-                return Err(ApiError::LoginTimedOut.into());
-            }
-            let step = interval.min(timeout - used);
-            sleep(step);
-            slept = slept.saturating_add(step);
+            let step = match deadline {
+                Some(deadline) => match clock.until(deadline) {
+                    left if left.is_zero() => return Err(ApiError::LoginTimedOut.into()),
+                    left => interval.min(left),
+                },
+                None => interval,
+            };
+            clock.sleep(step);
         }
     }
 }

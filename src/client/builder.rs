@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Inner, RetryPolicy, RunbeamClient};
 use super::ChangeRoutes;
+use super::{Inner, RetryPolicy, RunbeamClient};
+use crate::clock::Clock;
 use crate::http::{self, Agents, Timeouts};
 use crate::origin::{parse_url, Origin, OriginError};
 use crate::ApiError;
@@ -86,6 +87,7 @@ pub struct RunbeamClientBuilder {
     change_routes: ChangeRoutes,
     accept_invalid_certs: bool,
     root_certs: Option<Vec<ureq::tls::Certificate<'static>>>,
+    clock: Clock,
 }
 
 impl RunbeamClientBuilder {
@@ -103,6 +105,7 @@ impl RunbeamClientBuilder {
             change_routes: ChangeRoutes::Harmony,
             accept_invalid_certs: false,
             root_certs: None,
+            clock: Clock::Real,
         }
     }
 
@@ -200,6 +203,15 @@ impl RunbeamClientBuilder {
         self
     }
 
+    /// Waits and reads deadlines by `clock` (retry back-off, the device-login wait, the change
+    /// poller) instead of the real clock, so a test moves time instead of spending it.
+    /// Defaults to the real clock.
+    #[cfg(feature = "testing")]
+    pub fn clock(mut self, clock: &crate::testing::ManualClock) -> Self {
+        self.clock = clock.clock();
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -259,6 +271,7 @@ impl RunbeamClientBuilder {
                 max_pages: self.max_pages,
                 allow_plain_http: self.allow_plain_http,
                 change_routes: self.change_routes,
+                clock: self.clock,
             }),
         }
     }

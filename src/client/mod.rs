@@ -28,6 +28,7 @@ pub use builder::{BaseUrlError, RunbeamClientBuilder};
 pub(crate) use retry::parse_retry_after;
 pub use retry::RetryPolicy;
 
+use crate::clock::Clock;
 use crate::http::Agents;
 use crate::network::NetworkCause;
 use crate::origin::Origin;
@@ -82,6 +83,8 @@ struct Inner {
     /// the same scheme rule.
     allow_plain_http: bool,
     change_routes: ChangeRoutes,
+    /// What every wait and deadline of this client (and of a poller on it) is read from.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for RunbeamClient {
@@ -300,6 +303,7 @@ impl RunbeamClient {
                 max_pages: inner.max_pages,
                 allow_plain_http: inner.allow_plain_http,
                 change_routes: inner.change_routes,
+                clock: inner.clock.clone(),
             }),
         })
     }
@@ -312,6 +316,11 @@ impl RunbeamClient {
             inner: Arc::clone(&self.inner),
             deadline: earliest(self.deadline, deadline),
         }
+    }
+
+    /// The clock this client waits and reads deadlines by.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 
     /// Most pages a page iterator of this client fetches.
@@ -369,7 +378,7 @@ impl RunbeamClient {
             }
             .filter(|wait| {
                 call.deadline
-                    .is_none_or(|d| Instant::now().checked_add(*wait).is_some_and(|t| t < d))
+                    .is_none_or(|d| self.clock().now().checked_add(*wait).is_some_and(|t| t < d))
             });
             match wait {
                 Some(wait) => {
@@ -380,7 +389,7 @@ impl RunbeamClient {
                         response.status,
                         attempt + 1
                     );
-                    std::thread::sleep(wait);
+                    self.clock().sleep(wait);
                     waited = waited.saturating_add(wait);
                     attempt += 1;
                 }
@@ -406,7 +415,7 @@ impl RunbeamClient {
         let loopback = Origin::parse(url).is_ok_and(|o| o.is_loopback());
         let agent = self.inner.agent.for_host(loopback);
         let time_left = match call.deadline {
-            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+            Some(deadline) => match deadline.checked_duration_since(self.clock().now()) {
                 Some(left) if !left.is_zero() => Some(left),
                 _ => return Err(ApiError::Timeout),
             },

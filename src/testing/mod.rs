@@ -44,8 +44,11 @@
 //!
 //! Not for production: it keeps every request (with its headers) in memory.
 
+mod clock;
 mod keys;
 mod routes;
+
+pub use clock::ManualClock;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use runbeam_sdk_blocking::testing::{FakeRunbeam, LoggedRequest};
+use runbeam_sdk_blocking::testing::{FakeRunbeam, LoggedRequest, ManualClock};
 use runbeam_sdk_blocking::RunbeamClient;
 
 /// A fresh fake server.
@@ -15,6 +15,16 @@ pub fn client(server: &FakeRunbeam) -> RunbeamClient {
     RunbeamClient::builder(server.url())
         .timeout(Duration::from_secs(10))
         .use_env_proxy(false)
+        .build()
+        .expect("valid URL")
+}
+
+/// A client on `server` whose waits move `clock` instead of spending real time.
+pub fn client_on(server: &FakeRunbeam, clock: &ManualClock) -> RunbeamClient {
+    RunbeamClient::builder(server.url())
+        .timeout(Duration::from_secs(10))
+        .use_env_proxy(false)
+        .clock(clock)
         .build()
         .expect("valid URL")
 }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Change, PageIter};
+use crate::clock::Clock;
 use crate::{MachineToken, RunbeamClient, RunbeamError};
 use handed::{Handed, Outcome, Owed};
 pub use report::{PollError, PollReport, PollStage, RunSummary, StopReason, KEPT_ERRORS};
@@ -99,11 +100,13 @@ impl std::fmt::Debug for ChangePoller {
 /// Statuses a change is handed over in (anything else is done or someone else's).
 const OPEN: [&str; 3] = ["pending", "queued", "acknowledged"];
 
-/// When a poll must stop handing changes over: the deadline, the stop flag.
+/// When a poll must stop handing changes over: the deadline (on the client's clock), the
+/// stop flag.
 #[derive(Clone, Copy)]
 struct Bounds<'a> {
     deadline: Option<Instant>,
     stop: Option<&'a AtomicBool>,
+    clock: &'a Clock,
 }
 
 impl Bounds<'_> {
@@ -112,7 +115,7 @@ impl Bounds<'_> {
             return Some(StopReason::Stopped);
         }
         self.deadline
-            .filter(|d| Instant::now() >= *d)
+            .filter(|d| self.clock.now() >= *d)
             .map(|_| StopReason::Deadline)
     }
 }
@@ -216,9 +219,11 @@ impl ChangePoller {
         &mut self,
         apply: impl FnMut(&Change) -> Result<(), E>,
     ) -> PollReport {
+        let clock = self.client.clock().clone();
         let unbounded = Bounds {
             deadline: None,
             stop: None,
+            clock: &clock,
         };
         self.poll(unbounded, apply)
     }
@@ -339,9 +344,11 @@ impl ChangePoller {
         deadline: Option<Instant>,
         mut apply: impl FnMut(&Change) -> Result<(), E>,
     ) -> RunSummary {
+        let clock = self.client.clock().clone();
         let bounds = Bounds {
             deadline,
             stop: Some(stop),
+            clock: &clock,
         };
         let mut summary = RunSummary::new();
         let mut failures: u32 = 0;
@@ -365,10 +372,18 @@ impl ChangePoller {
                 }
             };
             summary.add(report);
-            let until = Instant::now().checked_add(wait);
-            while bounds.reached().is_none() && until.is_some_and(|u| Instant::now() < u) {
-                let left = until.map_or(Duration::ZERO, |u| u - Instant::now());
-                std::thread::sleep(left.min(Duration::from_millis(50)));
+            // Never past the deadline, and in steps short enough to notice the stop flag. A
+            // wait beyond the clock's range lasts until the stop flag or the deadline.
+            let until = match (clock.now().checked_add(wait), deadline) {
+                (Some(end), Some(deadline)) => Some(end.min(deadline)),
+                (end, deadline) => end.or(deadline),
+            };
+            while bounds.reached().is_none() {
+                let left = until.map_or(Duration::MAX, |u| clock.until(u));
+                if left.is_zero() {
+                    break;
+                }
+                clock.sleep(left.min(Duration::from_millis(50)));
             }
         }
     }
