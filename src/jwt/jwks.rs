@@ -10,8 +10,8 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::error::{escape_untrusted, JwtError};
-use super::freshness::Validators;
 use super::json::{parse_object, ObjectError};
+use super::keyset::freshness::Validators;
 use super::rs256::{KeyPolicy, VerifyingKey};
 
 /// Most keys a JWKS may hold; bigger documents are refused whole.

@@ -50,18 +50,13 @@
 //! the very key that verified it, and the dates of step 5 are checked again.
 
 pub(crate) mod claims;
-mod disk;
 pub(crate) mod error;
-mod fetch;
-mod freshness;
 mod json;
 mod jwks;
-mod keys;
+mod keyset;
 pub(crate) mod modexp;
 pub(crate) mod options;
-mod refresh;
 mod rs256;
-mod stats;
 mod unverified;
 pub(crate) mod validator;
 mod verified;
@@ -70,7 +65,7 @@ pub use claims::Audience;
 pub use jwks::{parse_jwks, parse_jwks_with_policy, JwkSet};
 pub use rs256::{KeyPolicy, VerifyingKey};
 // The limits are documented on the options and types they bound.
+pub use keyset::stats::ValidatorStats;
 #[cfg(any(test, fuzzing))]
 pub(crate) use rs256::{DEFAULT_MAX_KEY_BITS, MIN_KEY_BITS};
-pub use stats::ValidatorStats;
 pub use unverified::UnverifiedToken;

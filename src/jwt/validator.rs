@@ -6,15 +6,15 @@ use std::sync::{Arc, OnceLock};
 use super::claims::{
     check_claims, recheck_times, unverified_dates_hold, ClaimRules, JwtClaims, TimeRules,
 };
-use super::disk::DiskCache;
 use super::error::{escape_untrusted, JwtError};
-use super::fetch::{fetch_agents, FETCH_TIMEOUTS};
 use super::jwks::{CachePolicy, JwksCache, KeySelector};
-use super::keys::{static_keys, KeySource, Keys};
+use super::keyset::disk::DiskCache;
+use super::keyset::fetch::{fetch_agents, FETCH_TIMEOUTS};
+use super::keyset::keys::{static_keys, KeySource, Keys};
+use super::keyset::refresh::{Fetcher, Wanted};
+use super::keyset::stats::{bump, Counters, ValidatorStats};
 use super::options::JwtValidationOptions;
-use super::refresh::{Fetcher, Wanted};
 use super::rs256::{KeyPolicy, VerifyingKey};
-use super::stats::{bump, Counters, ValidatorStats};
 use super::unverified::{normalize_typ, UnverifiedToken};
 use super::verified::{Verified, VerifiedTokens};
 use crate::error::{ConfigError, RunbeamError};

@@ -5,13 +5,13 @@ use std::fmt;
 use std::time::Duration;
 
 use super::disk::{DiskCache, Record};
-use super::error::JwtError;
 use super::fetch::{fetch_jwks, Fetched};
 use super::freshness::Validators;
-use super::jwks::{parse_jwks_with_policy, JwkSet, KeySelector, Refresh};
-use super::rs256::{KeyPolicy, VerifyingKey};
 use super::stats::{bump, Counters};
 use crate::http::Agents;
+use crate::jwt::error::JwtError;
+use crate::jwt::jwks::{parse_jwks_with_policy, JwkSet, KeySelector, Refresh};
+use crate::jwt::rs256::{KeyPolicy, VerifyingKey};
 
 /// How a validator refreshes a key set for its cache: the persistent copy, the HTTP
 /// request, the TTL rules, the counters.
