@@ -1146,6 +1146,191 @@ fn rotation_is_picked_up_after_the_cooldown_and_removed_kids_stop_verifying() {
     ));
 }
 
+/// `signer`'s header and `claims` under a signature made for other bytes: a forgery that is
+/// well-formed, names a published `kid` and holds dates that pass, made without any RSA work.
+fn forged(signer: &Signer, claims: &Value, signature: &str) -> String {
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": signer.kid});
+    let (header, claims) = (
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes()),
+    );
+    format!("{header}.{claims}.{signature}")
+}
+
+#[test]
+fn a_key_replaced_under_its_kid_is_refetched_once_past_the_cooldown() {
+    let (old, server) = main_server();
+    let v = JwtValidator::new(
+        options(&server)
+            .with_jwks_refresh_cooldown_seconds(5)
+            .with_verified_token_cache(10),
+    )
+    .unwrap();
+    let old_token = old.token(&claims());
+    v.validate_at(&old_token, NOW).unwrap();
+    v.validate_at(&old_token, NOW).unwrap();
+    assert_eq!(v.stats().token_cache_hits, 1);
+    // The issuer replaces its key and keeps the kid.
+    let new = Signer::other().with_kid(&old.kid);
+    server.set_reply(200, jwks(&[new.jwk()]));
+    let new_token = new.token(&claims_with(json!({"sub": "user-2"})));
+    let err = rejection(v.validate_at(&new_token, NOW));
+    assert!(matches!(err, JwtError::BadSignature), "{err:?}");
+    assert_eq!(
+        server.requests(),
+        1,
+        "a set fetched within the cooldown is not refetched"
+    );
+    std::thread::sleep(PAST_COOLDOWN);
+    assert_eq!(v.validate_at(&new_token, NOW).unwrap().sub, "user-2");
+    assert_eq!(server.requests(), 2);
+    let stats = v.stats();
+    assert_eq!(
+        (stats.fetches, stats.rejected_signature),
+        (2, 1),
+        "{stats:?}"
+    );
+    // The replaced key verified the cached token: the cache no longer serves it.
+    let err = rejection(v.validate_at(&old_token, NOW));
+    assert!(matches!(err, JwtError::BadSignature), "{err:?}");
+    assert_eq!(v.cached_token_count(), 1, "only the new token");
+    assert_eq!(server.requests(), 2, "the refetch opened a new cooldown");
+}
+
+#[test]
+fn a_thousand_forged_signatures_cost_at_most_one_fetch_per_cooldown() {
+    let (signer, server) = main_server();
+    let v = Arc::new(
+        JwtValidator::new(options(&server).with_jwks_refresh_cooldown_seconds(5)).unwrap(),
+    );
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    let token = signer.token(&claims());
+    let signature = token.rsplit('.').next().unwrap();
+    let tokens: Arc<Vec<String>> = Arc::new(
+        (0..1000)
+            .map(|i| {
+                forged(
+                    &signer,
+                    &claims_with(json!({"sub": format!("forger-{i}")})),
+                    signature,
+                )
+            })
+            .collect(),
+    );
+    // A slow server keeps the one fetch in flight while the other threads fail theirs.
+    server.set_delay(Duration::from_millis(300));
+    let flood = || {
+        let started = Instant::now();
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let (v, tokens) = (Arc::clone(&v), Arc::clone(&tokens));
+                std::thread::spawn(move || {
+                    for token in tokens.iter().skip(t).step_by(8) {
+                        let err = rejection(v.validate_at(token, NOW));
+                        assert!(matches!(err, JwtError::BadSignature), "{err:?}");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        started.elapsed()
+    };
+    flood();
+    assert_eq!(
+        server.requests(),
+        1,
+        "a set fetched within the cooldown is not refetched"
+    );
+    std::thread::sleep(PAST_COOLDOWN);
+    let took = flood();
+    let fetched = server.requests() - 1;
+    let windows = 1 + (took.as_secs() / 5) as usize;
+    eprintln!("1000 forged tokens in {took:?}: {fetched} fetch(es)");
+    assert!(
+        (1..=windows).contains(&fetched),
+        "{fetched} fetches in {took:?}"
+    );
+    let stats = v.stats();
+    assert_eq!(stats.rejected_signature, 2000);
+    assert_eq!(stats.fetches as usize, server.requests());
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+}
+
+#[test]
+fn threads_needing_a_replaced_key_wait_for_one_fetch() {
+    let (old, server) = main_server();
+    let v = Arc::new(
+        JwtValidator::new(options(&server).with_jwks_refresh_cooldown_seconds(5)).unwrap(),
+    );
+    v.validate_at(&old.token(&claims()), NOW).unwrap();
+    let new = Signer::other().with_kid(&old.kid);
+    server.set_reply(200, jwks(&[new.jwk()]));
+    server.set_delay(Duration::from_millis(300));
+    std::thread::sleep(PAST_COOLDOWN);
+    let token = Arc::new(new.token(&claims()));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (v, token) = (Arc::clone(&v), Arc::clone(&token));
+            std::thread::spawn(move || v.validate_at(&token, NOW).map(|c| c.sub))
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap().unwrap(), "user-1");
+    }
+    assert_eq!(server.requests(), 2);
+}
+
+#[test]
+fn forged_signatures_while_the_issuer_is_down_cost_one_fetch_per_cooldown() {
+    let (signer, server) = main_server();
+    let v = JwtValidator::new(options(&server).with_jwks_refresh_cooldown_seconds(5)).unwrap();
+    v.validate_at(&signer.token(&claims()), NOW).unwrap();
+    server.set_reply(500, "down".into());
+    std::thread::sleep(PAST_COOLDOWN);
+    let token = signer.token(&claims());
+    let signature = token.rsplit('.').next().unwrap();
+    for i in 0..100 {
+        let forgery = forged(
+            &signer,
+            &claims_with(json!({"sub": format!("forger-{i}")})),
+            signature,
+        );
+        let err = rejection(v.validate_at(&forgery, NOW));
+        assert!(matches!(err, JwtError::BadSignature), "{err:?}");
+    }
+    assert_eq!(
+        server.requests(),
+        2,
+        "one failed refetch, then the cooldown"
+    );
+    assert_eq!(v.stats().fetch_failures, 1);
+    v.validate_at(&token, NOW).unwrap();
+}
+
+#[test]
+fn a_token_its_own_dates_rule_out_never_refetches_for_a_replaced_key() {
+    let (old, server) = main_server();
+    let v = JwtValidator::new(options(&server).with_jwks_refresh_cooldown_seconds(5)).unwrap();
+    v.validate_at(&old.token(&claims()), NOW).unwrap();
+    let new = Signer::other().with_kid(&old.kid);
+    server.set_reply(200, jwks(&[new.jwk()]));
+    std::thread::sleep(PAST_COOLDOWN);
+    for dates in [
+        json!({"exp": NOW - 3600}),
+        json!({"nbf": NOW + 3600}),
+        json!({"exp": "soon"}),
+        json!({"exp": null}),
+    ] {
+        let err = rejection(v.validate_at(&new.token(&claims_with(dates.clone())), NOW));
+        assert!(matches!(err, JwtError::BadSignature), "{dates}: {err:?}");
+    }
+    assert_eq!(server.requests(), 1);
+    v.validate_at(&new.token(&claims()), NOW).unwrap();
+    assert_eq!(server.requests(), 2);
+}
+
 // ---------------------------------------------------------------- proxies
 
 /// The child's loopback JWKS URL.
@@ -2458,4 +2643,38 @@ fn a_fresh_persistent_copy_without_the_tokens_kid_is_checked_with_the_server() {
     third.validate_at(&old.token(&claims()), NOW).unwrap();
     assert_eq!(server.requests(), 2);
     assert_eq!(third.stats().disk_cache_hits, 1);
+}
+
+#[test]
+fn a_persistent_copy_holding_a_replaced_key_is_checked_with_the_server_once() {
+    let (old, server) = main_server();
+    let tmp = tempfile::tempdir().unwrap();
+    disk_cached(&server, tmp.path())
+        .validate_at(&old.token(&claims()), NOW)
+        .unwrap();
+    // The issuer replaces its key under the same kid; the copy on disk is a minute old and
+    // fresh for a day.
+    let new = Signer::other().with_kid(&old.kid);
+    server.set_reply(200, jwks(&[new.jwk()]));
+    age_record(&record_path(tmp.path(), &server.jwks_url()), 60);
+    let next = JwtValidator::new(
+        options(&server)
+            .with_jwks_cache_dir(tmp.path())
+            .with_jwks_refresh_cooldown_seconds(5),
+    )
+    .unwrap();
+    next.validate_at(&new.token(&claims()), NOW).unwrap();
+    assert_eq!(
+        server.requests(),
+        2,
+        "past the copy that still holds the old key"
+    );
+    assert_eq!(next.stats().disk_cache_hits, 1);
+    // The process after that reads the new copy, which the server just sent: a forged
+    // signature does not send it back to the server.
+    let third = disk_cached(&server, tmp.path());
+    let err = rejection(third.validate_at(&old.token(&claims()), NOW));
+    assert!(matches!(err, JwtError::BadSignature), "{err:?}");
+    third.validate_at(&new.token(&claims()), NOW).unwrap();
+    assert_eq!(server.requests(), 2);
 }

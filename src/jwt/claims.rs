@@ -115,9 +115,7 @@ pub(crate) fn check_claims(
             return Err(JwtError::MissingClaim(name.clone()));
         }
     }
-    let exp = numeric_date(raw.exp.as_ref(), "exp")?.ok_or(JwtError::MissingClaim("exp".into()))?;
-    let nbf = numeric_date(raw.nbf.as_ref(), "nbf")?;
-    let iat = numeric_date(raw.iat.as_ref(), "iat")?;
+    let (exp, nbf, iat) = dates(&raw)?;
     check_times(exp, nbf, iat, now, &rules.times)?;
     let iss = take_string(raw.iss.take(), "iss")?;
     let sub = take_string(raw.sub.take(), "sub")?;
@@ -139,6 +137,21 @@ pub(crate) fn check_claims(
         team: take_typed(raw.team.take(), "team")?,
         extra: raw.extra,
     })
+}
+
+/// `exp` (required), `nbf` and `iat` as NumericDates.
+fn dates(raw: &RawClaims) -> Result<(u64, Option<u64>, Option<u64>), JwtError> {
+    let exp = numeric_date(raw.exp.as_ref(), "exp")?.ok_or(JwtError::MissingClaim("exp".into()))?;
+    let nbf = numeric_date(raw.nbf.as_ref(), "nbf")?;
+    let iat = numeric_date(raw.iat.as_ref(), "iat")?;
+    Ok((exp, nbf, iat))
+}
+
+/// Whether the dates of claims whose signature did not verify would pass at `now`. Decides
+/// only whether the failure is worth looking for a rotated key (a token its own dates rule
+/// out is rejected whatever key signed it), never whether a token is accepted.
+pub(crate) fn unverified_dates_hold(raw: &RawClaims, now: u64, rules: &TimeRules) -> bool {
+    dates(raw).is_ok_and(|(exp, nbf, iat)| check_times(exp, nbf, iat, now, rules).is_ok())
 }
 
 /// `exp`, `nbf` and `iat` against `now`, with `leeway` seconds of clock skew either way,

@@ -1,5 +1,5 @@
 //! JWK Sets: [`parse_jwks`] (pure, fuzzed) and the per-URL cache with TTL, single flight,
-//! an unknown-`kid` refresh cooldown and stale-on-error.
+//! a refresh cooldown (unknown `kid`, key replaced under a known `kid`) and stale-on-error.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -10,8 +10,8 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::error::{escape_untrusted, JwtError};
-use super::freshness::Validators;
 use super::json::{parse_object, ObjectError};
+use super::keyset::freshness::Validators;
 use super::rs256::{KeyPolicy, VerifyingKey};
 
 /// Most keys a JWKS may hold; bigger documents are refused whole.
@@ -189,12 +189,15 @@ pub(crate) struct CachePolicy {
 /// What a fetch for the cache gave.
 pub(crate) enum Refresh {
     /// A set to use, fetched `age` ago (zero unless it came from a persistent copy), fresh
-    /// for `ttl` from then, with the validators to revalidate it.
+    /// for `ttl` from then, with the validators to revalidate it. `asked` is false for a
+    /// fresh persistent copy taken without any request: then the lookup was no attempt to
+    /// cool down from.
     New {
         set: JwkSet,
         age: Duration,
         ttl: Duration,
         validators: Validators,
+        asked: bool,
     },
     /// The server confirmed the stored set (`304`): it is fresh again for `ttl`, unparsed.
     StillFresh { ttl: Duration },
@@ -208,25 +211,30 @@ struct Stored {
     fresh_until: Instant,
     /// After `fresh_until`, used only while refreshing fails, until then.
     stale_until: Instant,
+    /// The server sent or confirmed the set less than a cooldown before then: until then a
+    /// failed signature never refetches it.
+    vouched_until: Instant,
     validators: Validators,
 }
 
 impl Stored {
-    /// Deadlines for a set fetched `age` before `now`, fresh for `ttl` from its fetch.
-    fn deadlines(
-        now: Instant,
-        age: Duration,
-        ttl: Duration,
-        max_stale: Duration,
-    ) -> (Instant, Instant) {
+    /// A set the server sent or confirmed `age` before `now`, fresh for `ttl` from then.
+    fn new(
+        set: Arc<JwkSet>,
+        validators: Validators,
+        (now, age, ttl): (Instant, Duration, Duration),
+        policy: &CachePolicy,
+    ) -> Self {
         // Capped so that `Instant + Duration` cannot overflow for absurd options.
         const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-        let fresh = ttl.saturating_sub(age).min(CENTURY);
-        let stale = ttl
-            .saturating_add(max_stale)
-            .saturating_sub(age)
-            .min(CENTURY);
-        (now + fresh, now + stale)
+        let after = |window: Duration| now + window.saturating_sub(age).min(CENTURY);
+        Self {
+            set,
+            fresh_until: after(ttl),
+            stale_until: after(ttl.saturating_add(policy.max_stale)),
+            vouched_until: after(policy.cooldown),
+            validators,
+        }
     }
 }
 
@@ -283,12 +291,50 @@ impl JwksCache {
         policy: &CachePolicy,
         fetch: impl FnOnce(Option<&Validators>) -> Result<Refresh, JwtError>,
     ) -> Result<Arc<VerifyingKey>, JwtError> {
+        self.lookup(
+            url,
+            selector,
+            policy,
+            |entry, now| decide(entry, selector, policy, now),
+            fetch,
+        )
+    }
+
+    /// The key to verify again with after a signature failed with `rejected`, the key this
+    /// cache handed out for `kid`: the one a refetch of the set at `url` publishes under
+    /// `kid` now, or one another lookup's refetch already published. `None` when no other
+    /// key is to be had: the refetch is refused inside the cooldown (so a flood of bad
+    /// signatures costs at most one fetch per cooldown), failed, or found `rejected` (or no
+    /// key) still under `kid`. Concurrent callers wait for one fetch, as misses do.
+    pub(crate) fn replacement(
+        &self,
+        url: &str,
+        kid: &str,
+        rejected: &VerifyingKey,
+        policy: &CachePolicy,
+        fetch: impl FnOnce(Option<&Validators>) -> Result<Refresh, JwtError>,
+    ) -> Option<Arc<VerifyingKey>> {
+        let decide = |entry: &Entry, now| decide_replacement(entry, kid, rejected, policy, now);
+        let key = self.lookup(url, KeySelector::Kid(kid), policy, decide, fetch);
+        key.ok().filter(|key| !key.same_key(rejected))
+    }
+
+    /// One lookup: `decide` says what to do with the entry of `url` as it is; a fetch is
+    /// made by one caller while the others wait for it, and stored.
+    fn lookup(
+        &self,
+        url: &str,
+        selector: KeySelector<'_>,
+        policy: &CachePolicy,
+        decide: impl Fn(&Entry, Instant) -> Step,
+        fetch: impl FnOnce(Option<&Validators>) -> Result<Refresh, JwtError>,
+    ) -> Result<Arc<VerifyingKey>, JwtError> {
         let deadline = Instant::now() + policy.wait;
         let mut map = self.lock();
         loop {
             let now = Instant::now();
             let step = match map.get(url) {
-                Some(entry) => decide(entry, selector, policy, now),
+                Some(entry) => decide(entry, now),
                 None => Step::Fetch,
             };
             match step {
@@ -337,6 +383,7 @@ impl JwksCache {
                     age,
                     ttl,
                     validators,
+                    asked,
                 }),
                 _,
             ) => {
@@ -346,14 +393,13 @@ impl JwksCache {
                     shown_url(url),
                     started.elapsed()
                 );
-                let (fresh_until, stale_until) =
-                    Stored::deadlines(started, age, ttl, policy.max_stale);
-                entry.set = Some(Stored {
-                    set: Arc::clone(&set),
-                    fresh_until,
-                    stale_until,
-                    validators,
-                });
+                let dates = (started, age, ttl);
+                entry.set = Some(Stored::new(Arc::clone(&set), validators, dates, policy));
+                if !asked {
+                    // Only a copy on disk was read: a miss or a failed signature may still
+                    // ask the server, as the copy may predate a rotation.
+                    entry.last_attempt = None;
+                }
                 set.select(selector).cloned()
             }
             (Ok(Refresh::StillFresh { ttl }), Some(stored)) => {
@@ -361,8 +407,8 @@ impl JwksCache {
                     "key set {}: not modified, fresh for {ttl:?}",
                     shown_url(url)
                 );
-                (stored.fresh_until, stored.stale_until) =
-                    Stored::deadlines(started, Duration::ZERO, ttl, policy.max_stale);
+                let (set, validators) = (Arc::clone(&stored.set), stored.validators.clone());
+                *stored = Stored::new(set, validators, (started, Duration::ZERO, ttl), policy);
                 stored.set.select(selector).cloned()
             }
             (Ok(Refresh::StillFresh { .. }), None) => {
@@ -407,10 +453,7 @@ fn shown_url(key: &str) -> &str {
 
 /// What a lookup does next, given the entry's state. Pure, so the rules read in one place.
 fn decide(entry: &Entry, selector: KeySelector<'_>, policy: &CachePolicy, now: Instant) -> Step {
-    let cooling = entry
-        .last_attempt
-        .as_ref()
-        .is_some_and(|(at, _)| now.duration_since(*at) < policy.cooldown);
+    let cooling = cooling(entry, policy, now);
     if let Some(stored) = &entry.set {
         let (set, fresh) = (&stored.set, now < stored.fresh_until);
         if fresh || (cooling && now < stored.stale_until) {
@@ -440,6 +483,46 @@ fn decide(entry: &Entry, selector: KeySelector<'_>, policy: &CachePolicy, now: I
     Step::Fetch
 }
 
+/// Whether `url` was last tried (fetched, or a fetch failed) within the cooldown.
+fn cooling(entry: &Entry, policy: &CachePolicy, now: Instant) -> bool {
+    entry
+        .last_attempt
+        .as_ref()
+        .is_some_and(|(at, _)| now.duration_since(*at) < policy.cooldown)
+}
+
+/// What a lookup for a key rotated under `kid` does next, after a signature failed with
+/// `rejected`. Pure, like [`decide`].
+fn decide_replacement(
+    entry: &Entry,
+    kid: &str,
+    rejected: &VerifyingKey,
+    policy: &CachePolicy,
+    now: Instant,
+) -> Step {
+    // Another lookup refetched since `rejected` was handed out and found another key:
+    // verify with it, without asking again.
+    if let Some(stored) = entry.set.as_ref().filter(|stored| now < stored.stale_until) {
+        match stored.set.get(kid) {
+            Ok(key) if !key.same_key(rejected) => return Step::Done(Ok(Arc::clone(key))),
+            _ => {}
+        }
+    }
+    if entry.in_flight {
+        return Step::Wait;
+    }
+    // The same cooldown as for an unknown `kid`, and never for a set the server vouched
+    // for within it (a persistent copy another process just fetched included).
+    let vouched = entry
+        .set
+        .as_ref()
+        .is_some_and(|stored| now < stored.vouched_until);
+    if vouched || cooling(entry, policy, now) {
+        return Step::Done(Err(JwtError::BadSignature));
+    }
+    Step::Fetch
+}
+
 #[cfg(test)]
 mod tests {
     use super::KeySelector::Kid;
@@ -462,13 +545,8 @@ mod tests {
     }
 
     fn stored(set: Arc<JwkSet>, age: u64, now: Instant) -> Stored {
-        let at = now - Duration::from_secs(age);
-        Stored {
-            set,
-            fresh_until: at + TTL,
-            stale_until: at + TTL + POLICY.max_stale,
-            validators: Validators::default(),
-        }
+        let dates = (now, Duration::from_secs(age), TTL);
+        Stored::new(set, Validators::default(), dates, &POLICY)
     }
 
     fn new_set(set: JwkSet) -> Result<Refresh, JwtError> {
@@ -477,6 +555,7 @@ mod tests {
             age: Duration::ZERO,
             ttl: TTL,
             validators: Validators::default(),
+            asked: true,
         })
     }
 

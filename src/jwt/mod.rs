@@ -35,7 +35,12 @@
 //!    [`with_jwks_cache_dir`](crate::JwtValidationOptions::with_jwks_cache_dir) a cold cache
 //!    starts from the copy an earlier process left on disk.
 //!    [`parse_jwks`] (pure, fuzzed) keeps only RSA signing keys that pass the [`KeyPolicy`].
-//! 4. RSA PKCS#1 v1.5 SHA-256 over the exact signing input.
+//! 4. RSA PKCS#1 v1.5 SHA-256 over the exact signing input. When it fails with a fetched key
+//!    (and the token names a `kid` and its dates hold), the issuer may have replaced that
+//!    key under the same `kid`: the set is fetched again, under the unknown-`kid` cooldown and
+//!    never when the server sent or confirmed it within the cooldown, and the signature
+//!    checked once more with the key now published. A token that still fails is
+//!    [`JwtError::BadSignature`](crate::JwtError::BadSignature).
 //! 5. Claims from the verified payload: `exp` (required), `nbf`, `iat`, leeway, the optional
 //!    max age and minimum remaining lifetime, `sub`,
 //!    audience and required claims.
@@ -45,18 +50,13 @@
 //! the very key that verified it, and the dates of step 5 are checked again.
 
 pub(crate) mod claims;
-mod disk;
 pub(crate) mod error;
-mod fetch;
-mod freshness;
 mod json;
 mod jwks;
-mod keys;
+mod keyset;
 pub(crate) mod modexp;
 pub(crate) mod options;
-mod refresh;
 mod rs256;
-mod stats;
 mod unverified;
 pub(crate) mod validator;
 mod verified;
@@ -65,7 +65,7 @@ pub use claims::Audience;
 pub use jwks::{parse_jwks, parse_jwks_with_policy, JwkSet};
 pub use rs256::{KeyPolicy, VerifyingKey};
 // The limits are documented on the options and types they bound.
+pub use keyset::stats::ValidatorStats;
 #[cfg(any(test, fuzzing))]
 pub(crate) use rs256::{DEFAULT_MAX_KEY_BITS, MIN_KEY_BITS};
-pub use stats::ValidatorStats;
 pub use unverified::UnverifiedToken;

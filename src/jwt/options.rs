@@ -350,8 +350,9 @@ impl JwtValidationOptions {
         self.with_jwks_cache_duration(Duration::from_secs(hours.saturating_mul(3600)))
     }
 
-    /// Minimum time between two fetches of one JWKS URL (refreshes for an unknown `kid`,
-    /// retries after a failure); at least 5 s. Defaults to 30 s.
+    /// Minimum time between two fetches of one JWKS URL (refreshes for an unknown `kid` or
+    /// for a key replaced under a known one, retries after a failure); at least 5 s. A
+    /// signature failure refetches only a set older than this. Defaults to 30 s.
     pub fn with_jwks_refresh_cooldown(mut self, cooldown: Duration) -> Self {
         self.refresh_cooldown = cooldown;
         self

@@ -125,6 +125,11 @@ impl VerifyingKey {
         })
     }
 
+    /// Whether `other` is the same public key (modulus and exponent), however it was built.
+    pub(crate) fn same_key(&self, other: &Self) -> bool {
+        self.exponent == other.exponent && self.key == other.key
+    }
+
     /// Modulus size in bits.
     pub fn bits(&self) -> usize {
         bit_length(strip_leading_zeros(&self.key.n_bytes()))

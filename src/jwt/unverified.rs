@@ -136,6 +136,11 @@ impl<'a> UnverifiedToken<'a> {
         &self.signature
     }
 
+    /// All claims, not yet verified; for checks that can only reject.
+    pub(crate) fn unverified_claims(&self) -> &RawClaims {
+        &self.claims
+    }
+
     /// Hands out the claims once the signature has been verified.
     pub(crate) fn into_claims(self) -> RawClaims {
         self.claims

@@ -3,16 +3,18 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use super::claims::{check_claims, recheck_times, ClaimRules, JwtClaims, TimeRules};
-use super::disk::DiskCache;
+use super::claims::{
+    check_claims, recheck_times, unverified_dates_hold, ClaimRules, JwtClaims, TimeRules,
+};
 use super::error::{escape_untrusted, JwtError};
-use super::fetch::{fetch_agents, FETCH_TIMEOUTS};
 use super::jwks::{CachePolicy, JwksCache, KeySelector};
-use super::keys::{static_keys, KeySource, Keys};
+use super::keyset::disk::DiskCache;
+use super::keyset::fetch::{fetch_agents, FETCH_TIMEOUTS};
+use super::keyset::keys::{static_keys, KeySource, Keys};
+use super::keyset::refresh::{Fetcher, Wanted};
+use super::keyset::stats::{bump, Counters, ValidatorStats};
 use super::options::JwtValidationOptions;
-use super::refresh::Fetcher;
 use super::rs256::{KeyPolicy, VerifyingKey};
-use super::stats::{bump, Counters, ValidatorStats};
 use super::unverified::{normalize_typ, UnverifiedToken};
 use super::verified::{Verified, VerifiedTokens};
 use crate::error::{ConfigError, RunbeamError};
@@ -44,6 +46,15 @@ struct TrustedIssuer {
 /// concurrent callers needing the same set wait for one fetch) and, with
 /// [`with_jwks_cache_dir`](JwtValidationOptions::with_jwks_cache_dir), while the cached copy
 /// is read or written.
+///
+/// A key replaced under the same `kid` is picked up without waiting for the TTL: a
+/// signature that fails with a fetched key whose set the server sent or confirmed more than
+/// the [refresh cooldown](JwtValidationOptions::with_jwks_refresh_cooldown) ago refetches the
+/// set once (one fetch for all waiting threads, then no other fetch of that URL within the
+/// cooldown, so a flood of forged signatures costs at most one fetch per cooldown) and
+/// verifies again; a token still failing is [`JwtError::BadSignature`]. Tokens rejected
+/// before the signature step, tokens without `kid`, and tokens whose own dates rule them out
+/// never cause it; [`stats`](Self::stats) counts it among the fetches.
 pub struct JwtValidator {
     issuers: Vec<TrustedIssuer>,
     /// The JWKS URI or the static key set, when configured: every issuer's keys.
@@ -268,8 +279,9 @@ impl JwtValidator {
         // The only pre-verification read of the claims: `iss`, to pick a configured issuer.
         let iss = token.unverified_issuer();
         let iss = iss.ok_or_else(|| JwtError::MissingClaim("iss".into()))?;
-        let key = self.key_from(self.key_source_for(iss)?, selector)?;
-        key.verify(token.signing_input(), token.signature())?;
+        let keys = self.key_source_for(iss)?;
+        let key = self.key_from(keys, selector)?;
+        let key = self.check_signature(&token, keys, selector, key, now)?;
         let kid = token.unverified_kid().map(str::to_owned);
         let rules = ClaimRules {
             times: self.times,
@@ -278,6 +290,48 @@ impl JwtValidator {
         };
         let claims = check_claims(token.into_claims(), now, &rules)?;
         Ok(Verified { claims, kid, key })
+    }
+
+    /// The RSA step with `key`, the key the set hands out for the token. When it fails with
+    /// a key fetched from a URL, the issuer may have replaced that key under the same `kid`:
+    /// the set is fetched again (at most once per cooldown, never for a key fetched within
+    /// it) and the signature checked with the key it now publishes. Returns the key that
+    /// verified.
+    fn check_signature(
+        &self,
+        token: &UnverifiedToken<'_>,
+        keys: &Keys,
+        selector: KeySelector<'_>,
+        key: Arc<VerifyingKey>,
+        now: u64,
+    ) -> Result<Arc<VerifyingKey>, JwtError> {
+        let verify = |key: &VerifyingKey| key.verify(token.signing_input(), token.signature());
+        let Err(failed) = verify(&key) else {
+            return Ok(key);
+        };
+        // A static set has nothing to refetch; a kid-less token never refreshes on its own.
+        let (Keys::Remote(source), KeySelector::Kid(kid)) = (keys, selector) else {
+            return Err(failed);
+        };
+        // A token its own dates rule out fails whichever key signed it: no fetch for it.
+        if !unverified_dates_hold(token.unverified_claims(), now, &self.times) {
+            return Err(failed);
+        }
+        let wanted = Wanted {
+            selector,
+            replacing: Some(&key),
+        };
+        let replacement =
+            self.cache
+                .replacement(&source.cache_key, kid, &key, &self.cache_policy, |known| {
+                    self.fetcher
+                        .refresh(&source.url, source.direct, wanted, known, &self.counters)
+                });
+        let Some(replacement) = replacement else {
+            return Err(failed);
+        };
+        verify(&replacement)?;
+        Ok(replacement)
     }
 
     /// The current key for a verified `iss` and `kid`, as a full check would find it.
@@ -302,8 +356,12 @@ impl JwtValidator {
             .cache
             .key(&source.cache_key, selector, &self.cache_policy, |known| {
                 fetched = true;
+                let wanted = Wanted {
+                    selector,
+                    replacing: None,
+                };
                 self.fetcher
-                    .refresh(&source.url, source.direct, selector, known, &self.counters)
+                    .refresh(&source.url, source.direct, wanted, known, &self.counters)
             });
         if key.is_ok() && !fetched {
             bump(&self.counters.key_cache_hits);

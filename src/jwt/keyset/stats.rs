@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::error::JwtError;
+use crate::jwt::error::JwtError;
 
 /// What one [`JwtValidator`](crate::JwtValidator) has done since it was built, from
 /// [`JwtValidator::stats`](crate::JwtValidator::stats). Every counter only grows. Each is

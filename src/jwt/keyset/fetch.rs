@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use ureq::tls::Certificate;
 
-use super::error::JwtError;
 use super::freshness::{Freshness, Validators};
-use super::jwks::{parse_jwks_with_policy, JwkSet};
-use super::rs256::KeyPolicy;
 use crate::http::{build_agent, Agents, Timeouts};
+use crate::jwt::error::JwtError;
+use crate::jwt::jwks::{parse_jwks_with_policy, JwkSet};
+use crate::jwt::rs256::KeyPolicy;
 
 /// Largest JWKS response body read, in bytes.
 pub(crate) const MAX_JWKS_BYTES: u64 = 256 * 1024;

@@ -4,9 +4,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::jwks::{parse_jwks_with_policy, JwkSet};
-use super::rs256::KeyPolicy;
 use crate::error::{ConfigError, RunbeamError};
+use crate::jwt::jwks::{parse_jwks_with_policy, JwkSet};
+use crate::jwt::rs256::KeyPolicy;
 use crate::origin::Origin;
 
 /// Where a key set comes from, and its key in the cache (computed once, not per token).

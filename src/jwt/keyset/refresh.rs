@@ -5,13 +5,13 @@ use std::fmt;
 use std::time::Duration;
 
 use super::disk::{DiskCache, Record};
-use super::error::JwtError;
 use super::fetch::{fetch_jwks, Fetched};
 use super::freshness::Validators;
-use super::jwks::{parse_jwks_with_policy, JwkSet, KeySelector, Refresh};
-use super::rs256::KeyPolicy;
 use super::stats::{bump, Counters};
 use crate::http::Agents;
+use crate::jwt::error::JwtError;
+use crate::jwt::jwks::{parse_jwks_with_policy, JwkSet, KeySelector, Refresh};
+use crate::jwt::rs256::{KeyPolicy, VerifyingKey};
 
 /// How a validator refreshes a key set for its cache: the persistent copy, the HTTP
 /// request, the TTL rules, the counters.
@@ -26,6 +26,27 @@ pub(crate) struct Fetcher {
     /// The whole-request timeout of a key-set fetch.
     pub timeout: Duration,
     pub disk: Option<DiskCache>,
+}
+
+/// What the lookup that asks for a refresh needs from the set.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wanted<'a> {
+    pub selector: KeySelector<'a>,
+    /// A key a signature just failed with, when the refresh looks for a key rotated under
+    /// the same `kid`: a set that still publishes this key there holds no answer.
+    pub replacing: Option<&'a VerifyingKey>,
+}
+
+impl Wanted<'_> {
+    /// Whether `set` can answer the lookup without asking the server: it has the wanted
+    /// `kid`, with another key than the one being replaced.
+    fn answered_by(&self, set: &JwkSet) -> bool {
+        match set.select(self.selector) {
+            Ok(key) => self.replacing.is_none_or(|old| !key.same_key(old)),
+            // Only an unknown `kid` is worth asking about; other misses stay misses.
+            Err(err) => !matches!(err, JwtError::UnknownKey(_)),
+        }
+    }
 }
 
 /// A usable persistent copy, parsed with the validator's policy.
@@ -52,15 +73,17 @@ impl FromDisk {
             self.age
         );
         bump(&counters.disk_cache_hits);
-        self.into_refresh()
+        self.into_refresh(true)
     }
 
-    fn into_refresh(self) -> Refresh {
+    /// `asked`: whether a request was made for it (by this process or one it waited for).
+    fn into_refresh(self, asked: bool) -> Refresh {
         Refresh::New {
             validators: self.record.validators(),
             set: self.set,
             age: self.age,
             ttl: self.ttl,
+            asked,
         }
     }
 }
@@ -72,7 +95,7 @@ impl Fetcher {
         &self,
         url: &str,
         direct: bool,
-        wanted: KeySelector<'_>,
+        wanted: Wanted<'_>,
         known: Option<&Validators>,
         counters: &Counters,
     ) -> Result<Refresh, JwtError> {
@@ -127,6 +150,7 @@ impl Fetcher {
                     age: Duration::ZERO,
                     ttl: new.freshness.ttl(self.min_ttl, self.max_ttl),
                     validators,
+                    asked: true,
                 })
             }
             Ok(Fetched::NotModified(freshness)) => {
@@ -143,6 +167,7 @@ impl Fetcher {
                             age: Duration::ZERO,
                             ttl,
                             validators,
+                            asked: true,
                         })
                     }
                     _ => {
@@ -175,20 +200,20 @@ impl Fetcher {
         &self,
         disk: &DiskCache,
         url: &str,
-        wanted: KeySelector<'_>,
+        wanted: Wanted<'_>,
         counters: &Counters,
     ) -> Persisted {
         let copy = disk.load(url).and_then(|record| self.usable(url, record));
         match copy {
-            // A copy without the wanted `kid` may predate a rotation: ask the server, as
-            // for a set in memory.
-            Some(fresh) if fresh.age < fresh.ttl && !lacks(&fresh.set, wanted) => {
+            // A copy without the wanted `kid`, or with the key being replaced, may predate
+            // a rotation: ask the server, as for a set in memory.
+            Some(fresh) if fresh.age < fresh.ttl && wanted.answered_by(&fresh.set) => {
                 bump(&counters.disk_cache_hits);
                 log::debug!(
                     "key set {url}: from the persistent cache, {:?} old",
                     fresh.age
                 );
-                Persisted::Fresh(fresh.into_refresh())
+                Persisted::Fresh(fresh.into_refresh(false))
             }
             stale_or_none => Persisted::NotFresh(stale_or_none),
         }
@@ -221,9 +246,4 @@ impl Fetcher {
             }
         }
     }
-}
-
-/// Whether `set` lacks the key of `wanted`'s `kid` (the case that refetches).
-fn lacks(set: &JwkSet, wanted: KeySelector<'_>) -> bool {
-    matches!(set.select(wanted), Err(JwtError::UnknownKey(_)))
 }
