@@ -7,7 +7,8 @@ use super::claims::{
     check_claims, recheck_times, unverified_dates_hold, ClaimRules, JwtClaims, TimeRules,
 };
 use super::error::{escape_untrusted, JwtError};
-use super::jwks::{CachePolicy, JwksCache, KeySelector};
+use super::jwks::KeySelector;
+use super::keyset::cache::{CachePolicy, JwksCache};
 use super::keyset::disk::DiskCache;
 use super::keyset::fetch::{fetch_agents, FETCH_TIMEOUTS};
 use super::keyset::keys::{static_keys, KeySource, Keys};

@@ -4,7 +4,7 @@
 //! set at a key-set URL: the configured JWKS URI, or `{origin}/api/.well-known/jwks.json`
 //! of a trusted issuer ([`keys`]). Nothing a token says ever names a URL. A fetched set
 //! lives in the validator's cache, one entry per URL and key policy
-//! (`JwksCache` in `jwt::jwks`), and is fetched ([`fetch`]: one GET, no redirects, status
+//! ([`cache`]), and is fetched ([`fetch`]: one GET, no redirects, status
 //! 200, body capped):
 //!
 //! - **when absent**: the first token that needs it. With a cache directory, a persistent
@@ -33,6 +33,7 @@
 //!
 //! [`stats`] counts the fetches, `304`s and cache hits.
 
+pub(super) mod cache;
 pub(super) mod disk;
 pub(super) mod fetch;
 pub(super) mod freshness;

@@ -4,13 +4,14 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::cache::Refresh;
 use super::disk::{DiskCache, Record};
 use super::fetch::{fetch_jwks, Fetched};
 use super::freshness::Validators;
 use super::stats::{bump, Counters};
 use crate::http::Agents;
 use crate::jwt::error::JwtError;
-use crate::jwt::jwks::{parse_jwks_with_policy, JwkSet, KeySelector, Refresh};
+use crate::jwt::jwks::{parse_jwks_with_policy, JwkSet, KeySelector};
 use crate::jwt::rs256::{KeyPolicy, VerifyingKey};
 
 /// How a validator refreshes a key set for its cache: the persistent copy, the HTTP
