@@ -18,6 +18,21 @@ pub(crate) enum Clock {
     Manual(std::sync::Arc<ManualTime>),
 }
 
+/// Two clocks are equal when both are real or both share one manual time.
+impl PartialEq for Clock {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Clock::Real, Clock::Real) => true,
+            #[cfg(any(test, feature = "testing"))]
+            (Clock::Manual(a), Clock::Manual(b)) => std::sync::Arc::ptr_eq(a, b),
+            #[cfg(any(test, feature = "testing"))]
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Clock {}
+
 impl Clock {
     /// The current instant.
     pub(crate) fn now(&self) -> Instant {

@@ -1123,8 +1123,13 @@ fn bad_signatures_and_expired_tokens_never_refetch() {
 
 #[test]
 fn rotation_is_picked_up_after_the_cooldown_and_removed_kids_stop_verifying() {
+    let time = TestTime::default();
     let (old, server) = main_server();
-    let v = JwtValidator::new(options(&server).with_jwks_refresh_cooldown_seconds(5)).unwrap();
+    let v = JwtValidator::new(
+        time.options(options(&server))
+            .with_jwks_refresh_cooldown_seconds(5),
+    )
+    .unwrap();
     v.validate_at(&old.token(&claims()), NOW).unwrap();
     let new = Signer::other();
     server.set_reply(200, jwks(&[new.jwk()]));
@@ -1137,7 +1142,7 @@ fn rotation_is_picked_up_after_the_cooldown_and_removed_kids_stop_verifying() {
         1,
         "inside the cooldown an unknown kid fails at once"
     );
-    std::thread::sleep(Duration::from_millis(5100));
+    time.pass(PAST_COOLDOWN);
     v.validate_at(&new.token(&claims()), NOW).unwrap();
     assert_eq!(server.requests(), 2);
     assert!(matches!(
@@ -1159,9 +1164,10 @@ fn forged(signer: &Signer, claims: &Value, signature: &str) -> String {
 
 #[test]
 fn a_key_replaced_under_its_kid_is_refetched_once_past_the_cooldown() {
+    let time = TestTime::default();
     let (old, server) = main_server();
     let v = JwtValidator::new(
-        options(&server)
+        time.options(options(&server))
             .with_jwks_refresh_cooldown_seconds(5)
             .with_verified_token_cache(10),
     )
@@ -1181,7 +1187,7 @@ fn a_key_replaced_under_its_kid_is_refetched_once_past_the_cooldown() {
         1,
         "a set fetched within the cooldown is not refetched"
     );
-    std::thread::sleep(PAST_COOLDOWN);
+    time.pass(PAST_COOLDOWN);
     assert_eq!(v.validate_at(&new_token, NOW).unwrap().sub, "user-2");
     assert_eq!(server.requests(), 2);
     let stats = v.stats();
@@ -1199,9 +1205,14 @@ fn a_key_replaced_under_its_kid_is_refetched_once_past_the_cooldown() {
 
 #[test]
 fn a_thousand_forged_signatures_cost_at_most_one_fetch_per_cooldown() {
+    let time = TestTime::default();
     let (signer, server) = main_server();
     let v = Arc::new(
-        JwtValidator::new(options(&server).with_jwks_refresh_cooldown_seconds(5)).unwrap(),
+        JwtValidator::new(
+            time.options(options(&server))
+                .with_jwks_refresh_cooldown_seconds(5),
+        )
+        .unwrap(),
     );
     v.validate_at(&signer.token(&claims()), NOW).unwrap();
     let token = signer.token(&claims());
@@ -1243,7 +1254,7 @@ fn a_thousand_forged_signatures_cost_at_most_one_fetch_per_cooldown() {
         1,
         "a set fetched within the cooldown is not refetched"
     );
-    std::thread::sleep(PAST_COOLDOWN);
+    time.pass(PAST_COOLDOWN);
     let took = flood();
     let fetched = server.requests() - 1;
     let windows = 1 + (took.as_secs() / 5) as usize;
@@ -1260,15 +1271,20 @@ fn a_thousand_forged_signatures_cost_at_most_one_fetch_per_cooldown() {
 
 #[test]
 fn threads_needing_a_replaced_key_wait_for_one_fetch() {
+    let time = TestTime::default();
     let (old, server) = main_server();
     let v = Arc::new(
-        JwtValidator::new(options(&server).with_jwks_refresh_cooldown_seconds(5)).unwrap(),
+        JwtValidator::new(
+            time.options(options(&server))
+                .with_jwks_refresh_cooldown_seconds(5),
+        )
+        .unwrap(),
     );
     v.validate_at(&old.token(&claims()), NOW).unwrap();
     let new = Signer::other().with_kid(&old.kid);
     server.set_reply(200, jwks(&[new.jwk()]));
     server.set_delay(Duration::from_millis(300));
-    std::thread::sleep(PAST_COOLDOWN);
+    time.pass(PAST_COOLDOWN);
     let token = Arc::new(new.token(&claims()));
     let threads: Vec<_> = (0..8)
         .map(|_| {
@@ -1284,11 +1300,16 @@ fn threads_needing_a_replaced_key_wait_for_one_fetch() {
 
 #[test]
 fn forged_signatures_while_the_issuer_is_down_cost_one_fetch_per_cooldown() {
+    let time = TestTime::default();
     let (signer, server) = main_server();
-    let v = JwtValidator::new(options(&server).with_jwks_refresh_cooldown_seconds(5)).unwrap();
+    let v = JwtValidator::new(
+        time.options(options(&server))
+            .with_jwks_refresh_cooldown_seconds(5),
+    )
+    .unwrap();
     v.validate_at(&signer.token(&claims()), NOW).unwrap();
     server.set_reply(500, "down".into());
-    std::thread::sleep(PAST_COOLDOWN);
+    time.pass(PAST_COOLDOWN);
     let token = signer.token(&claims());
     let signature = token.rsplit('.').next().unwrap();
     for i in 0..100 {
@@ -1311,12 +1332,17 @@ fn forged_signatures_while_the_issuer_is_down_cost_one_fetch_per_cooldown() {
 
 #[test]
 fn a_token_its_own_dates_rule_out_never_refetches_for_a_replaced_key() {
+    let time = TestTime::default();
     let (old, server) = main_server();
-    let v = JwtValidator::new(options(&server).with_jwks_refresh_cooldown_seconds(5)).unwrap();
+    let v = JwtValidator::new(
+        time.options(options(&server))
+            .with_jwks_refresh_cooldown_seconds(5),
+    )
+    .unwrap();
     v.validate_at(&old.token(&claims()), NOW).unwrap();
     let new = Signer::other().with_kid(&old.kid);
     server.set_reply(200, jwks(&[new.jwk()]));
-    std::thread::sleep(PAST_COOLDOWN);
+    time.pass(PAST_COOLDOWN);
     for dates in [
         json!({"exp": NOW - 3600}),
         json!({"nbf": NOW + 3600}),
@@ -1480,10 +1506,11 @@ fn the_verified_token_cache_is_bounded_off_by_default_and_skips_long_tokens() {
 
 #[test]
 fn a_cached_token_is_verified_again_once_its_key_set_is_refetched() {
+    let time = TestTime::default();
     let (signer, server) = main_server();
     // TTL 0: after the 5 s cooldown, the next lookup refetches the set.
     let v = JwtValidator::new(
-        options(&server)
+        time.options(options(&server))
             .with_jwks_cache_duration_hours(0)
             .with_jwks_refresh_cooldown_seconds(5)
             .with_verified_token_cache(10),
@@ -1494,7 +1521,7 @@ fn a_cached_token_is_verified_again_once_its_key_set_is_refetched() {
     // The issuer now publishes ANOTHER key under the same kid: the cached entry must not
     // outlive the key that verified it.
     server.set_reply(200, jwks(&[Signer::other().with_kid("rust-main").jwk()]));
-    std::thread::sleep(Duration::from_millis(5100));
+    time.pass(PAST_COOLDOWN);
     let err = rejection(v.validate_at(&token, NOW));
     assert!(matches!(err, JwtError::BadSignature), "{err:?}");
     assert_eq!(server.requests(), 2);
@@ -1503,16 +1530,17 @@ fn a_cached_token_is_verified_again_once_its_key_set_is_refetched() {
 
 #[test]
 fn a_failed_refresh_keeps_serving_the_last_good_keys() {
+    let time = TestTime::default();
     let (signer, server) = main_server();
     let v = JwtValidator::new(
-        options(&server)
+        time.options(options(&server))
             .with_jwks_cache_duration_hours(0)
             .with_jwks_refresh_cooldown_seconds(5),
     )
     .unwrap();
     v.validate_at(&signer.token(&claims()), NOW).unwrap();
     server.set_reply(500, "down".into());
-    std::thread::sleep(Duration::from_millis(5100));
+    time.pass(PAST_COOLDOWN);
     v.validate_at(&signer.token(&claims()), NOW).unwrap();
     assert_eq!(
         server.requests(),
@@ -1852,9 +1880,9 @@ fn stats_count_failed_fetches_and_unknown_kids() {
 /// Past the shortest refresh cooldown, so that a set past its TTL is fetched again.
 const PAST_COOLDOWN: Duration = Duration::from_millis(5100);
 
-fn http_cached(server: &JwksServer, min: u64) -> JwtValidator {
+fn http_cached(time: &TestTime, server: &JwksServer, min: u64) -> JwtValidator {
     JwtValidator::new(
-        options(server)
+        time.options(options(server))
             .with_jwks_refresh_cooldown_seconds(5)
             .with_jwks_min_cache_duration(Duration::from_secs(min))
             .with_verified_token_cache(10),
@@ -1864,6 +1892,7 @@ fn http_cached(server: &JwksServer, min: u64) -> JwtValidator {
 
 #[test]
 fn a_servers_max_age_shortens_the_ttl_but_never_below_the_minimum() {
+    let time = TestTime::default();
     let signer = Signer::main();
     let start = |headers: &[(&str, &str)]| {
         let server = JwksServer::start(jwks(&[signer.jwk()]));
@@ -1879,17 +1908,17 @@ fn a_servers_max_age_shortens_the_ttl_but_never_below_the_minimum() {
     // An hour's max-age, of which a cache on the way already used all but a second.
     let aged = start(&[("Cache-Control", "max-age=3600"), ("Age", "3599")]);
     let validators = [
-        http_cached(&short, 1),
-        http_cached(&floored, 300),
-        http_cached(&no_cache, 300),
-        http_cached(&silent, 1),
-        http_cached(&aged, 1),
+        http_cached(&time, &short, 1),
+        http_cached(&time, &floored, 300),
+        http_cached(&time, &no_cache, 300),
+        http_cached(&time, &silent, 1),
+        http_cached(&time, &aged, 1),
     ];
     let token = signer.token(&claims());
     for v in &validators {
         v.validate_at(&token, NOW).unwrap();
     }
-    std::thread::sleep(PAST_COOLDOWN);
+    time.pass(PAST_COOLDOWN);
     for v in &validators {
         v.validate_at(&token, NOW).unwrap();
     }
@@ -1902,13 +1931,14 @@ fn a_servers_max_age_shortens_the_ttl_but_never_below_the_minimum() {
 
 #[test]
 fn no_store_keeps_a_set_only_for_the_minimum_and_sends_no_validators() {
+    let time = TestTime::default();
     let (signer, server) = main_server();
     server.add_header("Cache-Control", "no-store, max-age=86400");
     server.set_etag("\"v1\"");
-    let v = http_cached(&server, 1);
+    let v = http_cached(&time, &server, 1);
     let token = signer.token(&claims());
     v.validate_at(&token, NOW).unwrap();
-    std::thread::sleep(PAST_COOLDOWN);
+    time.pass(PAST_COOLDOWN);
     v.validate_at(&token, NOW).unwrap();
     assert_eq!(server.requests(), 2);
     assert_eq!(server.conditionals(), vec![Conditional::default(); 2]);
@@ -1917,6 +1947,7 @@ fn no_store_keeps_a_set_only_for_the_minimum_and_sends_no_validators() {
 
 #[test]
 fn a_stale_set_is_revalidated_and_a_304_keeps_it_without_reparsing() {
+    let time = TestTime::default();
     let signer = Signer::main();
     let by_etag = JwksServer::start(jwks(&[signer.jwk()]));
     by_etag.set_etag("\"v1\"");
@@ -1926,11 +1957,14 @@ fn a_stale_set_is_revalidated_and_a_304_keeps_it_without_reparsing() {
         server.add_header("Cache-Control", "max-age=1");
     }
     let token = signer.token(&claims());
-    let validators = [http_cached(&by_etag, 1), http_cached(&by_date, 1)];
+    let validators = [
+        http_cached(&time, &by_etag, 1),
+        http_cached(&time, &by_date, 1),
+    ];
     for v in &validators {
         v.validate_at(&token, NOW).unwrap();
     }
-    std::thread::sleep(PAST_COOLDOWN);
+    time.pass(PAST_COOLDOWN);
     for v in &validators {
         v.validate_at(&token, NOW).unwrap();
         let stats = v.stats();

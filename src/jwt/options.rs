@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::rs256::{KeyPolicy, DEFAULT_MAX_KEY_BITS, MAX_KEY_BITS_LIMIT, MIN_KEY_BITS};
 use super::unverified::{DEFAULT_MAX_TOKEN_BYTES, MAX_TOKEN_BYTES_LIMIT};
 use super::verified::MAX_CACHED_TOKENS_LIMIT;
+use crate::clock::Clock;
 use crate::ConfigError;
 
 /// Largest leeway any option allows.
@@ -84,6 +85,8 @@ pub struct JwtValidationOptions {
     pub(crate) allow_missing_kid_if_single_key: bool,
     pub(crate) expected_typ: Option<String>,
     pub(crate) verified_token_cache: usize,
+    /// What key-set freshness and the refresh cooldown are measured by.
+    pub(crate) clock: Clock,
 }
 
 impl Default for JwtValidationOptions {
@@ -121,6 +124,7 @@ impl Default for JwtValidationOptions {
             allow_missing_kid_if_single_key: false,
             expected_typ: None,
             verified_token_cache: 0,
+            clock: Clock::Real,
         }
     }
 }
@@ -355,6 +359,16 @@ impl JwtValidationOptions {
     /// signature failure refetches only a set older than this. Defaults to 30 s.
     pub fn with_jwks_refresh_cooldown(mut self, cooldown: Duration) -> Self {
         self.refresh_cooldown = cooldown;
+        self
+    }
+
+    /// Measures key-set freshness and the refresh cooldown by `clock` instead of the real
+    /// clock, so a test moves past a cooldown instead of sleeping through it. (Token times are
+    /// still checked against [`validate_at`](crate::JwtValidator::validate_at)'s `now`, a
+    /// persistent copy's age against the system clock.) Defaults to the real clock.
+    #[cfg(feature = "testing")]
+    pub fn with_clock(mut self, clock: &crate::testing::ManualClock) -> Self {
+        self.clock = clock.clock();
         self
     }
 

@@ -174,6 +174,7 @@ impl JwtValidator {
                 max_stale: options.max_stale,
                 // Waiters give up a little after the one fetch they wait for would.
                 wait: options.jwks_timeout + FETCH_TIMEOUTS.connect,
+                clock: options.clock.clone(),
             },
             cache,
             fetcher: Fetcher {

@@ -332,3 +332,31 @@ impl Drop for JwksServer {
 pub fn b64_decode(text: &str) -> Vec<u8> {
     URL_SAFE_NO_PAD.decode(text).unwrap()
 }
+
+/// Time for the cooldown and TTL tests: with the `testing` feature, a manual clock the
+/// validators read, moved at no cost; without it, the real clock, moved by sleeping.
+#[derive(Default)]
+pub struct TestTime {
+    #[cfg(feature = "testing")]
+    clock: runbeam_sdk_blocking::testing::ManualClock,
+}
+
+impl TestTime {
+    /// `options` measuring key-set time by this clock.
+    pub fn options(
+        &self,
+        options: runbeam_sdk_blocking::JwtValidationOptions,
+    ) -> runbeam_sdk_blocking::JwtValidationOptions {
+        #[cfg(feature = "testing")]
+        let options = options.with_clock(&self.clock);
+        options
+    }
+
+    /// Lets `time` pass for the validators made with [`options`](Self::options).
+    pub fn pass(&self, time: std::time::Duration) {
+        #[cfg(feature = "testing")]
+        self.clock.advance(time);
+        #[cfg(not(feature = "testing"))]
+        std::thread::sleep(time);
+    }
+}

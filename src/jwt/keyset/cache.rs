@@ -6,20 +6,24 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::freshness::Validators;
+use crate::clock::Clock;
 use crate::jwt::error::JwtError;
 use crate::jwt::jwks::{JwkSet, KeySelector};
 use crate::jwt::rs256::VerifyingKey;
 
 /// Timing rules of a [`JwksCache`] lookup. How long a set is fresh is decided per fetch
 /// (see [`Refresh`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct CachePolicy {
     /// At most one fetch per URL within this window (unknown-`kid` refreshes, failures).
     pub cooldown: Duration,
     /// After the TTL, a key set may still be used this long if refreshing it fails.
     pub max_stale: Duration,
-    /// How long a caller waits for another thread's fetch of the same URL.
+    /// How long a caller waits for another thread's fetch of the same URL (real time: the
+    /// fetch is real work).
     pub wait: Duration,
+    /// What freshness and the cooldown are measured by.
+    pub clock: Clock,
 }
 
 /// What a fetch for the cache gave.
@@ -168,7 +172,7 @@ impl JwksCache {
         let deadline = Instant::now() + policy.wait;
         let mut map = self.lock();
         loop {
-            let now = Instant::now();
+            let now = policy.clock.now();
             let step = match map.get(url) {
                 Some(entry) => decide(entry, now),
                 None => Step::Fetch,
@@ -176,7 +180,7 @@ impl JwksCache {
             match step {
                 Step::Done(result) => return result,
                 Step::Wait => {
-                    let left = deadline.saturating_duration_since(now);
+                    let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         return Err(JwtError::JwksTimeout(url.to_owned()));
                     }
@@ -372,6 +376,7 @@ mod tests {
         cooldown: Duration::from_secs(10),
         max_stale: Duration::from_secs(1000),
         wait: Duration::from_secs(1),
+        clock: Clock::Real,
     };
 
     fn set() -> Arc<JwkSet> {
@@ -512,7 +517,7 @@ mod tests {
             ..POLICY
         };
         let slow = {
-            let cache = Arc::clone(&cache);
+            let (cache, policy) = (Arc::clone(&cache), policy.clone());
             std::thread::spawn(move || {
                 cache
                     .key("u", Kid("k"), &policy, |_| {
