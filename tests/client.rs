@@ -1771,18 +1771,10 @@ fn a_self_signed_api_certificate_is_refused_by_default_with_a_tls_error() {
 #[test]
 fn a_custom_root_certificate_is_trusted_with_verification_on() {
     let url = tls_server(EMPTY_PAGE);
-    let client = tls_client(
-        RunbeamClient::builder(&url)
-            .root_certificates(&fixture_ca())
-            .unwrap(),
-    );
+    let client = tls_client(RunbeamClient::builder(&url).root_certificates(&fixture_ca()));
     assert!(client.list_gateways("t").unwrap().data.is_empty());
     // The custom roots replace the bundled ones; the leaf alone is not a root.
-    let other = tls_client(
-        RunbeamClient::builder(&url)
-            .root_certificates(&fixture_leaf())
-            .unwrap(),
-    );
+    let other = tls_client(RunbeamClient::builder(&url).root_certificates(&fixture_leaf()));
     assert!(matches!(
         api(other.list_gateways("t").unwrap_err()),
         ApiError::Tls(_)
@@ -1857,9 +1849,7 @@ fn child_uses_the_trust_store() {
         }
     }
     // A company CA given explicitly works with the feature too.
-    let explicit = RunbeamClient::builder(&url)
-        .root_certificates(&fixture_ca())
-        .unwrap();
+    let explicit = RunbeamClient::builder(&url).root_certificates(&fixture_ca());
     assert!(tls_client(explicit)
         .list_gateways("t")
         .unwrap()
@@ -1868,23 +1858,34 @@ fn child_uses_the_trust_store() {
 }
 
 #[test]
-fn root_certificates_without_a_certificate_is_a_config_error() {
+fn unusable_root_certificates_are_refused_by_build() {
+    let refused = |builder: runbeam_sdk_blocking::RunbeamClientBuilder| match builder.build() {
+        Err(RunbeamError::Config(ConfigError::InvalidOption { option, reason })) => {
+            assert_eq!(option, "root_certificates");
+            reason
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    };
+    let builder = || RunbeamClient::builder("https://x.example");
     for pem in [
         &b""[..],
         b"not pem",
         b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
         NOT_X509_PEM,
     ] {
-        match RunbeamClient::builder("https://x.example").root_certificates(pem) {
-            Err(RunbeamError::Config(ConfigError::InvalidOption { option, reason })) => {
-                assert_eq!(option, "root_certificates");
-                if pem == NOT_X509_PEM {
-                    assert!(reason.contains("X.509"), "{reason}");
-                }
-            }
-            other => panic!("{:?}", other.map(|_| ())),
+        let reason = refused(builder().root_certificates(pem));
+        if pem == NOT_X509_PEM {
+            assert!(reason.contains("X.509"), "{reason}");
         }
     }
+    let with_agent = builder()
+        .root_certificates(&fixture_ca())
+        .agent(ureq::Agent::new_with_defaults());
+    assert!(refused(with_agent).contains("agent"));
+    let with_any = builder()
+        .root_certificates(&fixture_ca())
+        .dangerous_accept_invalid_certs();
+    assert!(refused(with_any).contains("dangerous_accept_invalid_certs"));
 }
 
 #[test]

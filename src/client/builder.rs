@@ -86,7 +86,8 @@ pub struct RunbeamClientBuilder {
     max_pages: u32,
     change_routes: ChangeRoutes,
     accept_invalid_certs: bool,
-    root_certs: Option<Vec<ureq::tls::Certificate<'static>>>,
+    /// PEM text as given; parsed by [`build`](Self::build).
+    root_certs: Option<Vec<u8>>,
     clock: Clock,
 }
 
@@ -114,12 +115,14 @@ impl RunbeamClientBuilder {
     /// roots (or the operating system's store with the `platform-verifier` feature).
     /// Verification stays on. Defaults to those roots.
     ///
-    /// # Errors
-    /// [`ConfigError::InvalidOption`](crate::ConfigError::InvalidOption) when `pem` holds no
-    /// certificate, a block does not parse, or a block is not an X.509 certificate.
-    pub fn root_certificates(mut self, pem: &[u8]) -> Result<Self, RunbeamError> {
-        self.root_certs = Some(http::parse_root_certificates(pem, "root_certificates")?);
-        Ok(self)
+    /// [`build`](Self::build) refuses, with
+    /// [`ConfigError::InvalidOption`](crate::ConfigError::InvalidOption), a `pem` without a
+    /// certificate, with a block that does not parse or that is no X.509 certificate, and
+    /// these roots together with [`agent`](Self::agent) (give that agent the roots) or
+    /// [`dangerous_accept_invalid_certs`](Self::dangerous_accept_invalid_certs).
+    pub fn root_certificates(mut self, pem: &[u8]) -> Self {
+        self.root_certs = Some(pem.to_vec());
+        self
     }
 
     /// Accepts any TLS certificate from the API: self-signed, expired, for another host.
@@ -212,14 +215,31 @@ impl RunbeamClientBuilder {
         self
     }
 
-    /// Builds the client.
+    /// Builds the client. Every setting is checked here, none at its setter.
     ///
     /// # Errors
     /// [`ApiError::InvalidBaseUrl`] when the URL is not an origin optionally followed by `/api`, or
     /// is plain `http` to a host that is not loopback (see
-    /// [`dangerous_allow_plain_http`](Self::dangerous_allow_plain_http)).
+    /// [`dangerous_allow_plain_http`](Self::dangerous_allow_plain_http));
+    /// [`ConfigError::InvalidOption`](crate::ConfigError::InvalidOption) for unusable
+    /// [`root_certificates`](Self::root_certificates).
     pub fn build(self) -> Result<RunbeamClient, RunbeamError> {
-        let client = self.build_lenient();
+        let roots = match &self.root_certs {
+            None => None,
+            Some(_) if self.agent.is_some() || self.accept_invalid_certs => {
+                let other = match self.agent.is_some() {
+                    true => "conflicts with agent (give that agent the roots)",
+                    false => "conflicts with dangerous_accept_invalid_certs, which trusts anything",
+                };
+                return Err(crate::ConfigError::InvalidOption {
+                    option: "root_certificates",
+                    reason: other.into(),
+                }
+                .into());
+            }
+            Some(pem) => Some(http::parse_root_certificates(pem, "root_certificates")?),
+        };
+        let client = self.build_with(roots.as_deref());
         if let Err(e) = &client.inner.base {
             return Err(ApiError::InvalidBaseUrl(e.clone()).into());
         }
@@ -238,6 +258,12 @@ impl RunbeamClientBuilder {
 
     /// Builds the client, keeping a bad URL's error for the first call.
     pub(super) fn build_lenient(self) -> RunbeamClient {
+        self.build_with(None)
+    }
+
+    /// Builds the client trusting `roots` (parsed from `root_certs`), keeping a bad URL's
+    /// error for the first call.
+    fn build_with(self, roots: Option<&[ureq::tls::Certificate<'static>]>) -> RunbeamClient {
         let base = checked_base_url(&self.url, self.allow_plain_http);
         let custom_agent = self.agent.is_some();
         let agent = match self.agent {
@@ -250,7 +276,7 @@ impl RunbeamClientBuilder {
                 if self.accept_invalid_certs {
                     log::warn!("Runbeam client: TLS certificates are not verified (dangerous_accept_invalid_certs); bearer tokens can be intercepted");
                 }
-                let tls = http::tls_config(self.root_certs.as_deref(), self.accept_invalid_certs);
+                let tls = http::tls_config(roots, self.accept_invalid_certs);
                 Agents::new(self.use_env_proxy, |proxy| {
                     http::agent_config(timeouts, proxy)
                         .max_redirects(0)

@@ -26,7 +26,7 @@ const SHA256_LEN: usize = 32;
 /// Which RSA public keys are acceptable. Checked once, when a key set is loaded. The
 /// default is 2048..=4096 bits with e = 65537; a validator builds its policy from
 /// [`JwtValidationOptions`](crate::JwtValidationOptions), and [`parse_jwks_with_policy`]
-/// callers build one with the methods below.
+/// callers build one with [`KeyPolicy::new`].
 ///
 /// [`parse_jwks_with_policy`]: super::parse_jwks_with_policy
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,10 +47,22 @@ impl Default for KeyPolicy {
 }
 
 impl KeyPolicy {
-    /// Largest RSA modulus accepted, in bits, clamped to 2048..=8192.
-    pub fn with_max_bits(mut self, bits: usize) -> Self {
-        self.max_bits = bits.clamp(MIN_KEY_BITS, MAX_KEY_BITS_LIMIT);
-        self
+    /// A policy accepting RSA moduli of 2048 bits up to `max_bits`, e = 65537.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidOption`](crate::ConfigError::InvalidOption) when `max_bits` is
+    /// outside 2048..=8192 (never clamped: a policy is what its maker asked for, or nothing).
+    pub fn new(max_bits: usize) -> Result<KeyPolicy, crate::ConfigError> {
+        if !(MIN_KEY_BITS..=MAX_KEY_BITS_LIMIT).contains(&max_bits) {
+            return Err(crate::ConfigError::InvalidOption {
+                option: "max_bits",
+                reason: format!("{max_bits} bits is outside 2048..=8192"),
+            });
+        }
+        Ok(KeyPolicy {
+            max_bits,
+            any_odd_exponent: false,
+        })
     }
 
     /// Accept any odd public exponent in `3..2^32`, not only 65537.
@@ -211,6 +223,15 @@ fn exponent_value(e: &[u8]) -> Result<u64, JwtError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_policy_outside_its_range_is_refused_not_clamped() {
+        for bits in [0, 1024, 2047, 8193, usize::MAX] {
+            assert!(KeyPolicy::new(bits).is_err(), "{bits}");
+        }
+        assert_eq!(KeyPolicy::new(8192).unwrap().max_bits, 8192);
+        assert_eq!(KeyPolicy::new(2048).unwrap().max_bits, 2048);
+    }
 
     #[test]
     fn bit_length_counts_from_the_top_set_bit() {
