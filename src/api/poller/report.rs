@@ -183,14 +183,20 @@ impl RunSummary {
 
 impl fmt::Display for RunSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let polls = match self.polls {
+            1 => "1 poll".to_owned(),
+            n => format!("{n} polls"),
+        };
+        let errors = match self.error_count {
+            1 => "1 error".to_owned(),
+            n => format!("{n} errors"),
+        };
         write!(
             f,
-            "{} polls: {} applied, {} failed, {} unreported, {} errors",
-            self.polls,
+            "{polls}: {} applied, {} failed, {} unreported, {errors}",
             self.applied.len(),
             self.failed.len(),
             self.unreported.len(),
-            self.error_count
         )?;
         if let Some(last) = self.errors.last() {
             write!(f, " (last: {last})")?;
