@@ -150,6 +150,7 @@ mod identity;
 pub mod jwt;
 mod network;
 mod origin;
+mod private_files;
 mod secret;
 pub mod storage;
 #[cfg(test)]

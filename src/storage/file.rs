@@ -15,12 +15,10 @@ use std::path::{Path, PathBuf};
 
 use age::secrecy::ExposeSecret;
 
-use super::atomic::{create_private_dir, remove, write_atomic, DirLock};
 use super::limits::{MAX_FILE_LEN, MAX_KEY_FILE_LEN};
 use super::name::{validate_instance_id, validate_slot};
-use super::nofollow;
-use super::trust::User;
 use super::{BackendKind, EncryptionKey, StorageError, TokenStorage};
+use crate::private_files::{create_private_dir, open, remove, write_atomic, DirLock, User};
 use crate::secret::Secret;
 
 const KEY_FILE: &str = "encryption.key";
@@ -132,7 +130,7 @@ impl EncryptedFileStorage {
         // Again: a directory someone else made between the check and the creation is kept
         // by `create_private_dir` as it is.
         self.check_dirs(user)?;
-        DirLock::acquire(&self.dir.join(".lock"))
+        Ok(DirLock::acquire(&self.dir.join(".lock"))?)
     }
 
     /// The key: the given one, or the key file's; `None` when there is no key file.
@@ -141,8 +139,7 @@ impl EncryptedFileStorage {
             return Ok(Some(key.clone()));
         }
         let path = self.key_path();
-        let Some((file, meta)) = nofollow::open(&path, nofollow::options().read(true), "open")?
-        else {
+        let Some((file, meta)) = open::file(&path, open::options().read(true), "open")? else {
             return Ok(None);
         };
         user.check_key_file(&path, &meta)?;
@@ -198,7 +195,11 @@ impl TokenStorage for EncryptedFileStorage {
         if encrypted.len() as u64 > MAX_FILE_LEN {
             return Err(too_large(slot));
         }
-        write_atomic(&self.tokens_dir(), &format!("{slot}.json"), &encrypted)
+        Ok(write_atomic(
+            &self.tokens_dir(),
+            &format!("{slot}.json"),
+            &encrypted,
+        )?)
     }
 
     fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError> {
@@ -207,7 +208,7 @@ impl TokenStorage for EncryptedFileStorage {
         if !self.check_dirs(&user)? {
             return Ok(None);
         }
-        let Some((file, _)) = nofollow::open(&path, nofollow::options().read(true), "open")? else {
+        let Some((file, _)) = open::file(&path, open::options().read(true), "open")? else {
             return Ok(None);
         };
         let encrypted = read_at_most(&path, file, MAX_FILE_LEN)?.ok_or_else(|| {
@@ -228,7 +229,7 @@ impl TokenStorage for EncryptedFileStorage {
             return Ok(());
         }
         let _lock = self.lock(&user)?;
-        remove(&self.tokens_dir(), &format!("{slot}.json"))
+        Ok(remove(&self.tokens_dir(), &format!("{slot}.json"))?)
     }
 
     fn exists(&self, slot: &str) -> Result<bool, StorageError> {
@@ -237,7 +238,7 @@ impl TokenStorage for EncryptedFileStorage {
         if !self.check_dirs(&user)? {
             return Ok(false);
         }
-        nofollow::regular_file_at(&path)
+        Ok(open::regular_file_at(&path)?)
     }
 
     fn kind(&self) -> BackendKind {

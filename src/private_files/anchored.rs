@@ -17,7 +17,9 @@
 use std::path::{Path, PathBuf};
 
 use super::trust::User;
-use super::StorageError;
+use super::FileError;
+#[cfg(unix)]
+use super::Insecurity;
 
 /// An opened directory that was ours and writable by nobody else when opened.
 #[derive(Debug)]
@@ -44,7 +46,7 @@ impl AnchoredDir {
     /// Opens the directory at `path` and judges the opened directory as
     /// `User::check_dir` does; `Ok(None)` when nothing is at the path. Never waits on what
     /// is there (a FIFO at the path is opened non-blocking, then refused as not a directory).
-    pub(crate) fn open(path: &Path, user: &User) -> Result<Option<Self>, StorageError> {
+    pub(crate) fn open(path: &Path, user: &User) -> Result<Option<Self>, FileError> {
         Self::open_with(
             path,
             user,
@@ -55,11 +57,7 @@ impl AnchoredDir {
     /// As [`open`](Self::open); `by_descriptor` allows reaching entries through
     /// `/proc/self/fd` (tests turn it off to exercise the fallback).
     #[cfg(unix)]
-    fn open_with(
-        path: &Path,
-        user: &User,
-        by_descriptor: bool,
-    ) -> Result<Option<Self>, StorageError> {
+    fn open_with(path: &Path, user: &User, by_descriptor: bool) -> Result<Option<Self>, FileError> {
         use std::fs::{self, OpenOptions};
         use std::io::ErrorKind;
         use std::os::fd::AsRawFd as _;
@@ -72,11 +70,11 @@ impl AnchoredDir {
         {
             Ok(opened) => opened,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StorageError::io("open directory", path, e)),
+            Err(e) => return Err(FileError::io("open directory", path, e)),
         };
         let meta = opened
             .metadata()
-            .map_err(|e| StorageError::io("inspect", path, e))?;
+            .map_err(|e| FileError::io("inspect", path, e))?;
         user.check_dir_meta(path, &meta)?;
         let id = (meta.dev(), meta.ino());
         let by_fd = PathBuf::from(format!("/proc/self/fd/{}", opened.as_raw_fd()));
@@ -100,7 +98,7 @@ impl AnchoredDir {
     }
 
     #[cfg(not(unix))]
-    fn open_with(path: &Path, user: &User, _: bool) -> Result<Option<Self>, StorageError> {
+    fn open_with(path: &Path, user: &User, _: bool) -> Result<Option<Self>, FileError> {
         Ok(user.check_dir(path)?.then(|| Self {
             base: path.to_path_buf(),
         }))
@@ -119,14 +117,14 @@ impl AnchoredDir {
 
     /// After a use of [`entry`](Self::entry): where entries are reached through the path,
     /// checks that the path still leads to the opened directory, or
-    /// [`Insecurity::Replaced`](super::Insecurity::Replaced). Nothing to check otherwise.
-    pub(crate) fn confirm(&self) -> Result<(), StorageError> {
+    /// [`Insecurity::Replaced`]. Nothing to check otherwise.
+    pub(crate) fn confirm(&self) -> Result<(), FileError> {
         #[cfg(unix)]
         if let Some(path) = &self.fallback.path {
             use std::os::unix::fs::MetadataExt as _;
-            let here = std::fs::metadata(path).map_err(|e| StorageError::io("inspect", path, e))?;
+            let here = std::fs::metadata(path).map_err(|e| FileError::io("inspect", path, e))?;
             if (here.dev(), here.ino()) != self.fallback.id {
-                return Err(super::trust::insecure(path, super::Insecurity::Replaced));
+                return Err(FileError::insecure(path, Insecurity::Replaced));
             }
         }
         Ok(())
@@ -139,7 +137,7 @@ mod tests {
     use std::os::unix::fs::{symlink, DirBuilderExt as _};
 
     use super::*;
-    use crate::storage::Insecurity;
+    use crate::private_files::{Fault, Insecurity};
 
     /// `root/good` and `root/evil` (both ours, 0700) and `root/link` pointing to `good`.
     fn two_dirs_and_a_link(root: &Path) -> (PathBuf, PathBuf, PathBuf) {
@@ -189,8 +187,8 @@ mod tests {
         let _ = fs::write(dir.entry("written"), b"x");
         assert!(matches!(
             dir.confirm(),
-            Err(StorageError::InsecurePermissions {
-                why: Insecurity::Replaced,
+            Err(FileError {
+                fault: Fault::Insecure(Insecurity::Replaced),
                 ..
             })
         ));
@@ -213,6 +211,12 @@ mod tests {
         let opened = opened
             .recv_timeout(std::time::Duration::from_secs(20))
             .expect("opening the FIFO waited without bound");
-        assert!(matches!(opened, Err(StorageError::NotAFile { .. })));
+        assert!(matches!(
+            opened,
+            Err(FileError {
+                fault: Fault::NotAFile,
+                ..
+            })
+        ));
     }
 }
