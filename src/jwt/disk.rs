@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::fetch::MAX_JWKS_BYTES;
 use super::freshness::{Freshness, Validators};
-use crate::private_files::{create_private_dir, open, write_atomic, AnchoredDir, DirLock};
+use crate::private_files::{create_private_dir, open, AnchoredDir, DirLock};
 use crate::private_files::{FileError, User};
 
 /// The record format's version; another version is ignored (and replaced on the next fetch).
@@ -115,11 +115,9 @@ impl DiskCache {
     /// validation by the wait, never fail it.
     pub(crate) fn fetch_turn(&self, url: &str) -> FetchTurn {
         let name = format!("{}.fetch.lock", Self::url_hash(url));
-        let turn = self.writable_dir().and_then(|dir| {
-            let turn = DirLock::acquire_within(&dir.entry(&name), self.lock_wait)?;
-            dir.confirm()?;
-            Ok(turn)
-        });
+        let turn = self
+            .writable_dir()
+            .and_then(|dir| dir.lock_within(&name, self.lock_wait));
         let (lock, another_failed) = match turn {
             Ok(Some((lock, waited))) => {
                 let another_failed = waited && Self::holder_failed(&lock);
@@ -186,9 +184,8 @@ impl DiskCache {
             return Ok(None);
         };
         let name = Self::file_name(url);
-        let path = dir.entry(&name);
-        let opened = open::file(&path, open::options().read(true), "open")?;
-        dir.confirm()?;
+        let path = dir.shown().join(&name);
+        let opened = dir.open_file(&name, open::options().read(true), "open")?;
         let Some((file, meta)) = opened else {
             return Ok(None);
         };
@@ -198,15 +195,14 @@ impl DiskCache {
         file.take(MAX_RECORD_BYTES + 1)
             .read_to_string(&mut text)
             .map_err(|e| FileError::io("read", &path, e))?;
-        let shown = self.dir.join(&name);
         if text.len() as u64 > MAX_RECORD_BYTES {
-            log::warn!("key-set cache {}: record too large", shown.display());
+            log::warn!("key-set cache {}: record too large", path.display());
             return Ok(None);
         }
         let record: Record = match serde_json::from_str(&text) {
             Ok(record) => record,
             Err(_) => {
-                log::warn!("key-set cache {}: unreadable record", shown.display());
+                log::warn!("key-set cache {}: unreadable record", path.display());
                 return Ok(None);
             }
         };
@@ -268,14 +264,12 @@ impl DiskCache {
         let dir = self.writable_dir()?;
         let data = serde_json::to_vec(record)
             .map_err(|e| FileError::io("encode", &self.dir, std::io::Error::other(e)))?;
-        let lock_path = dir.entry(LOCK_FILE);
         // Bounded: the directory's writers are other validations, and one that never lets
         // go must not hold this one (nor, through it, every validation waiting for keys).
-        let Some((_lock, _)) = DirLock::acquire_within(&lock_path, self.lock_wait)? else {
+        let Some((_lock, _)) = dir.lock_within(LOCK_FILE, self.lock_wait)? else {
+            let lock_path = dir.shown().join(LOCK_FILE);
             return Err(FileError::io("lock", lock_path, ErrorKind::TimedOut.into()));
         };
-        dir.confirm()?;
-        write_atomic(dir.base(), &Self::file_name(url), &data)?;
-        dir.confirm()
+        dir.write(&Self::file_name(url), &data)
     }
 }

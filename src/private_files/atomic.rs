@@ -23,6 +23,23 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), FileError> {
     Ok(())
 }
 
+/// Creates the one directory `at` with mode 0700 (on Unix) unless something is there
+/// already; what is there is for the caller to judge.
+#[cfg(feature = "encrypted-files")]
+pub(super) fn create_dir(at: &Path) -> Result<(), FileError> {
+    let mut builder = DirBuilder::new();
+    // One level only: the parent was judged, nothing above it is made here.
+    builder.recursive(false);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    match builder.create(at) {
+        Err(e) if e.kind() != ErrorKind::AlreadyExists => {
+            Err(FileError::io("create directory", at, e))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Opens (creating) a file through [`open::file`], where "not found" means the directory
 /// is gone.
 fn create(path: &Path, options: &OpenOptions, op: &'static str) -> Result<File, FileError> {
@@ -34,7 +51,7 @@ fn create(path: &Path, options: &OpenOptions, op: &'static str) -> Result<File, 
 /// Replaces `dir/file_name` with `data` atomically. Callers hold the directory's [`DirLock`](super::DirLock),
 /// so one fixed temp name per file is enough, and a temp regular file left by a killed writer
 /// is simply replaced. A link or directory at either name is refused, never replaced.
-pub(crate) fn write_atomic(dir: &Path, file_name: &str, data: &[u8]) -> Result<(), FileError> {
+pub(super) fn write_atomic(dir: &Path, file_name: &str, data: &[u8]) -> Result<(), FileError> {
     let target = dir.join(file_name);
     let temp = dir.join(format!(".{file_name}.tmp"));
     open::regular_file_at(&target)?;
@@ -68,7 +85,7 @@ pub(crate) fn write_atomic(dir: &Path, file_name: &str, data: &[u8]) -> Result<(
 
 /// Removes `dir/file_name`; a missing file is fine. Only the file backend removes files.
 #[cfg(feature = "encrypted-files")]
-pub(crate) fn remove(dir: &Path, file_name: &str) -> Result<(), FileError> {
+pub(super) fn remove(dir: &Path, file_name: &str) -> Result<(), FileError> {
     let target = dir.join(file_name);
     match fs::remove_file(&target) {
         Ok(()) => sync_dir(dir),

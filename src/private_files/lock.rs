@@ -16,20 +16,13 @@ use super::FileError;
 pub(crate) struct DirLock(File);
 
 impl DirLock {
-    /// Blocks until this process holds the lock on `path` (created 0600 when missing; a link,
-    /// anything not a regular file, or a file another user owns there is refused). Only for
-    /// lock files in a directory nobody else can write: another user cannot open them.
-    /// Only the file backend waits without a bound.
-    #[cfg(feature = "encrypted-files")]
-    pub(crate) fn acquire(path: &Path) -> Result<Self, FileError> {
-        let file = Self::open(path)?;
-        file.lock().map_err(|e| FileError::io("lock", path, e))?;
-        Ok(Self(file))
-    }
-
-    /// As [`acquire`](Self::acquire), but waits at most `wait`: the lock and whether another
-    /// holder had it first, or `None` when another holder kept it that long. For locks a
-    /// stuck or hostile holder must not turn into a wait without end.
+    /// Waits at most `wait` until this process holds the lock on `path` (created 0600 when
+    /// missing; a link, anything not a regular file, or a file another user owns there is
+    /// refused): the lock and whether another holder had it first, or `None` when another
+    /// holder kept it that long. Every user bounds the wait: a stuck or hostile holder (any
+    /// process of the same user can take the lock) must not turn into a wait without end.
+    /// Only for lock files in a directory nobody else can write: another user cannot open
+    /// them.
     pub(crate) fn acquire_within(
         path: &Path,
         wait: Duration,

@@ -9,7 +9,7 @@
 //! | `flags` | `open(2)` flags `std` does not name |
 //! | `open` | opening a regular file without following a link or blocking |
 //! | `trust` | the current user, and whether a directory or file is theirs alone |
-//! | `anchored` | a directory opened once, judged, and used through that descriptor |
+//! | `anchored` | a directory opened once, judged, and used through that descriptor: the way in for every file |
 //! | `atomic` | creating private directories, replacing and removing files atomically |
 //! | `lock` | the lock file that serialises a directory's writers |
 //! | `replace` | the rename that replaces a file (retried briefly on Windows) |
@@ -24,9 +24,7 @@ mod replace;
 mod trust;
 
 pub(crate) use anchored::AnchoredDir;
-#[cfg(feature = "encrypted-files")]
-pub(crate) use atomic::remove;
-pub(crate) use atomic::{create_private_dir, write_atomic};
+pub(crate) use atomic::create_private_dir;
 pub(crate) use error::{insecure_message, Fault, FileError};
 // Public: `storage` re-exports it as the reason in `StorageError::InsecurePermissions`.
 pub use error::Insecurity;

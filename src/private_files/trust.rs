@@ -33,9 +33,9 @@ impl User {
         })
     }
 
-    /// Checks a directory the backend keeps files in; `Ok(false)` when it does not exist.
-    /// (The key-set cache judges its directory once opened, see `anchored`.)
-    #[cfg(any(feature = "encrypted-files", not(unix)))]
+    /// Checks the directory at `dir` by path; `Ok(false)` when it does not exist. Only where
+    /// a directory cannot be opened (Windows); elsewhere `anchored` judges the opened one.
+    #[cfg(not(unix))]
     pub(crate) fn check_dir(&self, dir: &Path) -> Result<bool, FileError> {
         let meta = match std::fs::metadata(dir) {
             Ok(meta) => meta,

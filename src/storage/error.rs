@@ -95,6 +95,16 @@ pub enum StorageError {
         /// Which limit it exceeds.
         reason: &'static str,
     },
+    /// Another writer kept the lock file of the file backend for longer than a save or a
+    /// removal waits (any process of the same user can take it); nothing was changed. Try
+    /// again once that writer lets go.
+    #[error("{path} stayed locked by another writer for {waited:?}: nothing was changed")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// How long the call waited.
+        waited: std::time::Duration,
+    },
     /// Something other than a regular file sits where a token, key or lock file belongs.
     #[error("{path} is not a regular file")]
     NotAFile {
