@@ -158,6 +158,7 @@ mod identity;
 pub mod jwt;
 mod network;
 mod origin;
+mod private_files;
 mod reference;
 mod secret;
 pub mod storage;

@@ -9,7 +9,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ConfigError, RunbeamError};
 use crate::identity::UserInfo;
 use crate::secret::Secret;
-use crate::storage::StorageError;
+use crate::StorageError;
+
+/// Decodes a stored token's JSON (the storage's loads and [`MachineToken::from_json`]). The serde error is dropped on purpose: its text can quote the
+/// stored value, which holds the token.
+pub(crate) fn decode<T: DeserializeOwned>(slot: &str, json: &[u8]) -> Result<T, StorageError> {
+    serde_json::from_slice(json)
+        .map_err(|_| StorageError::corrupt(slot, "not valid JSON for the expected token type"))
+}
 
 /// A token type with a fixed storage slot, so `save_token(instance, &token)` and
 /// `load_token::<T>(instance)` need no slot argument.
@@ -121,7 +128,7 @@ impl MachineToken {
     /// # Errors
     /// [`StorageError::Corrupt`] when it is not a machine token's JSON.
     pub fn from_json(json: &str) -> Result<Self, StorageError> {
-        crate::storage::decode(Self::SLOT, json.as_bytes())
+        decode(Self::SLOT, json.as_bytes())
     }
 
     /// `expires_at` as seconds since the Unix epoch; `None` when it is not RFC 3339.

@@ -1065,10 +1065,15 @@ fn one_of_each() -> Vec<RunbeamError> {
             reason: "r".into(),
         },
     ];
+    let storage = vec![runbeam_sdk_blocking::StorageError::Locked {
+        path: "/home/u/.runbeam/inst/.lock".into(),
+        waited: std::time::Duration::from_secs(5),
+    }];
     let api = api.into_iter().map(RunbeamError::from);
     let jwt = jwt.into_iter().map(RunbeamError::from);
     api.chain(jwt)
         .chain(config.into_iter().map(RunbeamError::from))
+        .chain(storage.into_iter().map(RunbeamError::from))
         .collect()
 }
 

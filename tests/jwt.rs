@@ -2459,9 +2459,8 @@ fn a_fifo_planted_at_a_record_never_holds_a_validation() {
 #[ignore = "needs root (to give a directory to another uid); CI runs it with --ignored"]
 fn a_cache_directory_link_switched_while_in_use_never_leads_elsewhere() {
     use std::os::unix::fs::{symlink, DirBuilderExt as _};
-    use std::sync::atomic::{AtomicBool, Ordering};
 
-    use common::users::{chown_foreign, require_root};
+    use common::users::{chown_foreign, require_root, LinkSwitcher};
     require_root();
     let (signer, server) = main_server();
     let tmp = tempfile::tempdir().unwrap();
@@ -2475,21 +2474,7 @@ fn a_cache_directory_link_switched_while_in_use_never_leads_elsewhere() {
     let link = tmp.path().join("jwks");
     symlink(&good, &link).unwrap();
     // That user controls the link and switches it back and forth as fast as they can.
-    let stop = Arc::new(AtomicBool::new(false));
-    let switcher = {
-        let (stop, link) = (stop.clone(), link.clone());
-        let (good, evil) = (good.clone(), evil.clone());
-        std::thread::spawn(move || {
-            let next = link.with_extension("next");
-            for to in [&evil, &good].into_iter().cycle() {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                symlink(to, &next).unwrap();
-                std::fs::rename(&next, &link).unwrap();
-            }
-        })
-    };
+    let switcher = LinkSwitcher::start(&link, &evil, &good);
     let token = signer.token(&claims());
     let failed = within(Duration::from_secs(60), "the validations", move || {
         (0..300)
@@ -2500,8 +2485,7 @@ fn a_cache_directory_link_switched_while_in_use_never_leads_elsewhere() {
             })
             .count()
     });
-    stop.store(true, Ordering::Relaxed);
-    switcher.join().unwrap();
+    switcher.stop();
     assert_eq!(failed, 0, "validations failed");
     let planted: Vec<_> = std::fs::read_dir(&evil).unwrap().collect();
     assert!(

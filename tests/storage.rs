@@ -2292,4 +2292,93 @@ mod hostile_local_user {
             assert!(fs::symlink_metadata(&temp).unwrap().is_symlink());
         }
     }
+
+    #[test]
+    #[ignore = "needs root (to give a directory to another uid); CI runs it with --ignored"]
+    fn an_instance_directory_link_switched_while_in_use_never_leads_a_save_elsewhere() {
+        use crate::common::users::LinkSwitcher;
+
+        require_root();
+        let tmp = temp_base();
+        let base = private_dirs(tmp.path(), "base");
+        let good = private_dirs(tmp.path(), "good");
+        // Another user's instance directory, with a `runbeam/` a writer by path would use.
+        let evil = private_dirs(tmp.path(), "evil/runbeam")
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        chown_foreign(&evil);
+        chown_foreign(&evil.join("runbeam"));
+        let planted = tree(&evil);
+        let link = base.join("inst");
+        symlink(&good, &link).unwrap();
+        save(&base, "first").unwrap();
+        // That user controls the link and switches it back and forth as fast as they can.
+        let switcher = LinkSwitcher::start(&link, &evil, &good);
+        let at = base.clone();
+        let outcomes = common::bounded::within(
+            std::time::Duration::from_secs(120),
+            "the saves",
+            move || {
+                (0..300)
+                    .map(|i| save(&at, &format!("n{i}")))
+                    .collect::<Vec<_>>()
+            },
+        );
+        switcher.stop();
+        assert_eq!(tree(&evil), planted, "a save wrote in the other directory");
+        let mut saved = 0;
+        for outcome in outcomes {
+            match outcome {
+                Ok(()) => saved += 1,
+                // Judged while the link led to the other directory: refused, as it should be.
+                Err(RunbeamError::Storage(StorageError::InsecurePermissions {
+                    why: Insecurity::ForeignOwner { .. },
+                    ..
+                })) => {}
+                Err(other) => panic!("a save failed otherwise: {other:?}"),
+            }
+        }
+        assert!(saved > 0, "no save got through: the test proved nothing");
+    }
+
+    #[test]
+    fn a_lock_held_for_ever_by_another_process_bounds_the_save() {
+        let base = temp_base();
+        save(base.path(), "old").unwrap();
+        let lock = base.path().join("inst/.lock");
+        // Another process of this user takes the lock and never lets go: one process (the
+        // shell becomes `sleep`), so killing it releases the lock.
+        let mut holder = Command::new("sh")
+            .args(["-c", r#"exec 9>>"$1" && flock 9 && exec sleep 600"#, "sh"])
+            .arg(&lock)
+            .spawn()
+            .unwrap();
+        let probe = fs::OpenOptions::new().write(true).open(&lock).unwrap();
+        while probe.try_lock().is_ok() {
+            probe.unlock().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let at = base.path().to_path_buf();
+        let saved = common::bounded::within(
+            std::time::Duration::from_secs(30),
+            "a save behind a lock held for ever",
+            move || save(&at, "new"),
+        );
+        holder.kill().unwrap();
+        holder.wait().unwrap();
+        match saved {
+            Err(RunbeamError::Storage(e @ StorageError::Locked { .. })) => {
+                let text = e.to_string();
+                let StorageError::Locked { path, .. } = e else {
+                    unreachable!()
+                };
+                assert_eq!(path, lock);
+                assert!(text.contains("locked by another writer"), "{text}");
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        assert_eq!(load(base.path()).unwrap().unwrap().gateway_id, "gw-old");
+        save(base.path(), "after").unwrap();
+    }
 }

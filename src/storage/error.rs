@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::private_files::{insecure_message, Fault, FileError, Insecurity};
+
 /// Why a token could not be stored or loaded.
 ///
 /// Variants say what a caller can act on: [`NoStorageAccess`](Self::NoStorageAccess) means
@@ -104,6 +106,16 @@ pub enum StorageError {
         /// Which limit it exceeds.
         reason: &'static str,
     },
+    /// Another writer kept the lock file of the file backend for longer than a save or a
+    /// removal waits (any process of the same user can take it); nothing was changed. Try
+    /// again once that writer lets go.
+    #[error("{path} stayed locked by another writer for {waited:?}: nothing was changed")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// How long the call waited.
+        waited: std::time::Duration,
+    },
     /// Something other than a regular file sits where a token, key or lock file belongs.
     #[error("{path} is not a regular file")]
     NotAFile {
@@ -177,58 +189,49 @@ impl StorageError {
     }
 }
 
-/// Why [`StorageError::InsecurePermissions`] refused a path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Insecurity {
-    /// The path belongs to another user, who could replace what is in it.
-    ForeignOwner {
-        /// The owner's uid.
-        owner: u32,
-        /// The effective uid of this process.
-        expected: u32,
-    },
-    /// A directory is writable by its group or by others.
-    WritableByOthers {
-        /// The permission bits found, e.g. `0o777`.
-        mode: u32,
-    },
-    /// The key file grants some permission to its group or to others.
-    KeyExposed {
-        /// The permission bits found, e.g. `0o644`.
-        mode: u32,
-    },
-    /// A symbolic link (on Windows, a reparse point) sits where a token, key, lock or temp
-    /// file belongs; such links are never followed.
-    Link,
-    /// The path led to another directory after the one judged was opened: a link on the
-    /// way was switched while it was in use.
-    Replaced,
+/// The private-file kit's errors are the storage's own variants, with the same messages.
+impl From<FileError> for StorageError {
+    fn from(e: FileError) -> Self {
+        let FileError { path, fault } = e;
+        match fault {
+            Fault::Insecure(why) => Self::InsecurePermissions { path, why },
+            Fault::NotAFile => Self::NotAFile { path },
+            Fault::Io(op, source) => Self::Io { op, path, source },
+        }
+    }
 }
 
-/// The `Display` text of [`StorageError::InsecurePermissions`]: what is wrong and the command
-/// that fixes it.
-fn insecure_message(path: &std::path::Path, why: &Insecurity) -> String {
-    let path = path.display();
-    match why {
-        Insecurity::ForeignOwner { owner, expected } => format!(
-            "{path} is owned by uid {owner}, not by this process's uid {expected}: if it is \
-             yours, run `chown {expected} {path}`; otherwise move it away"
-        ),
-        Insecurity::WritableByOthers { mode } => format!(
-            "{path} is writable by other users (mode {mode:04o}): run \
-             `chmod 700 {path}`"
-        ),
-        Insecurity::KeyExposed { mode } => format!(
-            "key file {path} is accessible to other users (mode {mode:04o}): run \
-             `chmod 600 {path}`, and replace the key if someone may have read it"
-        ),
-        Insecurity::Link => {
-            format!("{path} is a symbolic link, which token storage never follows: remove it")
-        }
-        Insecurity::Replaced => format!(
-            "{path} led to another directory while it was in use: check who can change \
-             the links on the way to it"
-        ),
+#[cfg(test)]
+mod tests {
+    use std::io::ErrorKind;
+    use std::path::Path;
+
+    use super::*;
+
+    /// The storage error `error` becomes, and that it says the same.
+    fn mapped(error: FileError) -> StorageError {
+        let text = error.to_string();
+        let mapped = StorageError::from(error);
+        assert_eq!(mapped.to_string(), text);
+        mapped
+    }
+
+    #[test]
+    fn a_private_file_error_becomes_the_storage_variant_of_its_kind_with_the_same_words() {
+        let path = Path::new("/home/u/.runbeam/inst/runbeam/auth.json");
+        let why = Insecurity::WritableByOthers { mode: 0o777 };
+        assert!(matches!(
+            mapped(FileError::insecure(path, why)),
+            StorageError::InsecurePermissions { path: p, why: w } if p == path && w == why
+        ));
+        assert!(matches!(
+            mapped(FileError::not_a_file(path)),
+            StorageError::NotAFile { path: p } if p == path
+        ));
+        assert!(matches!(
+            mapped(FileError::io("read", path, ErrorKind::TimedOut.into())),
+            StorageError::Io { op: "read", path: p, source }
+                if p == path && source.kind() == ErrorKind::TimedOut
+        ));
     }
 }

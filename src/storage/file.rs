@@ -10,27 +10,57 @@
 //! ```
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use age::secrecy::ExposeSecret;
 
-use super::atomic::{create_private_dir, remove, write_atomic, DirLock};
 use super::limits::{MAX_FILE_LEN, MAX_KEY_FILE_LEN};
 use super::name::{validate_instance_id, validate_slot};
-use super::nofollow;
-use super::trust::User;
 use super::{BackendKind, EncryptionKey, StorageError, TokenStorage};
+use crate::private_files::{create_private_dir, open, AnchoredDir, DirLock, User};
 use crate::secret::Secret;
 
 const KEY_FILE: &str = "encryption.key";
+/// The lock file writers of an instance take.
+const LOCK_FILE: &str = ".lock";
+/// The directory of the token files in an instance directory.
+const TOKENS_DIR: &str = "runbeam";
+/// The longest a save or a removal waits for the lock: another writer holds it for a few
+/// milliseconds, so only a stuck or hostile holder (any process of this user can take it)
+/// keeps it longer, and that must not hold the call for ever.
+const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// An instance's directories, opened and judged; see [`EncryptedFileStorage::dirs`].
+struct Dirs {
+    /// `<base>/<instance>`: the key and lock files.
+    instance: AnchoredDir,
+    /// `<base>/<instance>/runbeam`: the token files.
+    tokens: AnchoredDir,
+}
+
+impl Dirs {
+    /// Takes the instance's lock, waiting at most [`LOCK_WAIT`], or
+    /// [`StorageError::Locked`].
+    fn lock(&self) -> Result<DirLock, StorageError> {
+        match self.instance.lock_within(LOCK_FILE, LOCK_WAIT)? {
+            Some((lock, _)) => Ok(lock),
+            None => Err(StorageError::Locked {
+                path: self.instance.shown().join(LOCK_FILE),
+                waited: LOCK_WAIT,
+            }),
+        }
+    }
+}
 
 /// Token files encrypted with age to one X25519 key.
 ///
 /// The key comes from [`with_key`](Self::with_key) when given, otherwise from the instance's
 /// `encryption.key`. Only [`write`](TokenStorage::write) may create that key file; reading
 /// without a key is [`StorageError::MissingKey`]. Writes are atomic and serialised across
-/// threads and processes by a lock file. A save whose file a load would refuse (larger than
+/// threads and processes by a lock file; a save or removal waits at most 5 seconds for it,
+/// then fails with [`StorageError::Locked`] and changes nothing. A save whose file a load would refuse (larger than
 /// 1 MiB encrypted) is [`StorageError::Unloadable`] and leaves the stored token as it was.
 ///
 /// # Another local user cannot get the token
@@ -43,9 +73,14 @@ const KEY_FILE: &str = "encryption.key";
 /// Otherwise the call is [`StorageError::InsecurePermissions`], whose message names the
 /// path and the `chmod`/`chown` that fixes it, and nothing is read or written. Parents of
 /// the base directory are not judged (a 0755 home is fine). A symlinked directory is judged
-/// by what it points to; a link in place of a token, key, lock or temp file is never
-/// followed (`O_NOFOLLOW`; on Unix targets without it, the opened file must be the one at
-/// the path) and is refused. Anything else that is not a regular file there (a FIFO, a
+/// by what it points to. Each directory is opened once, judged on what was opened, and the
+/// next directory and the files are reached through it (on Linux through
+/// `/proc/self/fd/<fd>`), so a link on the way that another user switches between the check
+/// and the use never leads a read or a write elsewhere; on other Unix systems the path is
+/// compared (device and inode) with the opened directory after each use, and a directory
+/// that changed is [`Insecurity::Replaced`](super::Insecurity::Replaced). A link in place
+/// of a token, key, lock or temp file is never followed (`O_NOFOLLOW`; on Unix targets
+/// without it, the opened file must be the one at the path) and is refused. Anything else that is not a regular file there (a FIFO, a
 /// device) is [`StorageError::NotAFile`], refused without waiting on it: files are opened
 /// non-blocking and judged on the opened descriptor before a byte is read.
 /// Directories are created 0700 and files 0600.
@@ -56,6 +91,7 @@ const KEY_FILE: &str = "encryption.key";
 #[derive(Debug)]
 pub struct EncryptedFileStorage {
     base: PathBuf,
+    instance: String,
     dir: PathBuf,
     /// A key given by the caller; `None` means the instance key file, read on every use so
     /// a replaced or deleted key file is noticed (it is a few hundred bytes).
@@ -74,6 +110,7 @@ impl EncryptedFileStorage {
         Ok(Self {
             dir: base.join(instance_id),
             base,
+            instance: instance_id.to_owned(),
             key: None,
         })
     }
@@ -97,7 +134,7 @@ impl EncryptedFileStorage {
     /// [`StorageError::InvalidName`] when `slot` is not a valid slot name.
     pub fn token_path(&self, slot: &str) -> Result<PathBuf, StorageError> {
         validate_slot(slot)?;
-        Ok(self.tokens_dir().join(format!("{slot}.json")))
+        Ok(self.dir.join(TOKENS_DIR).join(file_name(slot)))
     }
 
     /// The path of the instance key file (used only without [`with_key`](Self::with_key)).
@@ -105,46 +142,62 @@ impl EncryptedFileStorage {
         self.dir.join(KEY_FILE)
     }
 
-    fn tokens_dir(&self) -> PathBuf {
-        self.dir.join("runbeam")
-    }
-
-    /// Checks base, instance and `runbeam/` directories, outermost first, up to the first
-    /// one that does not exist; returns whether all exist.
-    fn check_dirs(&self, user: &User) -> Result<bool, StorageError> {
-        // `Path::new("")` is the current directory for joins, but not for metadata.
+    /// Opens the base, instance and `runbeam/` directories, outermost first, each through
+    /// the one before it and judged on its own descriptor (`AnchoredDir`), so that the files
+    /// are reached in the very directories judged, whatever a link on the way leads to by
+    /// then. With `create`, each missing one is made (0700) once its parent was judged;
+    /// without, `None` when one is missing.
+    fn dirs(&self, user: &User, create: bool) -> Result<Option<Dirs>, StorageError> {
+        // `Path::new("")` is the current directory for joins, but not for opening.
         let base = if self.base.as_os_str().is_empty() {
             Path::new(".")
         } else {
             &self.base
         };
-        for dir in [base, &self.dir, &self.tokens_dir()] {
-            if !user.check_dir(dir)? {
-                return Ok(false);
-            }
+        if create {
+            // The base's parents are not ours to judge; only the base is.
+            create_private_dir(base)?;
         }
-        Ok(true)
+        let Some(base) = AnchoredDir::open(base, user)? else {
+            return Ok(None);
+        };
+        let Some(instance) = base.child(&self.instance, user, create)? else {
+            return Ok(None);
+        };
+        let Some(tokens) = instance.child(TOKENS_DIR, user, create)? else {
+            return Ok(None);
+        };
+        Ok(Some(Dirs { instance, tokens }))
     }
 
-    fn lock(&self, user: &User) -> Result<DirLock, StorageError> {
-        self.check_dirs(user)?;
-        create_private_dir(&self.tokens_dir())?;
-        // Again: a directory someone else made between the check and the creation is kept
-        // by `create_private_dir` as it is.
-        self.check_dirs(user)?;
-        DirLock::acquire(&self.dir.join(".lock"))
+    /// The directories, made when missing, for a save.
+    fn dirs_for_writing(&self, user: &User) -> Result<Dirs, StorageError> {
+        self.dirs(user, true)?.ok_or_else(|| {
+            // Made a moment ago: only someone else removing it leads here.
+            StorageError::io(
+                "open directory",
+                self.dir.join(TOKENS_DIR),
+                ErrorKind::NotFound.into(),
+            )
+        })
     }
 
-    /// The key: the given one, or the key file's; `None` when there is no key file.
-    fn existing_key(&self, user: &User) -> Result<Option<EncryptionKey>, StorageError> {
+    /// The key: the given one, or the key file's in `instance`; `None` when there is no key
+    /// file.
+    fn existing_key(
+        &self,
+        user: &User,
+        instance: &AnchoredDir,
+    ) -> Result<Option<EncryptionKey>, StorageError> {
         if let Some(key) = &self.key {
             return Ok(Some(key.clone()));
         }
-        let path = self.key_path();
-        let Some((file, meta)) = nofollow::open(&path, nofollow::options().read(true), "open")?
+        let Some((file, meta)) =
+            instance.open_file(KEY_FILE, open::options().read(true), "open")?
         else {
             return Ok(None);
         };
+        let path = self.key_path();
         user.check_key_file(&path, &meta)?;
         let invalid = |reason| StorageError::InvalidKey {
             origin: "key file",
@@ -160,16 +213,17 @@ impl EncryptedFileStorage {
 
     /// The key, creating the key file if there is none. Takes the lock guard, so two first
     /// writers cannot each create a different key.
-    fn key_for_writing(&self, user: &User, _lock: &DirLock) -> Result<EncryptionKey, StorageError> {
-        if let Some(key) = self.existing_key(user)? {
+    fn key_for_writing(
+        &self,
+        user: &User,
+        instance: &AnchoredDir,
+        _lock: &DirLock,
+    ) -> Result<EncryptionKey, StorageError> {
+        if let Some(key) = self.existing_key(user, instance)? {
             return Ok(key);
         }
         let key = EncryptionKey::generate();
-        write_atomic(
-            &self.dir,
-            KEY_FILE,
-            key.to_key_file().expose_secret().as_bytes(),
-        )?;
+        instance.write(KEY_FILE, key.to_key_file().expose_secret().as_bytes())?;
         Ok(key)
     }
 }
@@ -182,6 +236,11 @@ fn too_large(slot: &str) -> StorageError {
     }
 }
 
+/// The name of a slot's token file in the `runbeam/` directory.
+fn file_name(slot: &str) -> String {
+    format!("{slot}.json")
+}
+
 impl TokenStorage for EncryptedFileStorage {
     fn write(&self, slot: &str, data: &[u8]) -> Result<(), StorageError> {
         self.token_path(slot)?;
@@ -191,53 +250,56 @@ impl TokenStorage for EncryptedFileStorage {
             return Err(too_large(slot));
         }
         let user = User::current()?;
-        let lock = self.lock(&user)?;
-        let key = self.key_for_writing(&user, &lock)?;
+        let dirs = self.dirs_for_writing(&user)?;
+        let lock = dirs.lock()?;
+        let key = self.key_for_writing(&user, &dirs.instance, &lock)?;
         let encrypted =
             age::encrypt(&key.identity().to_public(), data).map_err(|_| StorageError::Encrypt)?;
         if encrypted.len() as u64 > MAX_FILE_LEN {
             return Err(too_large(slot));
         }
-        write_atomic(&self.tokens_dir(), &format!("{slot}.json"), &encrypted)
+        Ok(dirs.tokens.write(&file_name(slot), &encrypted)?)
     }
 
     fn read(&self, slot: &str) -> Result<Option<Secret<Vec<u8>>>, StorageError> {
         let path = self.token_path(slot)?;
         let user = User::current()?;
-        if !self.check_dirs(&user)? {
+        let Some(dirs) = self.dirs(&user, false)? else {
             return Ok(None);
-        }
-        let Some((file, _)) = nofollow::open(&path, nofollow::options().read(true), "open")? else {
+        };
+        let mut options = open::options();
+        options.read(true);
+        let Some((file, _)) = dirs.tokens.open_file(&file_name(slot), &options, "open")? else {
             return Ok(None);
         };
         let encrypted = read_at_most(&path, file, MAX_FILE_LEN)?.ok_or_else(|| {
             StorageError::corrupt(slot, "the file is too large to be a stored token")
         })?;
-        let key = self
-            .existing_key(&user)?
-            .ok_or_else(|| StorageError::MissingKey {
-                path: self.key_path(),
-            })?;
+        let key =
+            self.existing_key(&user, &dirs.instance)?
+                .ok_or_else(|| StorageError::MissingKey {
+                    path: self.key_path(),
+                })?;
         decrypt(slot, &key, &encrypted).map(Some)
     }
 
     fn delete(&self, slot: &str) -> Result<(), StorageError> {
         self.token_path(slot)?;
         let user = User::current()?;
-        if !self.check_dirs(&user)? {
+        let Some(dirs) = self.dirs(&user, false)? else {
             return Ok(());
-        }
-        let _lock = self.lock(&user)?;
-        remove(&self.tokens_dir(), &format!("{slot}.json"))
+        };
+        let _lock = dirs.lock()?;
+        Ok(dirs.tokens.remove(&file_name(slot))?)
     }
 
     fn exists(&self, slot: &str) -> Result<bool, StorageError> {
-        let path = self.token_path(slot)?;
+        self.token_path(slot)?;
         let user = User::current()?;
-        if !self.check_dirs(&user)? {
+        let Some(dirs) = self.dirs(&user, false)? else {
             return Ok(false);
-        }
-        nofollow::regular_file_at(&path)
+        };
+        Ok(dirs.tokens.has_file(&file_name(slot))?)
     }
 
     fn kind(&self) -> BackendKind {

@@ -10,22 +10,14 @@
 //! Every backend value is bound to one instance id; trait methods take the token *slot*
 //! (`auth`, `user_auth`, ...). All calls block.
 
-// Private files (0700 directories, 0600 files, atomic writes, ownership checks) are not
-// tied to a backend: the file backend and the verifier's key-set cache both use them.
-pub(crate) mod anchored;
-pub(crate) mod atomic;
 pub(crate) mod backend;
 pub(crate) mod error;
-pub(crate) mod flags;
 pub(crate) mod functions;
 mod limits;
 mod memory;
 mod name;
 mod newest;
-pub(crate) mod nofollow;
-mod replace;
 mod store;
-pub(crate) mod trust;
 
 #[cfg(feature = "encrypted-files")]
 mod file;
@@ -39,9 +31,9 @@ mod keyring;
 ))]
 mod secret_service;
 
+pub use crate::private_files::Insecurity;
 pub use crate::token::TokenSlot;
 pub(crate) use backend::TokenStorage;
-pub use error::Insecurity;
 pub(crate) use error::StorageError;
 #[cfg(feature = "encrypted-files")]
 pub use file::EncryptedFileStorage;
@@ -51,7 +43,6 @@ pub(crate) use key::EncryptionKey;
 pub use keyring::{keyring_available, KeyringStorage};
 pub use memory::MemoryStorage;
 pub use name::{validate_instance_id, validate_slot};
-pub(crate) use store::decode;
 pub use store::{StoreConfig, TokenStore};
 
 /// Which kind of backend a [`TokenStorage`] is; see [`TokenStore::backend`].

@@ -12,7 +12,7 @@ use super::newest::newest;
 use super::{BackendKind, StorageError, TokenStorage};
 use crate::error::RunbeamError;
 use crate::secret::Secret;
-use crate::token::TokenSlot;
+use crate::token::{decode, TokenSlot};
 
 /// Where and how tokens of one instance are kept.
 ///
@@ -290,13 +290,6 @@ impl TokenStore {
             .into()),
         }
     }
-}
-
-/// Decodes stored JSON. The serde error is dropped on purpose: its text can quote the
-/// stored value, which holds the token.
-pub(crate) fn decode<T: DeserializeOwned>(slot: &str, json: &[u8]) -> Result<T, StorageError> {
-    serde_json::from_slice(json)
-        .map_err(|_| StorageError::corrupt(slot, "not valid JSON for the expected token type"))
 }
 
 /// Settings that pick the backends for [`TokenStore`]s: whether to try the OS keyring, the

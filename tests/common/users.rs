@@ -28,3 +28,38 @@ pub fn require_root() {
 pub fn chown_foreign(path: &Path) {
     std::os::unix::fs::chown(path, Some(FOREIGN_UID), Some(FOREIGN_UID)).expect("chown");
 }
+
+/// Another user who controls the link at `link` and points it at one directory, then the
+/// other, as fast as they can, until stopped.
+pub struct LinkSwitcher {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl LinkSwitcher {
+    /// Starts switching `link` between `a` and `b` (`link` is replaced by renaming a new
+    /// link over it, so it always exists).
+    pub fn start(link: &Path, a: &Path, b: &Path) -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (link, targets) = (link.to_path_buf(), [a.to_path_buf(), b.to_path_buf()]);
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let next = link.with_extension("next");
+            for to in targets.iter().cycle() {
+                if stopped.load(Ordering::Relaxed) {
+                    break;
+                }
+                std::os::unix::fs::symlink(to, &next).expect("symlink");
+                std::fs::rename(&next, &link).expect("rename");
+            }
+        });
+        Self { stop, thread }
+    }
+
+    /// Stops switching, leaving the link at whichever directory it points to.
+    pub fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().expect("the switcher panicked");
+    }
+}

@@ -16,11 +16,8 @@ use sha2::{Digest, Sha256};
 
 use super::fetch::MAX_JWKS_BYTES;
 use super::freshness::{Freshness, Validators};
-use crate::storage::anchored::AnchoredDir;
-use crate::storage::atomic::{create_private_dir, write_atomic, DirLock};
-use crate::storage::nofollow;
-use crate::storage::trust::User;
-use crate::storage::StorageError;
+use crate::private_files::{create_private_dir, open, AnchoredDir, DirLock};
+use crate::private_files::{FileError, User};
 
 /// The record format's version; another version is ignored (and replaced on the next fetch).
 const VERSION: u32 = 1;
@@ -118,11 +115,9 @@ impl DiskCache {
     /// validation by the wait, never fail it.
     pub(crate) fn fetch_turn(&self, url: &str) -> FetchTurn {
         let name = format!("{}.fetch.lock", Self::url_hash(url));
-        let turn = self.writable_dir().and_then(|dir| {
-            let turn = DirLock::acquire_within(&dir.entry(&name), self.lock_wait)?;
-            dir.confirm()?;
-            Ok(turn)
-        });
+        let turn = self
+            .writable_dir()
+            .and_then(|dir| dir.lock_within(&name, self.lock_wait));
         let (lock, another_failed) = match turn {
             Ok(Some((lock, waited))) => {
                 let another_failed = waited && Self::holder_failed(&lock);
@@ -183,15 +178,14 @@ impl DiskCache {
         }
     }
 
-    fn try_load(&self, url: &str) -> Result<Option<Record>, StorageError> {
+    fn try_load(&self, url: &str) -> Result<Option<Record>, FileError> {
         let user = User::current()?;
         let Some(dir) = AnchoredDir::open(&self.dir, &user)? else {
             return Ok(None);
         };
         let name = Self::file_name(url);
-        let path = dir.entry(&name);
-        let opened = nofollow::open(&path, nofollow::options().read(true), "open")?;
-        dir.confirm()?;
+        let path = dir.shown().join(&name);
+        let opened = dir.open_file(&name, open::options().read(true), "open")?;
         let Some((file, meta)) = opened else {
             return Ok(None);
         };
@@ -200,16 +194,15 @@ impl DiskCache {
         let mut text = String::new();
         file.take(MAX_RECORD_BYTES + 1)
             .read_to_string(&mut text)
-            .map_err(|e| StorageError::io("read", &path, e))?;
-        let shown = self.dir.join(&name);
+            .map_err(|e| FileError::io("read", &path, e))?;
         if text.len() as u64 > MAX_RECORD_BYTES {
-            log::warn!("key-set cache {}: record too large", shown.display());
+            log::warn!("key-set cache {}: record too large", path.display());
             return Ok(None);
         }
         let record: Record = match serde_json::from_str(&text) {
             Ok(record) => record,
             Err(_) => {
-                log::warn!("key-set cache {}: unreadable record", shown.display());
+                log::warn!("key-set cache {}: unreadable record", path.display());
                 return Ok(None);
             }
         };
@@ -260,30 +253,23 @@ impl DiskCache {
 
     /// Creates the directory (0700) when missing, opens it, and checks that what was opened
     /// is ours and writable by nobody else, before anything is written in it.
-    fn writable_dir(&self) -> Result<AnchoredDir, StorageError> {
+    fn writable_dir(&self) -> Result<AnchoredDir, FileError> {
         let user = User::current()?;
         create_private_dir(&self.dir)?;
-        AnchoredDir::open(&self.dir, &user)?.ok_or_else(|| {
-            StorageError::io("open directory", &self.dir, ErrorKind::NotFound.into())
-        })
+        AnchoredDir::open(&self.dir, &user)?
+            .ok_or_else(|| FileError::io("open directory", &self.dir, ErrorKind::NotFound.into()))
     }
 
-    fn try_write(&self, url: &str, record: &Record) -> Result<(), StorageError> {
+    fn try_write(&self, url: &str, record: &Record) -> Result<(), FileError> {
         let dir = self.writable_dir()?;
         let data = serde_json::to_vec(record)
-            .map_err(|e| StorageError::io("encode", &self.dir, std::io::Error::other(e)))?;
-        let lock_path = dir.entry(LOCK_FILE);
+            .map_err(|e| FileError::io("encode", &self.dir, std::io::Error::other(e)))?;
         // Bounded: the directory's writers are other validations, and one that never lets
         // go must not hold this one (nor, through it, every validation waiting for keys).
-        let Some((_lock, _)) = DirLock::acquire_within(&lock_path, self.lock_wait)? else {
-            return Err(StorageError::io(
-                "lock",
-                lock_path,
-                ErrorKind::TimedOut.into(),
-            ));
+        let Some((_lock, _)) = dir.lock_within(LOCK_FILE, self.lock_wait)? else {
+            let lock_path = dir.shown().join(LOCK_FILE);
+            return Err(FileError::io("lock", lock_path, ErrorKind::TimedOut.into()));
         };
-        dir.confirm()?;
-        write_atomic(dir.base(), &Self::file_name(url), &data)?;
-        dir.confirm()
+        dir.write(&Self::file_name(url), &data)
     }
 }

@@ -45,7 +45,7 @@ pub(crate) const NO_FOLLOW: i32 = 0o400000;
     target_os = "dragonfly"
 ))]
 pub(crate) const NO_FOLLOW: i32 = 0x100;
-/// Elsewhere the open may follow a link; `nofollow::open` still refuses what it opened
+/// Elsewhere the open may follow a link; `open::file` still refuses what it opened
 /// through one.
 #[cfg(all(
     unix,

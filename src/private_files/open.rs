@@ -11,8 +11,7 @@ use std::path::Path;
 
 #[cfg(unix)]
 use super::flags::{NON_BLOCK, NO_FOLLOW};
-use super::trust::insecure;
-use super::{Insecurity, StorageError};
+use super::{FileError, Insecurity};
 
 /// Opens the reparse point itself instead of what it points to.
 #[cfg(windows)]
@@ -38,14 +37,14 @@ pub(crate) fn options() -> OpenOptions {
 
 /// Opens the regular file at `path` with `options` (from [`options`]); `Ok(None)` when it
 /// does not exist. A link is [`Insecurity::Link`], anything else not a regular file (a FIFO,
-/// a device, a directory) is [`StorageError::NotAFile`], judged on the opened descriptor;
+/// a device, a directory) is [`FileError::NotAFile`], judged on the opened descriptor;
 /// `op` names the step in I/O errors. Never waits on what it opens (where the platform has
 /// `O_NONBLOCK`, see `flags`).
-pub(crate) fn open(
+pub(crate) fn file(
     path: &Path,
     options: &OpenOptions,
     op: &'static str,
-) -> Result<Option<(File, Metadata)>, StorageError> {
+) -> Result<Option<(File, Metadata)>, FileError> {
     let file = match options.open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
@@ -53,34 +52,34 @@ pub(crate) fn open(
         // one for a directory (EISDIR, or "access denied" on Windows): look instead.
         Err(e) => {
             return Err(match fs::symlink_metadata(path) {
-                Ok(meta) if is_link_meta(&meta) => insecure(path, Insecurity::Link),
-                Ok(meta) if !meta.is_file() => StorageError::NotAFile { path: path.into() },
-                _ => StorageError::io(op, path, e),
+                Ok(meta) if is_link_meta(&meta) => FileError::insecure(path, Insecurity::Link),
+                Ok(meta) if !meta.is_file() => FileError::not_a_file(path),
+                _ => FileError::io(op, path, e),
             })
         }
     };
     let meta = file
         .metadata()
-        .map_err(|e| StorageError::io("inspect", path, e))?;
+        .map_err(|e| FileError::io("inspect", path, e))?;
     if is_link_meta(&meta) {
-        return Err(insecure(path, Insecurity::Link));
+        return Err(FileError::insecure(path, Insecurity::Link));
     }
     if !meta.is_file() {
-        return Err(StorageError::NotAFile { path: path.into() });
+        return Err(FileError::not_a_file(path));
     }
     same_as_path(path, &meta)?;
     Ok(Some((file, meta)))
 }
 
 /// Whether a regular file is at `path`, without following a link: `false` when nothing is
-/// there; a link is [`Insecurity::Link`] and anything else [`StorageError::NotAFile`].
-pub(crate) fn regular_file_at(path: &Path) -> Result<bool, StorageError> {
+/// there; a link is [`Insecurity::Link`] and anything else [`FileError::NotAFile`].
+pub(crate) fn regular_file_at(path: &Path) -> Result<bool, FileError> {
     match fs::symlink_metadata(path) {
-        Ok(meta) if is_link_meta(&meta) => Err(insecure(path, Insecurity::Link)),
+        Ok(meta) if is_link_meta(&meta) => Err(FileError::insecure(path, Insecurity::Link)),
         Ok(meta) if meta.is_file() => Ok(true),
-        Ok(_) => Err(StorageError::NotAFile { path: path.into() }),
+        Ok(_) => Err(FileError::not_a_file(path)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(StorageError::io("inspect", path, e)),
+        Err(e) => Err(FileError::io("inspect", path, e)),
     }
 }
 
@@ -98,23 +97,23 @@ fn is_link_meta(meta: &Metadata) -> bool {
 /// must also be the one at `path`; with it, a different file only means a writer replaced
 /// the file after we opened it (reads take no lock), which is fine.
 #[cfg(unix)]
-fn same_as_path(path: &Path, opened: &Metadata) -> Result<(), StorageError> {
+fn same_as_path(path: &Path, opened: &Metadata) -> Result<(), FileError> {
     use std::os::unix::fs::MetadataExt;
     let here = match fs::symlink_metadata(path) {
         Ok(here) => here,
         // Removed after we opened it: what we hold is still the regular file we opened.
         Err(e) if e.kind() == ErrorKind::NotFound && NO_FOLLOW != 0 => return Ok(()),
-        Err(e) => return Err(StorageError::io("inspect", path, e)),
+        Err(e) => return Err(FileError::io("inspect", path, e)),
     };
     let swapped = here.dev() != opened.dev() || here.ino() != opened.ino();
     if here.file_type().is_symlink() || (NO_FOLLOW == 0 && swapped) {
-        return Err(insecure(path, Insecurity::Link));
+        return Err(FileError::insecure(path, Insecurity::Link));
     }
     Ok(())
 }
 
 /// Windows: the reparse-point flag and attribute above already refuse links.
 #[cfg(not(unix))]
-fn same_as_path(_path: &Path, _opened: &Metadata) -> Result<(), StorageError> {
+fn same_as_path(_path: &Path, _opened: &Metadata) -> Result<(), FileError> {
     Ok(())
 }
