@@ -172,7 +172,7 @@ impl RunbeamClientBuilder {
         self
     }
 
-    /// Most pages a page iterator ([`PageIter`](crate::api::PageIter)) fetches before giving up with
+    /// Most pages a page iterator ([`PageIter`](super::paging::PageIter)) fetches before giving up with
     /// [`ApiError::TooManyPages`] (a server that names a next page for ever). Defaults to
     /// 10,000.
     pub fn max_pages(mut self, pages: u32) -> Self {
