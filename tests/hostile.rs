@@ -1065,10 +1065,94 @@ fn one_of_each() -> Vec<RunbeamError> {
             reason: "r".into(),
         },
     ];
-    let storage = vec![runbeam_sdk_blocking::StorageError::Locked {
-        path: "/home/u/.runbeam/inst/.lock".into(),
-        waited: std::time::Duration::from_secs(5),
-    }];
+    let storage = {
+        use runbeam_sdk_blocking::storage::{BackendKind, Insecurity};
+        use runbeam_sdk_blocking::StorageError as S;
+        let denied = || std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let locked = || S::NoStorageAccess {
+            backend: BackendKind::Keyring,
+            reason: Some(Box::new(denied())),
+        };
+        vec![
+            locked(),
+            S::NoStorageAccess {
+                backend: BackendKind::Keyring,
+                reason: None,
+            },
+            S::TooLarge {
+                backend: BackendKind::Keyring,
+                limit: 2560,
+            },
+            S::Platform {
+                backend: BackendKind::Keyring,
+                error: Box::new(denied()),
+            },
+            S::InvalidName {
+                what: "instance id",
+                reason: "contains a path separator",
+            },
+            S::Corrupt {
+                name: "auth".into(),
+                reason: "not an age file",
+            },
+            S::WrongKey {
+                name: "auth".into(),
+            },
+            S::PassphraseEncrypted {
+                name: "auth".into(),
+            },
+            S::MissingKey {
+                path: "/home/u/.runbeam/inst/encryption.key".into(),
+            },
+            S::InvalidKey {
+                origin: "RUNBEAM_ENCRYPTION_KEY",
+                reason: "not an age X25519 secret key",
+            },
+            S::InsecurePermissions {
+                path: "/home/u/.runbeam".into(),
+                why: Insecurity::WritableByOthers { mode: 0o777 },
+            },
+            S::InsecurePermissions {
+                path: "/home/u/.runbeam/inst".into(),
+                why: Insecurity::ForeignOwner {
+                    owner: 1001,
+                    expected: 1000,
+                },
+            },
+            S::InsecurePermissions {
+                path: "/home/u/.runbeam/inst/auth.json".into(),
+                why: Insecurity::Link,
+            },
+            S::Unloadable {
+                name: "auth".into(),
+                reason: "larger than 1 MiB",
+            },
+            S::Locked {
+                path: "/home/u/.runbeam/inst/.lock".into(),
+                waited: std::time::Duration::from_secs(5),
+            },
+            S::NotAFile {
+                path: "/home/u/.runbeam/inst/auth.json".into(),
+            },
+            S::Io {
+                op: "read",
+                path: "/home/u/.runbeam/inst/auth.json".into(),
+                error: denied(),
+            },
+            S::Encode {
+                name: "auth".into(),
+            },
+            S::Encrypt,
+            S::NoBackend {
+                reason: "no persistent backend compiled in",
+            },
+            S::PartialClear {
+                name: "auth".into(),
+                remaining: vec![BackendKind::Keyring],
+                cause: Box::new(locked()),
+            },
+        ]
+    };
     let api = api.into_iter().map(RunbeamError::from);
     let jwt = jwt.into_iter().map(RunbeamError::from);
     api.chain(jwt)

@@ -15,13 +15,12 @@ use crate::private_files::{insecure_message, Fault, FileError, Insecurity};
 pub enum StorageError {
     /// The backend cannot be reached or is locked (no Secret Service, locked keychain, ...).
     /// Automatic selection falls back to the next backend on this error.
-    #[error("the {backend} cannot be accessed")]
+    #[error("the {backend} cannot be accessed{}", because(.reason))]
     NoStorageAccess {
         /// Which backend.
         backend: super::BackendKind,
-        /// The platform's reason, when it gave one.
-        #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+        /// The platform's reason, when it gave one (shown in the message).
+        reason: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The value is larger than the backend can hold: the Windows Credential Manager takes
     /// at most 2,560 bytes. [`TokenStore`](super::TokenStore) saves it to the next backend
@@ -35,13 +34,12 @@ pub enum StorageError {
         limit: usize,
     },
     /// The backend answered but the operation failed for a platform reason.
-    #[error("the {backend} failed")]
+    #[error("the {backend} failed: {error}")]
     Platform {
         /// Which backend.
         backend: super::BackendKind,
-        /// The platform's error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// The platform's error (shown in the message).
+        error: Box<dyn std::error::Error + Send + Sync>,
     },
     /// An instance id or token slot name is not allowed (separators, `..`, NUL, too long, ...).
     #[error("invalid {what} name: {reason}")]
@@ -123,15 +121,14 @@ pub enum StorageError {
         path: PathBuf,
     },
     /// A filesystem operation failed.
-    #[error("could not {op} {path}")]
+    #[error("could not {op} {path}: {error}")]
     Io {
         /// What was being done: `"read"`, `"create"`, `"rename"`, `"lock"`, ...
         op: &'static str,
         /// The file or directory involved.
         path: PathBuf,
-        /// The operating system's error.
-        #[source]
-        source: std::io::Error,
+        /// The operating system's error (shown in the message).
+        error: std::io::Error,
     },
     /// A token could not be encoded as JSON (a `Serialize` impl failed).
     #[error("token {name:?} could not be encoded as JSON")]
@@ -151,16 +148,20 @@ pub enum StorageError {
     },
     /// A clear removed the token from the backends it could reach, but not from these: a
     /// copy may still be stored there. Clear again once they answer.
-    #[error("token {name:?} was not removed from: {}", kinds(.remaining))]
+    #[error("token {name:?} was not removed from {}: {cause}", kinds(.remaining))]
     PartialClear {
         /// The token slot, e.g. `"auth"`.
         name: String,
         /// The backends the token may remain in, in the store's order.
         remaining: Vec<super::BackendKind>,
-        /// Why the first of them failed.
-        #[source]
-        source: Box<StorageError>,
+        /// Why the first of them failed (shown in the message).
+        cause: Box<StorageError>,
     },
+}
+
+/// `": <reason>"` when the platform gave one, for an error message.
+fn because(reason: &Option<Box<dyn std::error::Error + Send + Sync>>) -> String {
+    reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
 }
 
 /// `OS keyring, encrypted files` for an error message.
@@ -172,11 +173,11 @@ fn kinds(kinds: &[super::BackendKind]) -> String {
 impl StorageError {
     /// Shorthand for [`StorageError::Io`]. Only the file backend does I/O.
     #[cfg_attr(not(feature = "encrypted-files"), allow(dead_code))]
-    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Self::Io {
             op,
             path: path.into(),
-            source,
+            error,
         }
     }
 
@@ -196,7 +197,7 @@ impl From<FileError> for StorageError {
         match fault {
             Fault::Insecure(why) => Self::InsecurePermissions { path, why },
             Fault::NotAFile => Self::NotAFile { path },
-            Fault::Io(op, source) => Self::Io { op, path, source },
+            Fault::Io(op, error) => Self::Io { op, path, error },
         }
     }
 }
@@ -230,8 +231,8 @@ mod tests {
         ));
         assert!(matches!(
             mapped(FileError::io("read", path, ErrorKind::TimedOut.into())),
-            StorageError::Io { op: "read", path: p, source }
-                if p == path && source.kind() == ErrorKind::TimedOut
+            StorageError::Io { op: "read", path: p, error }
+                if p == path && error.kind() == ErrorKind::TimedOut
         ));
     }
 }

@@ -85,13 +85,13 @@ fn map_error(error: keyring::Error) -> StorageError {
     use keyring::Error as E;
     match error {
         // Locked, unreachable or missing platform store: the caller may fall back to files.
-        E::NoStorageAccess(source) | E::PlatformFailure(source) => StorageError::NoStorageAccess {
+        E::NoStorageAccess(reason) | E::PlatformFailure(reason) => StorageError::NoStorageAccess {
             backend: BACKEND,
-            source: Some(source),
+            reason: Some(reason),
         },
         E::NoEntry => StorageError::NoStorageAccess {
             backend: BACKEND,
-            source: None,
+            reason: None,
         },
         // BadEncoding carries the secret bytes: drop them.
         E::BadEncoding(_) => StorageError::corrupt("keyring entry", "not valid UTF-8"),
@@ -113,7 +113,7 @@ fn map_error(error: keyring::Error) -> StorageError {
         E::Ambiguous(_) => StorageError::corrupt("keyring entry", "several entries match"),
         other => StorageError::Platform {
             backend: BACKEND,
-            source: Box::new(other),
+            error: Box::new(other),
         },
     }
 }

@@ -28,7 +28,7 @@ impl MemoryStorage {
     }
 
     /// Makes the next call (any method) fail with `error`; later calls work again. For
-    /// example `StorageError::NoStorageAccess { backend: BackendKind::Memory, source: None }`
+    /// example `StorageError::NoStorageAccess { backend: BackendKind::Memory, reason: None }`
     /// acts like a locked keyring.
     pub fn fail_next(&self, error: StorageError) {
         self.lock().fail_next = Some(error);

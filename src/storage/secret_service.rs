@@ -133,6 +133,6 @@ fn unlock(
 fn no_access(source: impl std::error::Error + Send + Sync + 'static) -> StorageError {
     StorageError::NoStorageAccess {
         backend: BackendKind::Keyring,
-        source: Some(Box::new(source)),
+        reason: Some(Box::new(source)),
     }
 }

@@ -285,7 +285,7 @@ impl TokenStore {
             Some(e) => Err(StorageError::PartialClear {
                 name: slot.to_owned(),
                 remaining,
-                source: Box::new(e),
+                cause: Box::new(e),
             }
             .into()),
         }

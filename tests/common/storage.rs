@@ -115,7 +115,7 @@ pub fn tree(root: &Path) -> Vec<PathBuf> {
 pub fn no_access() -> runbeam_sdk_blocking::StorageError {
     runbeam_sdk_blocking::StorageError::NoStorageAccess {
         backend: runbeam_sdk_blocking::storage::BackendKind::Memory,
-        source: None,
+        reason: None,
     }
 }
 

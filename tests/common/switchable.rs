@@ -42,7 +42,7 @@ impl Switchable {
         if self.off.load(Ordering::SeqCst) {
             return Err(StorageError::NoStorageAccess {
                 backend: runbeam_sdk_blocking::storage::BackendKind::Other,
-                source: None,
+                reason: None,
             });
         }
         Ok(&self.inner)
