@@ -58,19 +58,13 @@ impl std::fmt::Display for FileError {
         match &self.fault {
             Fault::Insecure(why) => f.write_str(&insecure_message(&self.path, why)),
             Fault::NotAFile => write!(f, "{path} is not a regular file"),
-            Fault::Io(op, _) => write!(f, "could not {op} {path}"),
+            Fault::Io(op, error) => write!(f, "could not {op} {path}: {error}"),
         }
     }
 }
 
-impl std::error::Error for FileError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.fault {
-            Fault::Io(_, source) => Some(source),
-            _ => None,
-        }
-    }
-}
+/// A leaf: its message already says the operating system's reason.
+impl std::error::Error for FileError {}
 
 /// Why [`StorageError::InsecurePermissions`](crate::StorageError::InsecurePermissions) refused
 /// a path.
