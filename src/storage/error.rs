@@ -161,7 +161,10 @@ pub enum StorageError {
 
 /// `": <reason>"` when the platform gave one, for an error message.
 fn because(reason: &Option<Box<dyn std::error::Error + Send + Sync>>) -> String {
-    reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+    reason
+        .as_ref()
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default()
 }
 
 /// `OS keyring, encrypted files` for an error message.

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{StoreConfig, TokenSlot, TokenStore};
-use crate::{ConfigError, MachineToken, RunbeamError};
+use crate::{MachineToken, RunbeamError};
 
 fn store(instance_id: &str) -> Result<TokenStore, RunbeamError> {
     StoreConfig::from_env()?.open(instance_id)
@@ -124,48 +124,9 @@ pub fn load_token_with_key(
 /// restarts on a host without a keyring) and returns it. `Ok(None)` when the variable is unset.
 ///
 /// # Errors
-/// [`ConfigError::InvalidEnv`] when the JSON is malformed or the token has expired.
+/// [`ConfigError::InvalidEnv`](crate::ConfigError::InvalidEnv) when the JSON is malformed or the token has expired.
 pub fn provision_machine_token(instance_id: &str) -> Result<Option<MachineToken>, RunbeamError> {
     store(instance_id)?.provision_from_env()
-}
-
-impl TokenStore {
-    /// [`provision_machine_token`] into this store: reads `RUNBEAM_MACHINE_TOKEN`.
-    ///
-    /// # Errors
-    /// As [`provision_machine_token`].
-    pub fn provision_from_env(&self) -> Result<Option<MachineToken>, RunbeamError> {
-        match crate::env::machine_token()? {
-            Some(json) => self.provision_from_json(json.expose()).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// [`provision_machine_token`] with the JSON given directly (errors still name
-    /// `RUNBEAM_MACHINE_TOKEN`, where this JSON normally comes from).
-    ///
-    /// # Errors
-    /// As [`provision_machine_token`].
-    pub fn provision_from_json(&self, json: &str) -> Result<MachineToken, RunbeamError> {
-        let invalid = |reason: String| ConfigError::InvalidEnv {
-            name: crate::env::MACHINE_TOKEN,
-            reason,
-        };
-        let mut token = MachineToken::from_json(json)
-            .map_err(|_| invalid("not a machine token JSON object".into()))?;
-        if token.expires_at_unix().is_none() {
-            return Err(invalid("expires_at is not an RFC 3339 timestamp".into()).into());
-        }
-        if token.is_expired() {
-            return Err(invalid(format!("the token expired at {}", token.expires_at)).into());
-        }
-        // Older readers require issued_at; record when it was provisioned.
-        token
-            .issued_at
-            .get_or_insert_with(|| crate::time::format(crate::time::now()));
-        self.save(&token)?;
-        Ok(token)
-    }
 }
 
 #[cfg(all(test, not(any(feature = "keyring", feature = "encrypted-files"))))]

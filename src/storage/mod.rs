@@ -11,6 +11,7 @@
 //! (`auth`, `user_auth`, ...). All calls block.
 
 pub(crate) mod backend;
+mod config;
 pub(crate) mod error;
 pub(crate) mod functions;
 mod limits;
@@ -34,6 +35,7 @@ mod secret_service;
 pub use crate::private_files::Insecurity;
 pub use crate::token::TokenSlot;
 pub(crate) use backend::TokenStorage;
+pub use config::StoreConfig;
 pub(crate) use error::StorageError;
 #[cfg(feature = "encrypted-files")]
 pub use file::EncryptedFileStorage;
@@ -43,7 +45,7 @@ pub(crate) use key::EncryptionKey;
 pub use keyring::{keyring_available, KeyringStorage};
 pub use memory::MemoryStorage;
 pub use name::{validate_instance_id, validate_slot};
-pub use store::{StoreConfig, TokenStore};
+pub use store::TokenStore;
 
 /// Which kind of backend a [`TokenStorage`] is; see [`TokenStore::backend`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
