@@ -36,7 +36,7 @@ use crate::{ConfigError, MachineToken};
 /// - A clear removes the slot from every backend it can reach and fails with
 ///   [`StorageError::PartialClear`] naming the ones it could not.
 ///
-/// Build one directly over any [`TokenStorage`], or let [`StoreConfig::open`] choose.
+/// Build one directly over any [`TokenStorage`], or let [`StoreConfig::open`](super::StoreConfig::open) choose.
 pub struct TokenStore {
     backends: Vec<Box<dyn TokenStorage>>,
 }
@@ -58,7 +58,7 @@ impl TokenStore {
         }
     }
 
-    /// A store over `backends`, in order (what [`StoreConfig::open`] picked).
+    /// A store over `backends`, in order (what [`StoreConfig::open`](super::StoreConfig::open) picked).
     pub(super) fn over(backends: Vec<Box<dyn TokenStorage>>) -> Self {
         Self { backends }
     }
