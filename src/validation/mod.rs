@@ -75,7 +75,8 @@
 //! capped by the parser, at most [`MAX_ERRORS`] failures are kept (the rest counted in
 //! [`ValidationError::TooManyErrors`]), and a `pattern_constraint` is at most
 //! [`MAX_PATTERN_BYTES`] long, limited in compiled size and nesting, and matched in time
-//! linear in the input. A 1 MiB configuration checks in a few tens of milliseconds.
+//! linear in the input. A 1 MiB gateway configuration (about 2,700 networks and as many
+//! peers) checks in about 0.2 s in a release build (parsing is most of it).
 
 mod apply;
 mod bundled;
