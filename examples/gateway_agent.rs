@@ -1,10 +1,10 @@
 //! A gateway agent, as the Harmony gateway talks to Runbeam, run offline against the fake
 //! server: authorize and store the machine token, discover the API base, push a config,
-//! poll and apply changes, get a mesh token and verify it as the receiving gateway would,
+//! poll and apply changes (each checked against the Harmony schemas first), get a mesh token and verify it as the receiving gateway would,
 //! and resolve a resource reference. Exits by itself.
 //!
 //! ```sh
-//! cargo run --example gateway_agent --features testing
+//! cargo run --example gateway_agent --features testing,validation
 //! ```
 
 use std::sync::atomic::AtomicBool;
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use runbeam_sdk_blocking::api::{ChangePoller, ConfigType, MeshTokenClaims, ResourceReference};
 use runbeam_sdk_blocking::storage::{MemoryStorage, TokenStore};
 use runbeam_sdk_blocking::testing::FakeRunbeam;
+use runbeam_sdk_blocking::validation::validated;
 use runbeam_sdk_blocking::{JwtValidator, MachineToken, RunbeamClient};
 use serde_json::json;
 
@@ -45,20 +46,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &token.gateway_id,
         json!({"toml_config": "[proxy]\nid = \"edge-1\"\n"}),
     );
-    server.add_change(
+    // A pipeline without backends: refused by its schema check, reported `failed` with
+    // the report, never applied.
+    let broken = server.add_change(
         &token.gateway_id,
-        json!({"type": "pipeline", "toml_config": "not toml"}),
+        json!({"type": "pipeline", "toml_config": "[pipelines.api]\nnetworks = [\"default\"]\nendpoints = [\"in\"]\n"}),
     );
     let stop = AtomicBool::new(false);
     let deadline = Instant::now() + Duration::from_millis(300);
     let mut poller = ChangePoller::new(client.clone(), token).interval(Duration::from_secs(1));
-    let summary = poller.run(&stop, Some(deadline), |change| {
-        match change.toml_config.as_deref() {
-            Some(toml) if toml.starts_with('[') => Ok(()),
-            _ => Err(format!("{} change is not TOML", change.resource_type)),
-        }
-    });
+    let summary = poller.run(
+        &stop,
+        Some(deadline),
+        validated(|change| {
+            // Write the checked configuration where Harmony reads it (here: nowhere).
+            println!("applying {} change {}", change.resource_type, change.id);
+            Ok::<(), std::io::Error>(())
+        }),
+    );
     println!("changes: {summary}");
+    if let Some(reason) = server
+        .change(&broken)
+        .and_then(|c| c["error_message"].as_str().map(String::from))
+    {
+        println!("change {broken} failed: {reason}");
+    }
 
     // Call a partner gateway in a mesh; the partner verifies the token.
     let destination = "https://partner.example.com/fhir/r4";

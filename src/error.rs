@@ -38,6 +38,19 @@ pub enum RunbeamError {
     /// The SDK was configured wrongly (options, environment variables).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A Harmony configuration failed its schema check (boxed: the failures are large and
+    /// rare, and `RunbeamError` stays small).
+    #[cfg(feature = "validation")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "validation")))]
+    #[error(transparent)]
+    Validation(Box<crate::validation::ValidationError>),
+}
+
+#[cfg(feature = "validation")]
+impl From<crate::validation::ValidationError> for RunbeamError {
+    fn from(error: crate::validation::ValidationError) -> Self {
+        RunbeamError::Validation(Box::new(error))
+    }
 }
 
 /// A configuration value the SDK cannot use.

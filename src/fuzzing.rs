@@ -172,6 +172,26 @@ pub fn resource_reference(data: &[u8]) -> bool {
     }
 }
 
+/// The Harmony configuration checker over a (schema, content) pair: `data` is the schema
+/// text, a NUL byte, then the content; without a NUL byte, the whole of `data` is checked
+/// against the bundled gateway schema. `true` when the content passes.
+#[cfg(feature = "validation")]
+pub fn validate_toml(data: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    let result = match text.split_once('\0') {
+        Some((schema, content)) => crate::validation::validate_toml(content, schema),
+        None => crate::validation::validate_config_toml(text),
+    };
+    if let Err(error) = &result {
+        // Bounded whatever the input: the kept failures and the one-line report.
+        assert!(error.errors().len() <= crate::validation::MAX_ERRORS + 1);
+        assert!(error.report(4096).len() <= 4096);
+    }
+    result.is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     //! Seed names state the outcome: `accept_*` must parse; `reject_*` must be refused by the
@@ -279,6 +299,17 @@ mod tests {
             6,
             Rejects::RefusedByParser,
             super::server_numbers,
+        );
+    }
+
+    #[cfg(feature = "validation")]
+    #[test]
+    fn validate_toml_seeds_replay() {
+        replay(
+            "validate_toml",
+            4,
+            Rejects::RefusedByParser,
+            super::validate_toml,
         );
     }
 

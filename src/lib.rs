@@ -75,7 +75,8 @@
 //! ## Errors
 //!
 //! Everything returns [`RunbeamError`], whose families ([`JwtError`], [`ApiError`],
-//! [`StorageError`], [`ConfigError`]) say *why* something failed, so callers match on kinds,
+//! [`StorageError`], [`ConfigError`], and with the `validation` feature
+//! `validation::ValidationError`) say *why* something failed, so callers match on kinds,
 //! never on text. No error, `Debug` or log record of this crate contains a token or key:
 //! secrets travel in [`Secret`], whose `Debug` prints `[redacted]`.
 //!
@@ -116,6 +117,7 @@
 //! | `encrypted-files` | yes | `EncryptedFileStorage` (age X25519) |
 //! | `platform-verifier` | no | TLS trust from the operating system's store instead of the bundled Mozilla roots |
 //! | `testing` | no | `testing::FakeRunbeam`, a fake Runbeam server on 127.0.0.1 for your tests |
+//! | `validation` | no | `validation`: offline checks of Harmony TOML against the Harmony DSL schemas, validated change apply and configuration push |
 //!
 //! With `--no-default-features` the crate is the client, the verifier and [`storage::MemoryStorage`].
 //!
@@ -143,7 +145,8 @@ pub mod api;
     doctest,
     feature = "testing",
     feature = "keyring",
-    feature = "encrypted-files"
+    feature = "encrypted-files",
+    feature = "validation"
 ))]
 #[doc = include_str!("../README.md")]
 mod readme {}
@@ -168,6 +171,9 @@ mod test_rng;
 pub mod testing;
 mod time;
 mod token;
+#[cfg(feature = "validation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "validation")))]
+pub mod validation;
 
 pub use client::error::ApiError;
 pub use client::{RetryPolicy, RunbeamClient, RunbeamClientBuilder};

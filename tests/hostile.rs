@@ -1155,10 +1155,61 @@ fn one_of_each() -> Vec<RunbeamError> {
     };
     let api = api.into_iter().map(RunbeamError::from);
     let jwt = jwt.into_iter().map(RunbeamError::from);
-    api.chain(jwt)
+    let all = api
+        .chain(jwt)
         .chain(config.into_iter().map(RunbeamError::from))
-        .chain(storage.into_iter().map(RunbeamError::from))
-        .collect()
+        .chain(storage.into_iter().map(RunbeamError::from));
+    #[cfg(feature = "validation")]
+    let all = all.chain(validation_samples().into_iter().map(RunbeamError::from));
+    all.collect()
+}
+
+#[cfg(feature = "validation")]
+fn validation_samples() -> Vec<runbeam_sdk_blocking::validation::ValidationError> {
+    use runbeam_sdk_blocking::validation::ValidationError as V;
+    let path = || "network.default.tcp_config.bind_port".to_string();
+    let single = vec![
+        V::MissingRequiredField { field_path: path() },
+        V::InvalidType {
+            field_path: path(),
+            expected: "integer".into(),
+            found: "string".into(),
+        },
+        V::InvalidEnumValue {
+            field_path: path(),
+            value: "h3".into(),
+            allowed: vec!["http".into(), "https".into()],
+        },
+        V::OutOfRange {
+            field_path: path(),
+            value: "0".into(),
+            min: Some("1".into()),
+            max: Some("65535".into()),
+        },
+        V::InvalidArrayLength {
+            field_path: path(),
+            length: 0,
+            min: Some(1),
+            max: None,
+        },
+        V::PatternMismatch {
+            field_path: path(),
+            pattern: "^[a-z]+$".into(),
+        },
+        V::ConditionalRequirementFailed {
+            field_path: path(),
+            condition: "tcp_config exists".into(),
+        },
+        V::UnexpectedTable {
+            table_path: "proxxy".into(),
+        },
+        V::SchemaParseError("no [schema] table with a version".into()),
+        V::TomlParseError("line 1, column 5: invalid string".into()),
+        V::TooManyErrors { omitted: 3 },
+    ];
+    let mut all = single.clone();
+    all.push(V::Multiple(single));
+    all
 }
 
 #[test]

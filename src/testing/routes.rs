@@ -80,6 +80,42 @@ fn validation(field: &str) -> Reply {
     reply(422, json!({"message": text, "errors": {field: [text]}}))
 }
 
+/// The live API checks a pushed gateway or pipeline configuration against the Harmony
+/// schemas: a 422 with one `config` message per failure. Here TOML that does not parse is
+/// refused always, a schema failure when the `validation` feature is on too. Transforms and
+/// meshes are stored as sent.
+fn refused_config(kind: &str, config: &str) -> Option<Reply> {
+    if kind != "gateway" && kind != "pipeline" {
+        return None;
+    }
+    #[cfg(feature = "validation")]
+    let messages: Vec<String> = {
+        let checked = match kind {
+            "gateway" => crate::validation::validate_config_toml(config),
+            _ => crate::validation::validate_pipeline_toml(config),
+        };
+        let error = checked.err()?;
+        error.errors().iter().map(ToString::to_string).collect()
+    };
+    #[cfg(not(feature = "validation"))]
+    let messages: Vec<String> = match toml::from_str::<toml::Table>(config) {
+        Ok(_) => return None,
+        Err(e) => vec![format!("invalid TOML: {}", e.message().trim())],
+    };
+    // Laravel's message: the first error, then how many more.
+    let more = match messages.len() {
+        0 | 1 => String::new(),
+        2 => " (and 1 more error)".to_string(),
+        n => format!(" (and {} more errors)", n - 1),
+    };
+    let first = messages.first().cloned().unwrap_or_default();
+    let message = format!("The config is invalid: {first}{more}");
+    Some(reply(
+        422,
+        json!({"message": message, "errors": {"config": messages}}),
+    ))
+}
+
 /// A request as the routes see it.
 pub(crate) struct Incoming<'a> {
     pub(crate) method: &'a str,
@@ -232,7 +268,8 @@ impl State {
     }
 
     /// A configuration push: a known id (an earlier push's, or a stored resource of the
-    /// type's family) is updated, an unknown one is 404, none creates.
+    /// type's family) is updated, an unknown one is 404, none creates; a configuration the
+    /// live API would refuse is a 422 ([`refused_config`]).
     fn store_config(&mut self, mut body: Value) -> Reply {
         let kind = body["type"].as_str().unwrap_or_default().to_string();
         if !["gateway", "pipeline", "transform", "mesh"].contains(&kind.as_str()) {
@@ -259,6 +296,10 @@ impl State {
             }
             None => (self.new_id(), "created"),
         };
+        // After the id: an unknown id is a 404 whatever the configuration.
+        if let Some(refused) = refused_config(&kind, body["config"].as_str().unwrap_or_default()) {
+            return refused;
+        }
         body["id"] = json!(id);
         self.config_pushes.push(body);
         let mut noun = kind.clone();
