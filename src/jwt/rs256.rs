@@ -79,12 +79,13 @@ impl KeyPolicy {
 /// `Debug` shows only its size.
 ///
 /// Everything a verification needs from the key is computed once, when it is built: the
-/// modulus's Montgomery parameters (held by the `rsa` key) and the expected encoding up to
-/// the digest.
+/// modulus's Montgomery constants and the expected encoding up to the digest.
 #[derive(Clone)]
 pub struct VerifyingKey {
     key: rsa::PublicKey,
     exponent: u64,
+    /// The modulus and exponent prepared for the public-key operation.
+    operation: modexp::PublicOperation,
     /// `00 01 FF… 00 ‖ DigestInfo(SHA-256)`: the EMSA-PKCS1-v1_5 encoding without the digest.
     encoded_prefix: Box<[u8]>,
 }
@@ -129,12 +130,21 @@ impl VerifyingKey {
             MIN_KEY_BITS..=policy.max_bits,
         )
         .map_err(|_| JwtError::KeyRejected("invalid RSA public key"))?;
+        let operation = modexp::PublicOperation::new(n, exponent)
+            .ok_or(JwtError::KeyRejected("invalid RSA public key"))?;
         let encoded_prefix = encoded_prefix(key.size());
         Ok(Self {
             key,
             exponent,
+            operation,
             encoded_prefix,
         })
+    }
+
+    /// The prepared public-key operation, for the fuzz target's comparison with `rsa`.
+    #[cfg(any(fuzzing, test))]
+    pub(crate) fn operation(&self) -> &modexp::PublicOperation {
+        &self.operation
     }
 
     /// Whether `other` is the same public key (modulus and exponent), however it was built.
@@ -159,13 +169,10 @@ impl VerifyingKey {
     // needs): public only for the benchmarks, the fuzz targets and the Wycheproof vectors.
     #[doc(hidden)]
     pub fn verify(&self, signing_input: &[u8], signature: &[u8]) -> Result<(), JwtError> {
-        let encoded = modexp::rsavp1(
-            self.key.n_params(),
-            self.exponent,
-            signature,
-            self.key.size(),
-        )
-        .ok_or(JwtError::BadSignature)?;
+        let encoded = self
+            .operation
+            .rsavp1(signature)
+            .ok_or(JwtError::BadSignature)?;
         if self.is_encoding_of(&encoded, &Sha256::digest(signing_input)) {
             Ok(())
         } else {
