@@ -1,5 +1,6 @@
-//! The RSA public-key operation (RSAVP1, RFC 8017 §5.2.2): `s^e mod n` by left-to-right
-//! square-and-multiply on the [`montgomery`](super::montgomery) kernels.
+//! The RSA public-key operation (RSAVP1, RFC 8017 §5.2.2) and the comparison of its result
+//! with the expected encoding: `s^e mod n` by left-to-right square-and-multiply on the
+//! [`montgomery`](super::montgomery) kernels.
 //!
 //! `rsa`'s own exponentiation is constant-time in the exponent (a 16-entry window table, about
 //! 35 modular multiplications for e = 65537). Every input of a *verification* is public — the
@@ -7,17 +8,28 @@
 //! plain bit loop needs 16 squarings and 1 multiplication for e = 65537. Any other odd
 //! exponent runs through the same loop over its bits.
 //!
-//! The signature never enters Montgomery form. Started on `s` itself, the loop yields
-//! `s^e·R^-(e-1)` (each squaring and each multiplication by `s` divides by `R` once), and one
-//! multiplication by `R^e mod n`, computed when the key is built, gives `s^e mod n`: one
-//! multiplication where a conversion in and out would cost one and a half.
+//! The signature never enters Montgomery form, and the result never leaves it. Started on
+//! `s` itself, the loop yields `z = s^e·R^-(e-1) mod n` (each squaring and each
+//! multiplication by `s` divides by `R` once). Rather than multiply `z` by `R^e` to get
+//! `s^e` (a full Montgomery multiplication), the check scales the *expected* encoding
+//! instead: `s^e ≡ EM` exactly when `z ≡ EM·K` with `K = R^-(e-1) mod n`. `EM` is a prefix
+//! fixed by the key followed by the 32-byte digest, so `EM·K ≡ P + Σ h_t·K_t` with
+//! `P = prefix·2^256·K` and `K_t = 2^(64t)·K` computed once per key, and the four digest
+//! limbs `h_t`: 4 rows of limb products where the multiplication would take a square of
+//! them. Both sides are equal mod `n` exactly when their difference is `q·n` for the `q` its
+//! two low limbs determine ([`PublicOperation::is_image`]).
 //!
 //! The moduli of 2048, 3072 and 4096 bits get a copy of the loop compiled for their limb
 //! count, on stack arrays; every other size runs the same code on heap buffers.
 
 use super::montgomery::{self, less_than, neg_inverse};
 
-/// A modulus and exponent prepared for RSAVP1: everything that depends only on the key.
+/// The length in bytes of the part of an expected image that varies (a SHA-256 digest).
+pub(crate) const SUFFIX_LEN: usize = 32;
+const SUFFIX_LIMBS: usize = SUFFIX_LEN / 8;
+
+/// A modulus and exponent prepared for RSAVP1, with the expected images' fixed prefix:
+/// everything that depends only on the key.
 #[derive(Clone)]
 pub(crate) struct PublicOperation {
     /// The modulus, little-endian `u64` limbs; the top limb is not zero.
@@ -27,45 +39,121 @@ pub(crate) struct PublicOperation {
     n_rev: Box<[u64]>,
     /// `-n⁻¹ mod 2^64`.
     n0_inv: u64,
+    /// `n⁻¹ mod 2^128`.
+    n_inv_128: u128,
     exponent: u64,
-    /// `R^e mod n` with `R = 2^(64·limbs)`, limbs in reverse order: undoes the `R^-(e-1)`
-    /// the loop leaves, and the `R⁻¹` of the multiplication that applies it.
-    correction_rev: Box<[u64]>,
+    /// `prefix·2^256·K mod n`, with `K = R^-(e-1) mod n` and `R = 2^(64·limbs)`.
+    prefix_image: Box<[u64]>,
+    /// `2^(64t)·K mod n` for `t` in `0..4`: the weight of each limb of the suffix.
+    suffix_weights: [Box<[u64]>; SUFFIX_LIMBS],
     /// The modulus length in octets (`k` in RFC 8017).
     len: usize,
 }
 
 impl PublicOperation {
-    /// Prepares big-endian modulus `n` (no leading zero byte) and `exponent ≥ 1`. `None` when
-    /// `n` is even, empty or has a leading zero byte, or the exponent is 0: a key policy has
-    /// refused all of these already.
-    pub(crate) fn new(n: &[u8], exponent: u64) -> Option<Self> {
+    /// Prepares big-endian modulus `n` (no leading zero byte) and `exponent ≥ 1` for checking
+    /// images of the form `prefix ‖ suffix`, with `prefix` of `n.len() - 32` bytes whose value
+    /// (followed by 32 zero bytes) is below `n` — any prefix starting with a zero byte is.
+    /// `None` when `n` is even, empty, 1 or has a leading zero byte, the exponent is 0, or
+    /// the prefix does not fit: a key policy has refused all of these keys already.
+    pub(crate) fn new(n: &[u8], exponent: u64, prefix: &[u8]) -> Option<Self> {
         if n.first().is_none_or(|&top| top == 0) || n.last().is_some_and(|&low| low & 1 == 0) {
             return None;
         }
-        if exponent == 0 || n == [1] {
+        if exponent == 0 || n == [1] || prefix.len() + SUFFIX_LEN != n.len() {
             return None;
         }
         let len = n.len();
         let limbs = to_limbs(n, len.div_ceil(8))?;
+        let n_inv = neg_inverse(limbs[0]).wrapping_neg();
+        let n_low = u128::from(limbs[0]) | limbs.get(1).map_or(0, |&l| u128::from(l) << 64);
+        // One Newton step doubles the correct low bits of an inverse, 64 to 128.
+        let n_inv = u128::from(n_inv);
+        let n_inv_128 = n_inv.wrapping_mul(2u128.wrapping_sub(n_low.wrapping_mul(n_inv)));
         let mut op = PublicOperation {
             n0_inv: neg_inverse(limbs[0]),
+            n_inv_128,
             n_rev: limbs.iter().rev().copied().collect(),
             n: limbs,
             exponent,
-            correction_rev: Box::default(),
+            prefix_image: Box::default(),
+            suffix_weights: Default::default(),
             len,
         };
-        op.correction_rev = op.r_to_the_exponent().iter().rev().copied().collect();
+        // K: the loop run on 1 leaves 1^e·R^-(e-1).
+        let mut one = vec![0u64; op.n.len()];
+        one[0] = 1;
+        let k = op.power(&one);
+        let mut weight = k.clone();
+        for t in 0..SUFFIX_LIMBS {
+            if t > 0 {
+                for _ in 0..64 {
+                    op.double(&mut weight);
+                }
+            }
+            op.suffix_weights[t] = weight.clone().into_boxed_slice();
+        }
+        let mut unscaled = prefix.to_vec();
+        unscaled.resize(len, 0);
+        let unscaled = to_limbs(&unscaled, op.n.len())?;
+        if !less_than(&unscaled, &op.n) {
+            return None;
+        }
+        // (prefix·2^256·K·R⁻¹)·R²·R⁻¹ = prefix·2^256·K.
+        let scaled = op.mul(&unscaled, &k);
+        op.prefix_image = op.mul(&scaled, &op.r_squared()).into_boxed_slice();
         Some(op)
     }
 
-    /// `s^exponent mod n` for the big-endian signature `signature`, as exactly `len` big-endian
-    /// bytes.
+    /// Whether `signature^e mod n` is `prefix ‖ suffix` (RFC 8017 §8.2.2 steps 2 and 4, the
+    /// comparison done on the scaled values described in the module documentation).
     ///
-    /// `None` when the signature is not exactly `len` bytes long or its value is not below the
-    /// modulus (RFC 8017 §8.2.2 steps 1 and 2.b): such a signature is refused, never reduced.
+    /// `false` as well when the signature is not exactly as long as the modulus or its value
+    /// is not below it (steps 1 and 2.b): such a signature is refused, never reduced.
+    pub(crate) fn is_image(&self, signature: &[u8], suffix: &[u8; SUFFIX_LEN]) -> bool {
+        let Some(z) = self.reduced_power(signature) else {
+            return false;
+        };
+        // v = prefix_image + Σ h_t·weight_t < n·(1 + 4·2^64): two limbs above the modulus's.
+        let limbs = self.n.len();
+        let mut v = vec![0u64; limbs + 2];
+        v[..limbs].copy_from_slice(&self.prefix_image);
+        for (chunk, weight) in suffix.rchunks(8).zip(&self.suffix_weights) {
+            let h = chunk.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+            mul_add(&mut v, weight, h);
+        }
+        // v ≡ z (mod n) with 0 <= z < n <= v + n: exactly when d = v - z >= 0 is q·n for some
+        // q < 2^128 (d < 2^67·n); such a q is d·n⁻¹ mod 2^128, found from d's two low limbs.
+        let mut d = v;
+        if sub_assign(&mut d, &z) {
+            return false;
+        }
+        let d_low = u128::from(d[0]) | (u128::from(d[1]) << 64);
+        let q = d_low.wrapping_mul(self.n_inv_128);
+        let mut qn = vec![0u64; limbs + 2];
+        mul_add(&mut qn, &self.n, q as u64);
+        mul_add(&mut qn[1..], &self.n, (q >> 64) as u64);
+        qn == d
+    }
+
+    /// `s^exponent mod n` for the big-endian signature `signature`, as exactly `len` big-endian
+    /// bytes; `None` as for [`is_image`](Self::is_image). The verifier never computes it (it
+    /// compares scaled values instead); the tests and the fuzz target check it against `rsa`.
+    #[cfg(any(test, fuzzing))]
     pub(crate) fn rsavp1(&self, signature: &[u8]) -> Option<Vec<u8>> {
+        let z = self.reduced_power(signature)?;
+        // z·R^(e+1)·R⁻¹ = s^e·R, where the loop run on R² leaves R^(2e)·R^-(e-1) = R^(e+1);
+        // a multiplication by 1 divides by R once more.
+        let r_e_plus_1 = self.power(&self.r_squared());
+        let mut one = vec![0u64; self.n.len()];
+        one[0] = 1;
+        let image = self.mul(&self.mul(&z, &r_e_plus_1), &one);
+        Some(to_bytes(&image, self.len))
+    }
+
+    /// `z = s^e·R^-(e-1) mod n` for the signature's value `s`; `None` when the signature is
+    /// not `len` bytes long or not below `n`.
+    fn reduced_power(&self, signature: &[u8]) -> Option<Vec<u64>> {
         if signature.len() != self.len {
             return None;
         }
@@ -73,24 +161,27 @@ impl PublicOperation {
         if !less_than(&s, &self.n) {
             return None;
         }
-        let mut out = vec![0u64; self.n.len()];
-        match self.n.len() {
-            32 => self.power_fixed::<32>(&s, &self.correction_rev, &mut out),
-            48 => self.power_fixed::<48>(&s, &self.correction_rev, &mut out),
-            64 => self.power_fixed::<64>(&s, &self.correction_rev, &mut out),
-            _ => self.power_any(&s, &self.correction_rev, &mut out),
-        }
-        Some(to_bytes(&out, self.len))
+        Some(self.power(&s))
     }
 
-    /// `R^e mod n`. Run on `R² mod n`, the loop gives `R^(2e)·R^-(e-1) = R^(e+1)`, and a
-    /// multiplication by 1 divides by `R` once more.
-    fn r_to_the_exponent(&self) -> Box<[u64]> {
-        let mut one_rev = vec![0u64; self.n.len()];
-        one_rev[self.n.len() - 1] = 1;
+    /// The loop of [`power`] on `s < n`, on the copy compiled for the modulus's size.
+    fn power(&self, s: &[u64]) -> Vec<u64> {
         let mut out = vec![0u64; self.n.len()];
-        self.power_any(&self.r_squared(), &one_rev, &mut out);
-        out.into_boxed_slice()
+        match self.n.len() {
+            32 => self.power_fixed::<32>(s, &mut out),
+            48 => self.power_fixed::<48>(s, &mut out),
+            64 => self.power_fixed::<64>(s, &mut out),
+            _ => self.power_any(s, &mut out),
+        }
+        out
+    }
+
+    /// `a·b·R⁻¹ mod n` for `a, b < n` (outside the verification loop).
+    fn mul(&self, a: &[u64], b: &[u64]) -> Vec<u64> {
+        let b_rev: Vec<u64> = b.iter().rev().copied().collect();
+        let mut out = vec![0u64; self.n.len()];
+        montgomery::mul(&mut out, a, &b_rev, &self.n, &self.n_rev, self.n0_inv);
+        out
     }
 
     /// `R² mod n`. `R mod n` comes from `2^(bits-1)` (below `n`) by doubling; then `2^t·R` by
@@ -136,16 +227,15 @@ impl PublicOperation {
     }
 
     /// [`power`] on stack arrays of the modulus's limb count, `N`.
-    fn power_fixed<const N: usize>(&self, s: &[u64], correction_rev: &[u64], out: &mut [u64]) {
-        // Invariant: called only when the modulus has exactly N limbs, as `s`, `correction`
-        // and `out` do (all are built with the modulus's limb count).
+    fn power_fixed<const N: usize>(&self, s: &[u64], out: &mut [u64]) {
+        // Invariant: called only when the modulus has exactly N limbs, as `s` and `out` do
+        // (both are built with the modulus's limb count).
         let as_array = |limbs: &[u64]| -> [u64; N] {
             limbs
                 .try_into()
                 .unwrap_or_else(|_| unreachable!("operands have the modulus's limb count"))
         };
-        let (n, n_rev) = (as_array(&self.n), as_array(&self.n_rev));
-        let (s, correction_rev) = (as_array(s), as_array(correction_rev));
+        let (n, n_rev, s) = (as_array(&self.n), as_array(&self.n_rev), as_array(s));
         let mut buffers = [[0u64; N]; 4];
         let [x, y, s_rev, scratch] = &mut buffers;
         let modulus = Modulus {
@@ -153,21 +243,12 @@ impl PublicOperation {
             n_rev: &n_rev,
             n0_inv: self.n0_inv,
         };
-        power(
-            x,
-            y,
-            s_rev,
-            scratch,
-            &s,
-            &correction_rev,
-            &modulus,
-            self.exponent,
-        );
+        power(x, y, s_rev, scratch, &s, &modulus, self.exponent);
         out.copy_from_slice(x);
     }
 
     /// [`power`] on heap buffers, for any limb count.
-    fn power_any(&self, s: &[u64], correction_rev: &[u64], out: &mut [u64]) {
+    fn power_any(&self, s: &[u64], out: &mut [u64]) {
         let limbs = self.n.len();
         let (mut y, mut s_rev, mut scratch) = (vec![0; limbs], vec![0; limbs], vec![0; limbs]);
         let modulus = Modulus {
@@ -181,7 +262,6 @@ impl PublicOperation {
             &mut s_rev,
             &mut scratch,
             s,
-            correction_rev,
             &modulus,
             self.exponent,
         );
@@ -195,17 +275,15 @@ struct Modulus<'a> {
     n0_inv: u64,
 }
 
-/// `x = s^exponent·R^-(exponent-1)·correction·R⁻¹ mod n`, using `y`, `s_rev` and `scratch` as
-/// scratch space; all slices have the modulus's length.
+/// `x = s^exponent·R^-(exponent-1) mod n`, using `y`, `s_rev` and `scratch` as scratch
+/// space; all slices have the modulus's length.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)] // buffers the callers place on the stack or the heap
 fn power(
     x: &mut [u64],
     y: &mut [u64],
     s_rev: &mut [u64],
     scratch: &mut [u64],
     s: &[u64],
-    correction_rev: &[u64],
     modulus: &Modulus<'_>,
     exponent: u64,
 ) {
@@ -214,7 +292,7 @@ fn power(
         *r = limb;
     }
     let (mut x, mut y) = (x, y);
-    // The result alternates between the two buffers; `swapped` says where it ended.
+    // The result alternates between the two buffers; `swapped` says where it is.
     let mut swapped = false;
     x.copy_from_slice(s);
     // The top bit is `x` itself; each lower bit costs a squaring, and a set bit one more
@@ -230,11 +308,40 @@ fn power(
             swapped = !swapped;
         }
     }
-    montgomery::mul(y, x, correction_rev, n, n_rev, n0_inv);
-    if !swapped {
-        // `y` is the caller's `y`: the result goes back into the caller's `x`.
-        x.copy_from_slice(y);
+    if swapped {
+        // `x` is the caller's `y`: the result goes back into the caller's `x`.
+        y.copy_from_slice(x);
     }
+}
+
+/// `acc += a·b`, with the carry run up to the end of `acc` (which must hold the sum).
+fn mul_add(acc: &mut [u64], a: &[u64], b: u64) {
+    let mut carry = 0u128;
+    for (slot, &limb) in acc.iter_mut().zip(a) {
+        let sum = u128::from(*slot) + u128::from(limb) * u128::from(b) + carry;
+        *slot = sum as u64;
+        carry = sum >> 64;
+    }
+    for slot in acc.iter_mut().skip(a.len()) {
+        if carry == 0 {
+            break;
+        }
+        let sum = u128::from(*slot) + carry;
+        *slot = sum as u64;
+        carry = sum >> 64;
+    }
+}
+
+/// `a -= b` for `b` no longer than `a`; `true` when it borrowed (`a < b`).
+fn sub_assign(a: &mut [u64], b: &[u64]) -> bool {
+    let mut borrow = false;
+    for (k, limb) in a.iter_mut().enumerate() {
+        let (d, b1) = limb.overflowing_sub(b.get(k).copied().unwrap_or(0));
+        let (d, b2) = d.overflowing_sub(u64::from(borrow));
+        *limb = d;
+        borrow = b1 | b2;
+    }
+    borrow
 }
 
 /// Big-endian bytes as `limbs` little-endian `u64` limbs; `None` when they do not fit.
@@ -249,6 +356,7 @@ fn to_limbs(bytes: &[u8], limbs: usize) -> Option<Box<[u64]>> {
     Some(out.into_boxed_slice())
 }
 
+#[cfg(any(test, fuzzing))]
 /// Little-endian limbs as exactly `len` big-endian bytes; the value must fit in `len` bytes
 /// (a result below the modulus always does), the zero bytes above are dropped.
 fn to_bytes(limbs: &[u64], len: usize) -> Vec<u8> {
@@ -287,8 +395,13 @@ mod tests {
         out[out.len() - signature.len()..].to_vec()
     }
 
+    /// An operation whose expected prefix is all zero bytes (any prefix below `n` does).
+    fn operation(n: &[u8], exponent: u64) -> PublicOperation {
+        PublicOperation::new(n, exponent, &vec![0; n.len() - SUFFIX_LEN]).unwrap()
+    }
+
     fn rsavp1(n: &[u8], exponent: u64, signature: &[u8]) -> Option<Vec<u8>> {
-        PublicOperation::new(n, exponent).unwrap().rsavp1(signature)
+        operation(n, exponent).rsavp1(signature)
     }
 
     /// Random signatures below `n` and the edge values 0, 1, 2, n - 1, checked against the
@@ -305,15 +418,44 @@ mod tests {
         let mut random = rng.bytes(len);
         random[0] %= n[0]; // below n
         for &exponent in exponents {
-            let op = PublicOperation::new(n, exponent).unwrap();
+            let op = operation(n, exponent);
             for s in [&random, &n_minus_one, &small(0), &small(1), &small(2)] {
+                let image = reference(n, exponent, s);
                 assert_eq!(
-                    op.rsavp1(s),
-                    Some(reference(n, exponent, s)),
+                    op.rsavp1(s).as_ref(),
+                    Some(&image),
                     "{len}-byte n {:02x?}…, e {exponent}",
                     &n[..4]
                 );
+                assert_image_check(n, exponent, s, &image);
             }
+        }
+    }
+
+    /// `is_image` accepts `image` split as prefix and suffix, and refuses it with one bit of
+    /// either flipped, or for a neighbouring signature.
+    fn assert_image_check(n: &[u8], exponent: u64, s: &[u8], image: &[u8]) {
+        let len = n.len();
+        let (prefix, suffix) = image.split_at(len - SUFFIX_LEN);
+        let suffix: [u8; SUFFIX_LEN] = suffix.try_into().unwrap();
+        let op = PublicOperation::new(n, exponent, prefix).unwrap();
+        assert!(op.is_image(s, &suffix), "{len}-byte n, e {exponent}");
+        for bit in [0, 7, 100, 255] {
+            let mut other = suffix;
+            other[bit / 8] ^= 1 << (bit % 8);
+            assert!(!op.is_image(s, &other), "suffix bit {bit}");
+        }
+        for at in [prefix.len() - 1, prefix.len() / 2, 0] {
+            let mut other = prefix.to_vec();
+            other[at] ^= 1;
+            if let Some(op) = PublicOperation::new(n, exponent, &other) {
+                assert!(!op.is_image(s, &suffix), "prefix byte {at}");
+            }
+        }
+        let mut neighbour = s.to_vec();
+        neighbour[len - 1] ^= 1;
+        if exponent > 1 && reference(n, exponent, &neighbour) != image {
+            assert!(!op.is_image(&neighbour, &suffix), "neighbouring signature");
         }
     }
 
@@ -365,12 +507,10 @@ mod tests {
     #[test]
     fn small_moduli_match_the_reference() {
         let mut rng = XorShift(0x5eed_0005);
-        for len in [1, 2, 7, 8, 9, 16, 17, 24, 31, 33] {
+        // The smallest moduli with room for a 32-byte suffix below a prefix.
+        for len in [33, 40, 41, 48, 49, 64, 65] {
             for _ in 0..4 {
-                let mut n = modulus(&mut rng, len);
-                if n == [0x81] {
-                    n[0] = 0x83;
-                }
+                let n = modulus(&mut rng, len);
                 check_against_reference(&mut rng, &n, &[65_537, 3, 5, 1]);
             }
         }
@@ -417,10 +557,20 @@ mod tests {
 
     #[test]
     fn refuses_to_prepare_what_no_policy_accepts() {
-        assert!(PublicOperation::new(&[], 65_537).is_none());
-        assert!(PublicOperation::new(&[1], 65_537).is_none());
-        assert!(PublicOperation::new(&[0, 0x83], 65_537).is_none());
-        assert!(PublicOperation::new(&[0x82], 65_537).is_none());
-        assert!(PublicOperation::new(&[0x83], 0).is_none());
+        let prefix = [0u8; 224];
+        let n = modulus(&mut XorShift(17), 256);
+        assert!(PublicOperation::new(&n, 65_537, &prefix).is_some());
+        assert!(PublicOperation::new(&[], 65_537, &[]).is_none());
+        assert!(PublicOperation::new(&[1], 65_537, &[]).is_none());
+        let mut leading_zero = n.clone();
+        leading_zero[0] = 0;
+        assert!(PublicOperation::new(&leading_zero, 65_537, &prefix).is_none());
+        let mut even = n.clone();
+        even[255] &= 0xfe;
+        assert!(PublicOperation::new(&even, 65_537, &prefix).is_none());
+        assert!(PublicOperation::new(&n, 0, &prefix).is_none());
+        assert!(PublicOperation::new(&n, 65_537, &prefix[1..]).is_none());
+        // A prefix whose value is not below n.
+        assert!(PublicOperation::new(&n, 65_537, &[0xff; 224]).is_none());
     }
 }
