@@ -94,12 +94,13 @@ pub(crate) fn mul(
     // the last one that reads it, writes the result word in its place.
     for i in 0..len {
         let top = len - 1 - i;
-        acc.add(dot2(
+        dot2_into(
+            &mut acc,
             &a[..i],
             &b_rev[top..len - 1],
             &out[..i],
             &n_rev[top..len - 1],
-        ));
+        );
         acc.add_product(a[i], b_rev[len - 1]);
         let m = (acc.low as u64).wrapping_mul(n0_inv);
         acc.add_product(m, n[0]);
@@ -108,12 +109,13 @@ pub(crate) fn mul(
     }
     for i in len..2 * len {
         let from = i + 1 - len;
-        acc.add(dot2(
+        dot2_into(
+            &mut acc,
             &a[from..],
             &b_rev[..len - from],
             &out[from..],
             &n_rev[..len - from],
-        ));
+        );
         out[i - len] = acc.shift();
     }
     finish(out, acc.shift(), n);
@@ -163,19 +165,19 @@ pub(crate) fn square(
     finish(out, acc.shift(), n);
 }
 
-/// `Σ x[j]·y[j] + Σ u[j]·v[j]`, all four slices of the same length, in one loop with one
-/// accumulator per sum: two short carry chains the processor runs side by side.
+/// `acc += Σ x[j]·y[j] + Σ u[j]·v[j]`, all four slices of the same length, in one loop: the
+/// second sum goes straight into `acc`, the first into an accumulator of its own, so two
+/// short carry chains run side by side.
 #[inline(always)]
-fn dot2(x: &[u64], y: &[u64], u: &[u64], v: &[u64]) -> Column {
-    let (mut first, mut second) = (Column::ZERO, Column::ZERO);
+fn dot2_into(acc: &mut Column, x: &[u64], y: &[u64], u: &[u64], v: &[u64]) {
+    let mut first = Column::ZERO;
     let len = x.len();
     let (y, u, v) = (&y[..len], &u[..len], &v[..len]);
     for k in 0..len {
         first.add_product(x[k], y[k]);
-        second.add_product(u[k], v[k]);
+        acc.add_product(u[k], v[k]);
     }
-    first.add(second);
-    first
+    acc.add(first);
 }
 
 /// `Σ x[j]·y[j]` over two slices of the same length. Two accumulators, for the even and the
