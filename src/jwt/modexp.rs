@@ -187,6 +187,8 @@ impl PublicOperation {
     /// `R² mod n`. `R mod n` comes from `2^(bits-1)` (below `n`) by doubling; then `2^t·R` by
     /// `t` more doublings, where `64·limbs = t·2^j`, and `j` Montgomery squarings, each
     /// doubling the power of two: `(2^t·R)²·R⁻¹ = 2^(2t)·R`, up to `2^(64·limbs)·R = R²`.
+    /// A doubling costs a few dozen limb operations, a squaring a thousand limb products:
+    /// `t` is kept at 64 or more, so at most a handful of squarings run.
     fn r_squared(&self) -> Vec<u64> {
         let limbs = self.n.len();
         let total = 64 * limbs;
@@ -194,8 +196,11 @@ impl PublicOperation {
         let bits = 64 * (limbs - 1) + (64 - top.leading_zeros() as usize);
         let mut x = vec![0u64; limbs];
         x[(bits - 1) / 64] = 1 << ((bits - 1) % 64);
-        let squarings = total.trailing_zeros();
-        let t = total >> squarings;
+        let (mut squarings, mut t) = (total.trailing_zeros(), total >> total.trailing_zeros());
+        while t < 64 && squarings > 0 {
+            squarings -= 1;
+            t <<= 1;
+        }
         for _ in 0..(total - (bits - 1)) + t {
             self.double(&mut x);
         }
