@@ -4,8 +4,9 @@
 //! the RSA step alone (`jwt::VerifyingKey::verify`), `rsa`'s own `pkcs1v15_verify` of the same
 //! signing input (the baseline), jsonwebtoken's pure-Rust (`rust_crypto`) backend and ring, all
 //! interleaved in one process (and aws-lc-rs, when run from `benches/reference`, which builds
-//! this same file with AWS-LC's C library beside it). Targets: `validate_at` ≤ 0.55× the baseline's time and ≥ 2×
-//! faster than jsonwebtoken; the parse and checks around the RSA step ≤ 3 µs. Then, at 2048
+//! this same file with AWS-LC's C library beside it). Targets: `validate_at` ≤ 0.55× the
+//! baseline's time, ≥ 2× faster than jsonwebtoken and at least as fast as ring (ring's time /
+//! ours ≥ 1); the parse and checks around the RSA step ≤ 3 µs. Then, at 2048
 //! bits: key parsing, the cheap rejection of an unknown kid, a repeat token served by the
 //! opt-in verified-token cache, and 2 threads against 1 (target: ≥ 1.8×).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -192,7 +193,7 @@ fn print_comparison(bits: usize, rounds: u32, t: &Rs256Times) {
     println!(
         "{bits} bits: validate_at/rsa time {:.3} (target ≤ 0.55); jsonwebtoken/validate_at {:.2}× \
          (target ≥ 2); around the RSA step {:.2} µs (target ≤ 3; per-round paired median {:.2} µs; \
-         parse alone {:.2} µs); ring/validate_at {:.2}",
+         parse alone {:.2} µs); ring/validate_at {:.2} (target ≥ 1)",
         t.validate.as_secs_f64() / t.raw.as_secs_f64(),
         t.jsonwebtoken.as_secs_f64() / t.validate.as_secs_f64(),
         (t.validate.as_secs_f64() - t.rsa_step.as_secs_f64()) * 1e6,

@@ -82,15 +82,17 @@ pub fn server_numbers(data: &[u8]) -> bool {
 
 /// The RS256 step against `rsa`'s own `pkcs1v15_verify`, its reference. The first byte picks
 /// the key: even, the fixtures' 2048-bit `py-main` key, then the signature (256 bytes) and
-/// the message; odd, a 2048-bit modulus from the next 256 bytes (top and low bits forced)
-/// with an exponent picked by bits 1..=3, then signature and message. Both verifiers must
-/// give the same verdict, and for a signature below the modulus the square-and-multiply
-/// result must equal crypto-bigint's general exponentiation. `true` when ours accepted.
+/// the message; odd, a modulus from the next `k` bytes (top and low bits forced) with an
+/// exponent picked by bits 1..=3 and `k` by bits 4..=5 (256, 384 or 512 bytes, the sizes
+/// with a copy of the loop of their own, or 264 for the general one), then signature (`k`
+/// bytes) and message. Both verifiers must give the same verdict, and for a signature below
+/// the modulus the square-and-multiply result must equal crypto-bigint's general
+/// exponentiation. `true` when ours accepted.
 pub fn rs256_verify(data: &[u8]) -> bool {
     use crypto_bigint::modular::BoxedMontyForm;
     use rsa::traits::PublicKeyParts as _;
 
-    const K: usize = 256;
+    const SIZES: [usize; 4] = [256, 384, 512, 264];
     const EXPONENTS: [u64; 8] = [65_537, 3, 5, 17, 257, 0xffff_ffff, 0x8000_0001, 65_537];
     let Some((&flags, rest)) = data.split_first() else {
         return false;
@@ -98,14 +100,16 @@ pub fn rs256_verify(data: &[u8]) -> bool {
     let (n, exponent, rest) = if flags & 1 == 0 {
         (fixture_modulus(), 65_537, rest)
     } else {
-        let (n, rest) = rest.split_at(rest.len().min(K));
+        let k = SIZES[usize::from(flags >> 4) & 3];
+        let (n, rest) = rest.split_at(rest.len().min(k));
         let mut n = n.to_vec();
-        n.resize(K, 0x5a);
+        n.resize(k, 0x5a);
         n[0] |= 0x80;
-        n[K - 1] |= 1;
+        n[k - 1] |= 1;
         (n, EXPONENTS[usize::from(flags >> 1) & 7], rest)
     };
-    let (signature, message) = rest.split_at(rest.len().min(K));
+    let k = n.len();
+    let (signature, message) = rest.split_at(rest.len().min(k));
     let e = exponent.to_be_bytes();
     let policy = crate::jwt::KeyPolicy::default().dangerous_allow_any_odd_exponent();
     let ours = crate::jwt::VerifyingKey::from_components(&n, &e, &policy);
@@ -115,22 +119,22 @@ pub fn rs256_verify(data: &[u8]) -> bool {
         crate::jwt::MIN_KEY_BITS..=crate::jwt::DEFAULT_MAX_KEY_BITS,
     );
     let (Ok(ours), Ok(reference)) = (ours, reference) else {
-        panic!("a 2048-bit odd modulus with an odd exponent is refused by one side");
+        panic!("a {k}-byte odd modulus with an odd exponent is refused by one side");
     };
     let accepted = ours.verify(message, signature).is_ok();
     let expected = reference
         .pkcs1v15_verify::<sha2::Sha256>(message, signature)
         .is_ok();
     assert_eq!(accepted, expected, "verdict differs from rsa's");
-    let params = reference.n_params();
-    if let Some(image) = crate::jwt::modexp::rsavp1(params, exponent, signature, K) {
+    if let Some(image) = ours.operation().rsavp1(signature) {
+        let params = reference.n_params();
         let s = rsa::BoxedUint::from_be_slice(signature, params.bits_precision())
-            .unwrap_or_else(|_| panic!("{K} bytes fit the modulus's precision"));
+            .unwrap_or_else(|_| panic!("{k} bytes fit the modulus's precision"));
         let full = BoxedMontyForm::new(s, params)
             .pow(&rsa::BoxedUint::from(exponent))
             .retrieve()
             .to_be_bytes();
-        assert_eq!(image[..], full[full.len() - K..], "s^e mod n differs");
+        assert_eq!(image[..], full[full.len() - k..], "s^e mod n differs");
     }
     accepted
 }

@@ -1,5 +1,5 @@
-//! The RS256 layer (`jwt::VerifyingKey::verify`, square-and-multiply on the key's Montgomery
-//! parameters) against known answers and against `rsa`'s own `pkcs1v15_verify` as a reference:
+//! The RS256 layer (`jwt::VerifyingKey::verify`, square-and-multiply on the crate's own
+//! Montgomery kernels, every limb count from 32 to 128) against known answers and against `rsa`'s own `pkcs1v15_verify` as a reference:
 //! Google's Wycheproof RSA PKCS#1 v1.5 vectors of every hash, RFC 7515 A.2, the JWT fixtures,
 //! and random keys with valid, forged and mutated signatures (a bounded count).
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -55,6 +55,7 @@ mod json;
 mod jwks;
 mod keyset;
 pub(crate) mod modexp;
+mod montgomery;
 pub(crate) mod options;
 mod rs256;
 mod unverified;
