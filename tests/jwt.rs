@@ -1063,21 +1063,26 @@ fn subject_must_be_a_non_empty_string() {
 
 // ---------------------------------------------------------------- JWKS cache and fetching
 
-#[test]
-fn sixteen_threads_on_a_cold_cache_cause_one_fetch() {
-    let (signer, server) = main_server();
-    server.set_delay(Duration::from_millis(300));
-    let v = Arc::new(validator(&server));
-    let token = Arc::new(signer.token(&claims()));
-    let threads: Vec<_> = (0..16)
+/// Validates `token` on `count` threads at once; each must accept it as `user-1`'s.
+fn validated_by_threads(v: &Arc<JwtValidator>, token: &Arc<String>, count: usize) {
+    let threads: Vec<_> = (0..count)
         .map(|_| {
-            let (v, token) = (Arc::clone(&v), Arc::clone(&token));
+            let (v, token) = (Arc::clone(v), Arc::clone(token));
             std::thread::spawn(move || v.validate_at(&token, NOW).map(|c| c.sub))
         })
         .collect();
     for t in threads {
         assert_eq!(t.join().unwrap().unwrap(), "user-1");
     }
+}
+
+#[test]
+fn sixteen_threads_on_a_cold_cache_cause_one_fetch() {
+    let (signer, server) = main_server();
+    server.set_delay(Duration::from_millis(300));
+    let v = Arc::new(validator(&server));
+    let token = Arc::new(signer.token(&claims()));
+    validated_by_threads(&v, &token, 16);
     assert_eq!(server.requests(), 1);
 }
 
@@ -1286,15 +1291,7 @@ fn threads_needing_a_replaced_key_wait_for_one_fetch() {
     server.set_delay(Duration::from_millis(300));
     time.pass(PAST_COOLDOWN);
     let token = Arc::new(new.token(&claims()));
-    let threads: Vec<_> = (0..8)
-        .map(|_| {
-            let (v, token) = (Arc::clone(&v), Arc::clone(&token));
-            std::thread::spawn(move || v.validate_at(&token, NOW).map(|c| c.sub))
-        })
-        .collect();
-    for t in threads {
-        assert_eq!(t.join().unwrap().unwrap(), "user-1");
-    }
+    validated_by_threads(&v, &token, 8);
     assert_eq!(server.requests(), 2);
 }
 
