@@ -1130,11 +1130,7 @@ fn bad_signatures_and_expired_tokens_never_refetch() {
 fn rotation_is_picked_up_after_the_cooldown_and_removed_kids_stop_verifying() {
     let time = TestTime::default();
     let (old, server) = main_server();
-    let v = JwtValidator::new(
-        time.options(options(&server))
-            .with_jwks_refresh_cooldown_seconds(5),
-    )
-    .unwrap();
+    let v = JwtValidator::new(short_cooldown(&time, &server)).unwrap();
     v.validate_at(&old.token(&claims()), NOW).unwrap();
     let new = Signer::other();
     server.set_reply(200, jwks(&[new.jwk()]));
@@ -1156,6 +1152,12 @@ fn rotation_is_picked_up_after_the_cooldown_and_removed_kids_stop_verifying() {
     ));
 }
 
+/// `server`'s options with the shortest refresh cooldown (5 s), timed by `time`.
+fn short_cooldown(time: &TestTime, server: &JwksServer) -> JwtValidationOptions {
+    time.options(options(server))
+        .with_jwks_refresh_cooldown_seconds(5)
+}
+
 /// `signer`'s header and `claims` under a signature made for other bytes: a forgery that is
 /// well-formed, names a published `kid` and holds dates that pass, made without any RSA work.
 fn forged(signer: &Signer, claims: &Value, signature: &str) -> String {
@@ -1171,12 +1173,8 @@ fn forged(signer: &Signer, claims: &Value, signature: &str) -> String {
 fn a_key_replaced_under_its_kid_is_refetched_once_past_the_cooldown() {
     let time = TestTime::default();
     let (old, server) = main_server();
-    let v = JwtValidator::new(
-        time.options(options(&server))
-            .with_jwks_refresh_cooldown_seconds(5)
-            .with_verified_token_cache(10),
-    )
-    .unwrap();
+    let v =
+        JwtValidator::new(short_cooldown(&time, &server).with_verified_token_cache(10)).unwrap();
     let old_token = old.token(&claims());
     v.validate_at(&old_token, NOW).unwrap();
     v.validate_at(&old_token, NOW).unwrap();
@@ -1212,13 +1210,7 @@ fn a_key_replaced_under_its_kid_is_refetched_once_past_the_cooldown() {
 fn a_thousand_forged_signatures_cost_at_most_one_fetch_per_cooldown() {
     let time = TestTime::default();
     let (signer, server) = main_server();
-    let v = Arc::new(
-        JwtValidator::new(
-            time.options(options(&server))
-                .with_jwks_refresh_cooldown_seconds(5),
-        )
-        .unwrap(),
-    );
+    let v = Arc::new(JwtValidator::new(short_cooldown(&time, &server)).unwrap());
     v.validate_at(&signer.token(&claims()), NOW).unwrap();
     let token = signer.token(&claims());
     let signature = token.rsplit('.').next().unwrap();
@@ -1278,13 +1270,7 @@ fn a_thousand_forged_signatures_cost_at_most_one_fetch_per_cooldown() {
 fn threads_needing_a_replaced_key_wait_for_one_fetch() {
     let time = TestTime::default();
     let (old, server) = main_server();
-    let v = Arc::new(
-        JwtValidator::new(
-            time.options(options(&server))
-                .with_jwks_refresh_cooldown_seconds(5),
-        )
-        .unwrap(),
-    );
+    let v = Arc::new(JwtValidator::new(short_cooldown(&time, &server)).unwrap());
     v.validate_at(&old.token(&claims()), NOW).unwrap();
     let new = Signer::other().with_kid(&old.kid);
     server.set_reply(200, jwks(&[new.jwk()]));
@@ -1299,11 +1285,7 @@ fn threads_needing_a_replaced_key_wait_for_one_fetch() {
 fn forged_signatures_while_the_issuer_is_down_cost_one_fetch_per_cooldown() {
     let time = TestTime::default();
     let (signer, server) = main_server();
-    let v = JwtValidator::new(
-        time.options(options(&server))
-            .with_jwks_refresh_cooldown_seconds(5),
-    )
-    .unwrap();
+    let v = JwtValidator::new(short_cooldown(&time, &server)).unwrap();
     v.validate_at(&signer.token(&claims()), NOW).unwrap();
     server.set_reply(500, "down".into());
     time.pass(PAST_COOLDOWN);
@@ -1331,11 +1313,7 @@ fn forged_signatures_while_the_issuer_is_down_cost_one_fetch_per_cooldown() {
 fn a_token_its_own_dates_rule_out_never_refetches_for_a_replaced_key() {
     let time = TestTime::default();
     let (old, server) = main_server();
-    let v = JwtValidator::new(
-        time.options(options(&server))
-            .with_jwks_refresh_cooldown_seconds(5),
-    )
-    .unwrap();
+    let v = JwtValidator::new(short_cooldown(&time, &server)).unwrap();
     v.validate_at(&old.token(&claims()), NOW).unwrap();
     let new = Signer::other().with_kid(&old.kid);
     server.set_reply(200, jwks(&[new.jwk()]));
@@ -1507,9 +1485,8 @@ fn a_cached_token_is_verified_again_once_its_key_set_is_refetched() {
     let (signer, server) = main_server();
     // TTL 0: after the 5 s cooldown, the next lookup refetches the set.
     let v = JwtValidator::new(
-        time.options(options(&server))
+        short_cooldown(&time, &server)
             .with_jwks_cache_duration_hours(0)
-            .with_jwks_refresh_cooldown_seconds(5)
             .with_verified_token_cache(10),
     )
     .unwrap();
@@ -1529,12 +1506,8 @@ fn a_cached_token_is_verified_again_once_its_key_set_is_refetched() {
 fn a_failed_refresh_keeps_serving_the_last_good_keys() {
     let time = TestTime::default();
     let (signer, server) = main_server();
-    let v = JwtValidator::new(
-        time.options(options(&server))
-            .with_jwks_cache_duration_hours(0)
-            .with_jwks_refresh_cooldown_seconds(5),
-    )
-    .unwrap();
+    let v = JwtValidator::new(short_cooldown(&time, &server).with_jwks_cache_duration_hours(0))
+        .unwrap();
     v.validate_at(&signer.token(&claims()), NOW).unwrap();
     server.set_reply(500, "down".into());
     time.pass(PAST_COOLDOWN);
@@ -1879,8 +1852,7 @@ const PAST_COOLDOWN: Duration = Duration::from_millis(5100);
 
 fn http_cached(time: &TestTime, server: &JwksServer, min: u64) -> JwtValidator {
     JwtValidator::new(
-        time.options(options(server))
-            .with_jwks_refresh_cooldown_seconds(5)
+        short_cooldown(time, server)
             .with_jwks_min_cache_duration(Duration::from_secs(min))
             .with_verified_token_cache(10),
     )
