@@ -14,8 +14,8 @@
 //! A column pairs `x[j]` with `y[i-j]`: one operand runs backwards. The callers hand that
 //! operand over with its limbs reversed, so every inner loop is a plain forward dot product
 //! the compiler turns into five instructions a product; and each such loop feeds two
-//! accumulators (two dot products side by side, or the even and odd terms of one), so two
-//! carry chains run in parallel instead of one twice as long.
+//! accumulators (two dot products side by side), so two carry chains run in parallel
+//! instead of one twice as long.
 //!
 //! The functions take slices and are `#[inline(always)]`, so a caller working on `[u64; N]`
 //! arrays gets a copy specialised to its `N`, with the loop bounds known at compile time.
@@ -142,11 +142,16 @@ pub(crate) fn square(
     for i in 0..len {
         let top = len - 1 - i;
         let half = i.div_ceil(2);
-        acc.add(dot(&a[..half], &a_rev[top..top + half]).doubled());
+        square_column(
+            &mut acc,
+            &a[..half],
+            &a_rev[top..],
+            &out[..i],
+            &n_rev[top..len - 1],
+        );
         if i % 2 == 0 {
             acc.add_product(a[i / 2], a[i / 2]);
         }
-        acc.add(dot(&out[..i], &n_rev[top..len - 1]));
         let m = (acc.low as u64).wrapping_mul(n0_inv);
         acc.add_product(m, n[0]);
         out[i] = m;
@@ -155,11 +160,16 @@ pub(crate) fn square(
     for i in len..2 * len {
         let from = i + 1 - len;
         let half = i.div_ceil(2).saturating_sub(from);
-        acc.add(dot(&a[from..from + half], &a_rev[..half]).doubled());
+        square_column(
+            &mut acc,
+            &a[from..from + half],
+            a_rev,
+            &out[from..],
+            &n_rev[..len - from],
+        );
         if i % 2 == 0 {
             acc.add_product(a[i / 2], a[i / 2]);
         }
-        acc.add(dot(&out[from..], &n_rev[..len - from]));
         out[i - len] = acc.shift();
     }
     finish(out, acc.shift(), n);
@@ -180,22 +190,24 @@ fn dot2_into(acc: &mut Column, x: &[u64], y: &[u64], u: &[u64], v: &[u64]) {
     acc.add(first);
 }
 
-/// `Σ x[j]·y[j]` over two slices of the same length. Two accumulators, for the even and the
-/// odd terms, halve the carry chains the processor has to follow one after the other.
+/// `acc += 2·Σ x[j]·y[j] + Σ u[k]·v[k]`, for `x` no longer than `u` (`y` and `v` may be
+/// longer than `x` and `u`: their tails are not read). The first `x.len()` terms of both sums
+/// share one loop, each sum with a carry chain of its own; the rest of the second sum follows.
+/// One loop for both sums, rather than a loop each, halves the loops a column starts, whose
+/// set-up costs as much as a dozen limb products.
 #[inline(always)]
-fn dot(x: &[u64], y: &[u64]) -> Column {
-    let (mut even, mut odd) = (Column::ZERO, Column::ZERO);
-    let (x_pairs, y_pairs) = (x.chunks_exact(2), y.chunks_exact(2));
-    let (x_rest, y_rest) = (x_pairs.remainder(), y_pairs.remainder());
-    for (xs, ys) in x_pairs.zip(y_pairs) {
-        even.add_product(xs[0], ys[0]);
-        odd.add_product(xs[1], ys[1]);
+fn square_column(acc: &mut Column, x: &[u64], y: &[u64], u: &[u64], v: &[u64]) {
+    let shared = x.len();
+    let (y, v) = (&y[..shared], &v[..u.len()]);
+    let mut products = Column::ZERO;
+    for k in 0..shared {
+        products.add_product(x[k], y[k]);
+        acc.add_product(u[k], v[k]);
     }
-    for (&a, &b) in x_rest.iter().zip(y_rest) {
-        even.add_product(a, b);
+    for k in shared..u.len() {
+        acc.add_product(u[k], v[k]);
     }
-    even.add(odd);
-    even
+    acc.add(products.doubled());
 }
 
 /// The result is `carry·R + out < 2n`; brings it below `n`.
