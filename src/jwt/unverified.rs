@@ -155,9 +155,10 @@ impl<'a> UnverifiedToken<'a> {
         &self.claims
     }
 
-    /// Hands out the claims once the signature has been verified.
-    pub(crate) fn into_claims(self) -> RawClaims {
-        self.claims
+    /// Hands out the claims, and the `kid` they were verified under, once the signature has
+    /// been verified.
+    pub(crate) fn into_claims(self) -> (RawClaims, Option<String>) {
+        (self.claims, self.kid)
     }
 }
 
