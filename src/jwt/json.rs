@@ -15,6 +15,8 @@ use serde_json::{Map, Value};
 
 use crate::identity::{TeamInfo, UserInfo};
 
+mod scan;
+
 /// Why [`parse_object`] refused its input.
 pub(crate) enum ObjectError {
     /// Not a single JSON object (syntax, trailing data, too deep, not an object).
@@ -304,7 +306,7 @@ fn skip_once<'de, A: MapAccess<'de>>(seen: &mut bool, access: &mut A) -> Result<
 /// fixed slots (no map insertions on the hot path), `user` and `team` already typed when they
 /// have their usual shape, every other claim in `extra`. Duplicate names are refused across
 /// all of them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct RawClaims {
     pub iss: Option<Value>,
     pub sub: Option<Value>,
@@ -397,12 +399,18 @@ fn record<'de, T: Record, A: MapAccess<'de>>(access: &mut A) -> Result<Result<T,
 
 /// Parses a JWT claims set like [`parse_object`] into [`RawClaims`].
 pub(crate) fn parse_claims(bytes: &[u8]) -> Result<RawClaims, ObjectError> {
-    serde_json::from_slice::<RawClaims>(bytes).map_err(classify)
+    match scan::claims(bytes) {
+        Some(claims) => Ok(claims),
+        None => serde_json::from_slice::<RawClaims>(bytes).map_err(classify),
+    }
 }
 
 /// Parses a JOSE header like [`parse_object`], keeping only the members the verifier reads.
 pub(crate) fn parse_header(bytes: &[u8]) -> Result<HeaderFields<'_>, ObjectError> {
-    serde_json::from_slice::<HeaderFields<'_>>(bytes).map_err(classify)
+    match scan::header(bytes) {
+        Some(header) => Ok(header),
+        None => serde_json::from_slice::<HeaderFields<'_>>(bytes).map_err(classify),
+    }
 }
 
 fn classify(err: serde_json::Error) -> ObjectError {
