@@ -175,9 +175,9 @@ pub(crate) fn normalize_typ(typ: &str) -> String {
 
 /// Finds the two dots of a compact JWS in one pass; any other count is malformed.
 fn dots(token: &str) -> Result<(usize, usize), JwtError> {
-    const NOT_THREE: JwtError = JwtError::Malformed("not three segments");
-    let first = token.find('.').ok_or(NOT_THREE)?;
-    let second = first + 1 + token[first + 1..].find('.').ok_or(NOT_THREE)?;
+    let not_three = || JwtError::Malformed("not three segments");
+    let first = token.find('.').ok_or_else(not_three)?;
+    let second = first + 1 + token[first + 1..].find('.').ok_or_else(not_three)?;
     if token[second + 1..].contains('.') {
         return Err(JwtError::Malformed("more than three segments"));
     }
