@@ -131,18 +131,56 @@ impl fmt::Display for Origin {
 /// # Errors
 /// As [`Origin::parse`].
 pub fn parse_url(url: &str) -> Result<ParsedUrl<'_>, OriginError> {
-    let (scheme_text, after_scheme) = url
-        .split_once("://")
+    let (origin, rest) = split_url(url)?;
+    Ok(ParsedUrl {
+        origin: Origin {
+            scheme: origin.scheme,
+            host: origin.host.to_ascii_lowercase(),
+            port: origin.port,
+        },
+        rest,
+    })
+}
+
+/// The origin of a URL as written in it: the host borrowed and not lower-cased, so that
+/// comparing it with an [`Origin`] allocates nothing.
+pub(crate) struct UrlOrigin<'a> {
+    scheme: Scheme,
+    host: &'a str,
+    port: u16,
+}
+
+impl<'a> UrlOrigin<'a> {
+    /// Parses the origin of `url` as [`Origin::parse`] does.
+    pub(crate) fn parse(url: &'a str) -> Result<Self, OriginError> {
+        split_url(url).map(|(origin, _)| origin)
+    }
+}
+
+impl Origin {
+    /// True when `url` has this origin: what [`Origin::parse`] would give for it equals `self`.
+    pub(crate) fn matches(&self, url: &UrlOrigin<'_>) -> bool {
+        // `self.host` is lower-cased, so this is equality after lower-casing `url.host`.
+        self.scheme == url.scheme
+            && self.port == url.port
+            && url.host.eq_ignore_ascii_case(&self.host)
+    }
+}
+
+fn split_url(url: &str) -> Result<(UrlOrigin<'_>, &str), OriginError> {
+    // Byte comparisons, not substring searches: this runs for every token's `iss`.
+    let (scheme, after_scheme) = [Scheme::Https, Scheme::Http]
+        .into_iter()
+        .find_map(|scheme| {
+            let name = scheme.as_str().as_bytes();
+            let head = url.as_bytes().get(..name.len() + "://".len())?;
+            (head[..name.len()].eq_ignore_ascii_case(name) && head.ends_with(b"://"))
+                .then(|| (scheme, &url[head.len()..]))
+        })
         .ok_or(OriginError::UnsupportedScheme)?;
-    let scheme = if scheme_text.eq_ignore_ascii_case("https") {
-        Scheme::Https
-    } else if scheme_text.eq_ignore_ascii_case("http") {
-        Scheme::Http
-    } else {
-        return Err(OriginError::UnsupportedScheme);
-    };
     let authority_end = after_scheme
-        .find(['/', '?', '#'])
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
         .unwrap_or(after_scheme.len());
     let (authority, rest) = after_scheme.split_at(authority_end);
     if authority.contains('@') {
@@ -153,14 +191,7 @@ pub fn parse_url(url: &str) -> Result<ParsedUrl<'_>, OriginError> {
         None => scheme.default_port(),
         Some(text) => parse_port(text)?,
     };
-    Ok(ParsedUrl {
-        origin: Origin {
-            scheme,
-            host: host.to_ascii_lowercase(),
-            port,
-        },
-        rest,
-    })
+    Ok((UrlOrigin { scheme, host, port }, rest))
 }
 
 fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), OriginError> {
@@ -193,7 +224,7 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), OriginError>
     let valid = host
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
-    if !valid || host.starts_with('.') || host.contains("..") {
+    if !valid || host.starts_with('.') || host.as_bytes().windows(2).any(|w| w == b"..") {
         return Err(OriginError::InvalidHost);
     }
     Ok((host, port))
@@ -297,5 +328,25 @@ mod tests {
         assert!(!Origin::parse("http://api.runbeam.io")
             .unwrap()
             .is_secure_or_loopback());
+    }
+
+    #[test]
+    fn an_origin_matches_the_urls_that_parse_to_it() {
+        let trusted = Origin::parse("https://api.runbeam.io").unwrap();
+        for url in [
+            "https://api.runbeam.io",
+            "HTTPS://API.Runbeam.IO:443/api/cli/x",
+            "https://api.runbeam.io?x#y",
+            "https://api.runbeam.io:444",
+            "http://api.runbeam.io",
+            "https://api.runbeam.io.evil.com",
+            "https://api.runbeam.io@evil.com",
+            "https://[::1]:443",
+            "api.runbeam.io",
+        ] {
+            let parsed = Origin::parse(url).ok();
+            let matched = UrlOrigin::parse(url).is_ok_and(|origin| trusted.matches(&origin));
+            assert_eq!(matched, parsed.as_ref() == Some(&trusted), "{url}");
+        }
     }
 }

@@ -784,6 +784,15 @@ fn parser_exposes_only_unverified_views() {
     let parsed = UnverifiedToken::parse(&token).unwrap();
     assert_eq!(parsed.unverified_kid(), Some("rust-main"));
     assert_eq!(parsed.unverified_issuer(), Some(ISS));
+    assert_eq!(parsed.unverified_typ(), Some("JWT"));
+    for name in ["iss", "user", "exp"] {
+        assert_eq!(
+            parsed.unverified_claim(name),
+            Some(&claims()[name]),
+            "{name}"
+        );
+    }
+    assert_eq!(parsed.unverified_claim("team"), None);
     assert_eq!(format!("{parsed:?}"), "UnverifiedToken([redacted])");
     // A missing kid is the validator's decision (it depends on the options), not the parser's.
     let a2 = fixture("rfc7515_a2.jws");

@@ -111,7 +111,7 @@ pub(crate) fn check_claims(
     rules: &ClaimRules<'_>,
 ) -> Result<JwtClaims, JwtError> {
     for name in rules.required {
-        if raw.get(name).is_none_or(Value::is_null) {
+        if !raw.is_set(name) {
             return Err(JwtError::MissingClaim(name.clone()));
         }
     }
@@ -121,7 +121,9 @@ pub(crate) fn check_claims(
     let sub = take_string(raw.sub.take(), "sub")?;
     let aud = raw.aud.take().map(audience).transpose()?;
     if !rules.audience.is_empty() {
-        let aud = aud.as_ref().ok_or(JwtError::MissingClaim("aud".into()))?;
+        let aud = aud
+            .as_ref()
+            .ok_or_else(|| JwtError::MissingClaim("aud".into()))?;
         if !rules.audience.iter().any(|wanted| aud.contains(wanted)) {
             return Err(JwtError::AudienceMismatch);
         }
@@ -141,7 +143,8 @@ pub(crate) fn check_claims(
 
 /// `exp` (required), `nbf` and `iat` as NumericDates.
 fn dates(raw: &RawClaims) -> Result<(u64, Option<u64>, Option<u64>), JwtError> {
-    let exp = numeric_date(raw.exp.as_ref(), "exp")?.ok_or(JwtError::MissingClaim("exp".into()))?;
+    let exp = numeric_date(raw.exp.as_ref(), "exp")?
+        .ok_or_else(|| JwtError::MissingClaim("exp".into()))?;
     let nbf = numeric_date(raw.nbf.as_ref(), "nbf")?;
     let iat = numeric_date(raw.iat.as_ref(), "iat")?;
     Ok((exp, nbf, iat))
@@ -265,13 +268,16 @@ fn audience(value: Value) -> Result<Audience, JwtError> {
     }
 }
 
+/// A `user` or `team` claim: the record read while parsing, or the value as sent converted
+/// now (`null` counting as absent).
 fn take_typed<T: serde::de::DeserializeOwned>(
-    value: Option<Value>,
+    sent: Option<Result<T, Value>>,
     name: &'static str,
 ) -> Result<Option<T>, JwtError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => serde_json::from_value(value)
+    match sent {
+        None | Some(Err(Value::Null)) => Ok(None),
+        Some(Ok(record)) => Ok(Some(record)),
+        Some(Err(value)) => serde_json::from_value(value)
             .map(Some)
             .map_err(|_| JwtError::ClaimFormat(name)),
     }
@@ -280,6 +286,7 @@ fn take_typed<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jwt::json::parse_claims;
     use serde_json::json;
 
     const NOW: u64 = 1_700_000_000;
@@ -302,9 +309,7 @@ mod tests {
             base.extend(extra);
         }
         base.as_object_mut().unwrap().retain(|_, v| !v.is_null());
-        crate::jwt::json::parse_claims(base.to_string().as_bytes())
-            .ok()
-            .unwrap()
+        parse_claims(base.to_string().as_bytes()).ok().unwrap()
     }
 
     #[test]
@@ -374,5 +379,47 @@ mod tests {
         };
         assert_eq!(odd.api_base_url(), "joe");
         assert!(odd.is_expired(), "exp in 2023 is in the past");
+    }
+
+    /// `user` or `team` as the claims held it before records were read directly: the value
+    /// as sent, converted.
+    fn from_sent<T: serde::de::DeserializeOwned>(sent: Option<&Value>) -> Option<Option<T>> {
+        match sent {
+            None | Some(Value::Null) => Some(None),
+            Some(value) => serde_json::from_value(value.clone()).ok().map(Some),
+        }
+    }
+
+    #[test]
+    fn claims_read_in_one_pass_give_the_verdicts_of_a_value() {
+        use crate::identity::{TeamInfo, UserInfo};
+        use crate::jwt::json::tests::{hostile_values, objects_around};
+        use crate::jwt::json::{parse_object, ObjectError};
+
+        for name in ["user", "team", "iss", "exp", "scope"] {
+            for value in hostile_values() {
+                for payload in objects_around(name, &value) {
+                    let shown = String::from_utf8_lossy(&payload);
+                    let (old, new) = (parse_object(&payload), parse_claims(&payload));
+                    let (old, mut new) = match (old, new) {
+                        (Ok(old), Ok(new)) => (old, new),
+                        (Err(ObjectError::Invalid), Err(ObjectError::Invalid))
+                        | (Err(ObjectError::Duplicate), Err(ObjectError::Duplicate)) => continue,
+                        _ => panic!("verdicts differ on {shown}"),
+                    };
+                    for member in ["iss", "sub", "exp", "user", "team", "scope", "a", "b"] {
+                        let set = old.get(member).is_some_and(|value| !value.is_null());
+                        assert_eq!(new.is_set(member), set, "{member} in {shown}");
+                    }
+                    assert_eq!(new.iss.as_ref(), old.get("iss"), "{shown}");
+                    assert_eq!(new.exp.as_ref(), old.get("exp"), "{shown}");
+                    assert_eq!(new.extra.get("scope"), old.get("scope"), "{shown}");
+                    let user = take_typed::<UserInfo>(new.user.take(), "user").ok();
+                    assert_eq!(user, from_sent(old.get("user")), "{shown}");
+                    let team = take_typed::<TeamInfo>(new.team.take(), "team").ok();
+                    assert_eq!(team, from_sent(old.get("team")), "{shown}");
+                }
+            }
+        }
     }
 }

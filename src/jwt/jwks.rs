@@ -1,7 +1,7 @@
 //! JWK Sets: [`parse_jwks`] (pure, fuzzed) into a [`JwkSet`] of usable keys by `kid`. The
 //! cache that keeps sets by URL is `keyset::cache`.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,7 +28,9 @@ enum Slot {
 /// The usable keys of a JWKS, parsed once, by `kid`.
 #[derive(Debug, Clone, Default)]
 pub struct JwkSet {
-    keys: HashMap<String, Slot>,
+    /// Ordered rather than hashed: a set holds a few keys, and comparing a `kid` with them
+    /// costs less than hashing it.
+    keys: BTreeMap<String, Slot>,
     skipped: usize,
 }
 

@@ -1,13 +1,16 @@
 //! Parsing a compact JWS from untrusted input, before anything is verified. Pure; fuzzed.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::error::{escape_untrusted, JwtError};
-use super::json::{parse_claims, parse_header, HeaderFields, ObjectError, RawClaims};
+use super::json::{
+    parse_claims, parse_header, parse_object, HeaderFields, ObjectError, RawClaims, Sent,
+};
 
 /// The default cap on a token's length in bytes (16 KiB).
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -24,8 +27,15 @@ pub struct UnverifiedToken<'a> {
     kid: Option<String>,
     typ: Option<String>,
     signing_input: &'a [u8],
-    signature: Vec<u8>,
+    /// The decoded header, claims and signature, one after the other: one allocation.
+    decoded: Vec<u8>,
+    /// Where the claims start in `decoded`.
+    claims_at: usize,
+    /// Where the signature starts in `decoded`.
+    signature_at: usize,
     claims: RawClaims,
+    /// Every claim as a [`Value`], parsed from the decoded claims when first asked for.
+    every_claim: OnceLock<Map<String, Value>>,
 }
 
 impl fmt::Debug for UnverifiedToken<'_> {
@@ -64,8 +74,8 @@ impl<'a> UnverifiedToken<'a> {
                 max: max_bytes,
             });
         }
+        let (first, second) = dots(token)?;
         let bytes = token.as_bytes();
-        let (first, second) = dots(bytes)?;
         let header_b64 = &bytes[..first];
         let claims_b64 = &bytes[first + 1..second];
         let signature_b64 = &bytes[second + 1..];
@@ -73,34 +83,33 @@ impl<'a> UnverifiedToken<'a> {
             return Err(JwtError::Malformed("empty segment"));
         }
 
-        let header = URL_SAFE_NO_PAD
-            .decode(header_b64)
-            .map_err(|_| JwtError::Malformed("header is not strict base64url"))?;
-        let mut header = parse_header(&header).map_err(|err| match err {
-            ObjectError::Duplicate => JwtError::DuplicateMember("header"),
-            ObjectError::Invalid => JwtError::Malformed("header is not a JSON object"),
-        })?;
-        let typ = match header.typ.take() {
-            Some(Value::String(typ)) => Some(typ),
-            _ => None,
-        };
-        let kid = check_header(header)?;
-        let claims = URL_SAFE_NO_PAD
-            .decode(claims_b64)
-            .map_err(|_| JwtError::Malformed("claims are not strict base64url"))?;
-        let claims = parse_claims(&claims).map_err(|err| match err {
+        // One buffer for all three segments, decoded and checked in order.
+        let header_len = decoded_len(header_b64);
+        let claims_len = decoded_len(claims_b64);
+        let mut decoded = vec![0; header_len + claims_len + decoded_len(signature_b64)];
+        let (header, rest) = decoded.split_at_mut(header_len);
+        decode(header_b64, header, "header is not strict base64url")?;
+        let (kid, typ) = read_header(header)?;
+        let (claims, signature) = rest.split_at_mut(claims_len);
+        decode(claims_b64, claims, "claims are not strict base64url")?;
+        let claims = parse_claims(claims).map_err(|err| match err {
             ObjectError::Duplicate => JwtError::DuplicateMember("claims"),
             ObjectError::Invalid => JwtError::Malformed("claims are not a JSON object"),
         })?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature_b64)
-            .map_err(|_| JwtError::Malformed("signature is not strict base64url"))?;
+        decode(
+            signature_b64,
+            signature,
+            "signature is not strict base64url",
+        )?;
         Ok(Self {
             kid,
             typ,
             signing_input: &bytes[..second],
-            signature,
+            decoded,
+            claims_at: header_len,
+            signature_at: header_len + claims_len,
             claims,
+            every_claim: OnceLock::new(),
         })
     }
 
@@ -117,7 +126,12 @@ impl<'a> UnverifiedToken<'a> {
 
     /// A claim by name, not yet verified.
     pub fn unverified_claim(&self, name: &str) -> Option<&Value> {
-        self.claims.get(name)
+        self.every_claim
+            .get_or_init(|| {
+                // These bytes parsed into `claims` already, so they parse again.
+                parse_object(&self.decoded[self.claims_at..self.signature_at]).unwrap_or_default()
+            })
+            .get(name)
     }
 
     /// The `iss` claim when it is a string; read before verification only to pick among
@@ -133,7 +147,7 @@ impl<'a> UnverifiedToken<'a> {
 
     /// The decoded signature bytes.
     pub fn signature(&self) -> &[u8] {
-        &self.signature
+        &self.decoded[self.signature_at..]
     }
 
     /// All claims, not yet verified; for checks that can only reject.
@@ -141,9 +155,10 @@ impl<'a> UnverifiedToken<'a> {
         &self.claims
     }
 
-    /// Hands out the claims once the signature has been verified.
-    pub(crate) fn into_claims(self) -> RawClaims {
-        self.claims
+    /// Hands out the claims, and the `kid` they were verified under, once the signature has
+    /// been verified.
+    pub(crate) fn into_claims(self) -> (RawClaims, Option<String>) {
+        (self.claims, self.kid)
     }
 }
 
@@ -159,30 +174,50 @@ pub(crate) fn normalize_typ(typ: &str) -> String {
 }
 
 /// Finds the two dots of a compact JWS in one pass; any other count is malformed.
-fn dots(bytes: &[u8]) -> Result<(usize, usize), JwtError> {
-    let mut found = [0usize; 2];
-    let mut count = 0;
-    for (index, &byte) in bytes.iter().enumerate() {
-        if byte == b'.' {
-            if count == 2 {
-                return Err(JwtError::Malformed("more than three segments"));
-            }
-            found[count] = index;
-            count += 1;
-        }
+fn dots(token: &str) -> Result<(usize, usize), JwtError> {
+    let not_three = || JwtError::Malformed("not three segments");
+    let first = token.find('.').ok_or_else(not_three)?;
+    let second = first + 1 + token[first + 1..].find('.').ok_or_else(not_three)?;
+    if token[second + 1..].contains('.') {
+        return Err(JwtError::Malformed("more than three segments"));
     }
-    if count != 2 {
-        return Err(JwtError::Malformed("not three segments"));
+    Ok((first, second))
+}
+
+/// The exact decoded length of an unpadded base64url segment (a length that no encoding
+/// has, `4n + 1`, fails to decode anyway).
+fn decoded_len(segment: &[u8]) -> usize {
+    segment.len() / 4 * 3 + [0, 0, 1, 2][segment.len() % 4]
+}
+
+/// Decodes a strict base64url segment into `out`, which is exactly its decoded length.
+fn decode(segment: &[u8], out: &mut [u8], malformed: &'static str) -> Result<(), JwtError> {
+    match URL_SAFE_NO_PAD.decode_slice(segment, out) {
+        Ok(len) if len == out.len() => Ok(()),
+        _ => Err(JwtError::Malformed(malformed)),
     }
-    Ok((found[0], found[1]))
+}
+
+/// Parses and checks the decoded header; returns its `kid` (`None` when absent) and `typ`
+/// (when a string).
+fn read_header(header: &[u8]) -> Result<(Option<String>, Option<String>), JwtError> {
+    let header = parse_header(header).map_err(|err| match err {
+        ObjectError::Duplicate => JwtError::DuplicateMember("header"),
+        ObjectError::Invalid => JwtError::Malformed("header is not a JSON object"),
+    })?;
+    let typ = match &header.typ {
+        Some(Sent::Text(typ)) => Some(typ.as_ref().to_owned()),
+        _ => None,
+    };
+    Ok((check_header(header)?, typ))
 }
 
 /// Checks the header and returns its `kid`, `None` when absent. A `kid` that is present but
 /// unusable is an error here, whatever the validator's options: only absence can be allowed.
-fn check_header(header: HeaderFields) -> Result<Option<String>, JwtError> {
+fn check_header(header: HeaderFields<'_>) -> Result<Option<String>, JwtError> {
     match &header.alg {
-        Some(Value::String(alg)) if alg == "RS256" => {}
-        Some(Value::String(alg)) => return Err(JwtError::UnsupportedAlg(escape_untrusted(alg))),
+        Some(Sent::Text(alg)) if alg == "RS256" => {}
+        Some(Sent::Text(alg)) => return Err(JwtError::UnsupportedAlg(escape_untrusted(alg))),
         Some(_) => return Err(JwtError::UnsupportedAlg("(not a string)".into())),
         None => return Err(JwtError::UnsupportedAlg("(missing)".into())),
     }
@@ -191,7 +226,9 @@ fn check_header(header: HeaderFields) -> Result<Option<String>, JwtError> {
     }
     match header.kid {
         None => Ok(None),
-        Some(Value::String(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_BYTES => Ok(Some(kid)),
+        Some(Sent::Text(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_BYTES => {
+            Ok(Some(kid.into_owned()))
+        }
         Some(_) => Err(JwtError::MissingKid),
     }
 }

@@ -21,7 +21,7 @@ use super::verified::{Verified, VerifiedTokens};
 use crate::error::{ConfigError, RunbeamError};
 use crate::http::parse_root_certificates;
 use crate::http::Agents;
-use crate::origin::{parse_url, Origin};
+use crate::origin::{parse_url, Origin, UrlOrigin};
 
 /// Runbeam's JWKS path under a trusted issuer's origin.
 const WELL_KNOWN_JWKS_PATH: &str = "/api/.well-known/jwks.json";
@@ -284,13 +284,13 @@ impl JwtValidator {
         let keys = self.key_source_for(iss)?;
         let key = self.key_from(keys, selector)?;
         let key = self.check_signature(&token, keys, selector, key, now)?;
-        let kid = token.unverified_kid().map(str::to_owned);
         let rules = ClaimRules {
             times: self.times,
             audience: &self.audience,
             required: &self.required_claims,
         };
-        let claims = check_claims(token.into_claims(), now, &rules)?;
+        let (claims, kid) = token.into_claims();
+        let claims = check_claims(claims, now, &rules)?;
         Ok(Verified { claims, kid, key })
     }
 
@@ -390,10 +390,12 @@ impl JwtValidator {
             // Only a JWKS URI or a static set is configured: those keys are the trust anchor.
             return Ok(keys);
         }
-        let origin = parse_url(iss).ok().map(|parsed| parsed.origin);
+        let origin = UrlOrigin::parse(iss).ok();
         let matched = self.issuers.iter().find(|trusted| match &trusted.exact {
             Some(exact) => exact == iss,
-            None => origin.as_ref() == Some(&trusted.origin),
+            None => origin
+                .as_ref()
+                .is_some_and(|origin| trusted.origin.matches(origin)),
         });
         match matched {
             Some(trusted) => Ok(self.keys.as_ref().unwrap_or(&trusted.keys)),

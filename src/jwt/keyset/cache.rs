@@ -1,7 +1,7 @@
 //! [`JwksCache`]: key sets by URL, with TTL, single flight, a refresh cooldown (unknown
 //! `kid`, key replaced under a known `kid`) and stale-on-error.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -89,7 +89,9 @@ struct Entry {
 /// or RSA work; concurrent misses on one URL wait on a condition variable for one fetch.
 #[derive(Default)]
 pub(crate) struct JwksCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    /// Ordered rather than hashed: a cache holds a few URLs, and comparing one with them
+    /// costs less than hashing it on every lookup.
+    entries: Mutex<BTreeMap<String, Entry>>,
     fetched: Condvar,
 }
 
@@ -115,7 +117,7 @@ enum Step {
 }
 
 impl JwksCache {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Entry>> {
         // A panic elsewhere cannot leave an entry half-written (every write is one
         // assignment), so a poisoned map is still consistent.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
@@ -169,7 +171,8 @@ impl JwksCache {
         decide: impl Fn(&Entry, Instant) -> Step,
         fetch: impl FnOnce(Option<&Validators>) -> Result<Refresh, JwtError>,
     ) -> Result<Arc<VerifyingKey>, JwtError> {
-        let deadline = Instant::now() + policy.wait;
+        // Set on the first wait: a lookup that never waits reads the clock once.
+        let mut deadline = None;
         let mut map = self.lock();
         loop {
             let now = policy.clock.now();
@@ -180,6 +183,7 @@ impl JwksCache {
             match step {
                 Step::Done(result) => return result,
                 Step::Wait => {
+                    let deadline = *deadline.get_or_insert_with(|| Instant::now() + policy.wait);
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         return Err(JwtError::JwksTimeout(url.to_owned()));
