@@ -10,6 +10,13 @@ pub fn parse_token(data: &[u8]) -> bool {
     std::str::from_utf8(data).is_ok_and(|text| crate::jwt::UnverifiedToken::parse(text).is_ok())
 }
 
+/// The quick reader of JWT headers and claims sets (`jwt/json/scan.rs`) against
+/// `serde_json`: wherever the quick reader reads the bytes, both must read the same (a
+/// difference panics). `true` when the quick reader read them.
+pub fn token_json(data: &[u8]) -> bool {
+    crate::jwt::json::read_as_serde_json_reads(data)
+}
+
 /// The JWKS parser, with the default key policy.
 pub fn parse_jwks(data: &[u8]) -> bool {
     crate::jwt::parse_jwks(data).is_ok()
@@ -249,6 +256,11 @@ mod tests {
     #[test]
     fn parse_token_seeds_replay() {
         replay("parse_token", 10, Rejects::RefusedLater, super::parse_token);
+    }
+
+    #[test]
+    fn token_json_seeds_replay() {
+        replay("token_json", 4, Rejects::RefusedByParser, super::token_json);
     }
 
     #[test]

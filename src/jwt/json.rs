@@ -17,6 +17,9 @@ use crate::identity::{TeamInfo, UserInfo};
 
 mod scan;
 
+#[cfg(any(test, fuzzing))]
+pub(crate) use scan::read_as_serde_json_reads;
+
 /// Why [`parse_object`] refused its input.
 pub(crate) enum ObjectError {
     /// Not a single JSON object (syntax, trailing data, too deep, not an object).

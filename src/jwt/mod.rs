@@ -51,7 +51,7 @@
 
 pub(crate) mod claims;
 pub(crate) mod error;
-mod json;
+pub(crate) mod json;
 mod jwks;
 mod keyset;
 pub(crate) mod modexp;
