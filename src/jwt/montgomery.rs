@@ -149,7 +149,6 @@ pub(crate) fn square(
         }
         square_column(
             &mut acc,
-            len,
             &a[..half],
             &a_rev[top..],
             &out[..i],
@@ -168,7 +167,6 @@ pub(crate) fn square(
         }
         square_column(
             &mut acc,
-            len,
             &a[from..from + half],
             a_rev,
             &out[from..],
@@ -194,54 +192,28 @@ fn dot2_into(acc: &mut Column, x: &[u64], y: &[u64], u: &[u64], v: &[u64]) {
     acc.add(first);
 }
 
-/// Moduli of fewer limbs than this sum a squaring column's two parts in one loop; longer ones
-/// in a loop each. Measured per RSA verification (`VerifyingKey::verify`, one machine, one
-/// loop against two): 20.1 against 21.0 µs at 32 limbs, 41.0 against 44.5 µs at 48, but 75.1
-/// against 72.2 µs at 64.
-const SHARED_LOOP_BELOW: usize = 64;
-
 /// `acc += 2·Σ x[j]·y[j] + Σ u[k]·v[k]`, for `x` no longer than `u` (`y` and `v` may be
-/// longer than `x` and `u`: their tails are not read). Below [`SHARED_LOOP_BELOW`] limbs the
-/// first `x.len()` terms of both sums share one loop, each sum with a carry chain of its own,
-/// and the rest of the second sum follows: a loop started costs as much as a dozen limb
-/// products. From there on each sum has its loop, with the even and odd terms in chains of
-/// their own.
+/// longer than `x` and `u`: their tails are not read). The first `x.len()` terms of both sums
+/// share one loop, each sum with a carry chain of its own, and the rest of the second sum
+/// follows: a loop started costs as much as a dozen limb products.
 #[inline(always)]
-fn square_column(acc: &mut Column, limbs: usize, x: &[u64], y: &[u64], u: &[u64], v: &[u64]) {
-    if limbs >= SHARED_LOOP_BELOW {
-        acc.add(dot(x, &y[..x.len()]).doubled());
-        acc.add(dot(u, &v[..u.len()]));
-        return;
-    }
+fn square_column(acc: &mut Column, x: &[u64], y: &[u64], u: &[u64], v: &[u64]) {
+    // The shared loop reads slices of exactly its length, cut here: a bounds check left in
+    // it costs two instructions a product and a register the loop needs, about a tenth of
+    // the squaring. The second loop stays written over `u` and `v` as they are: cut the same
+    // way, the compiler unrolls it into a slower form.
     let shared = x.len();
-    let (y, v) = (&y[..shared], &v[..u.len()]);
+    let v = &v[..u.len()];
+    let (y, u_shared, v_shared) = (&y[..shared], &u[..shared], &v[..shared]);
     let mut products = Column::ZERO;
     for k in 0..shared {
         products.add_product(x[k], y[k]);
-        acc.add_product(u[k], v[k]);
+        acc.add_product(u_shared[k], v_shared[k]);
     }
     for k in shared..u.len() {
         acc.add_product(u[k], v[k]);
     }
     acc.add(products.doubled());
-}
-
-/// `Σ x[j]·y[j]` over two slices of the same length. Two accumulators, for the even and the
-/// odd terms, halve the carry chains the processor has to follow one after the other.
-#[inline(always)]
-fn dot(x: &[u64], y: &[u64]) -> Column {
-    let (mut even, mut odd) = (Column::ZERO, Column::ZERO);
-    let (x_pairs, y_pairs) = (x.chunks_exact(2), y.chunks_exact(2));
-    let (x_rest, y_rest) = (x_pairs.remainder(), y_pairs.remainder());
-    for (xs, ys) in x_pairs.zip(y_pairs) {
-        even.add_product(xs[0], ys[0]);
-        odd.add_product(xs[1], ys[1]);
-    }
-    for (&a, &b) in x_rest.iter().zip(y_rest) {
-        even.add_product(a, b);
-    }
-    even.add(odd);
-    even
 }
 
 /// The result is `carry·R + out < 2n`; brings it below `n`.
