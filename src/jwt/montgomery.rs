@@ -13,9 +13,9 @@
 //!
 //! A column pairs `x[j]` with `y[i-j]`: one operand runs backwards. The callers hand that
 //! operand over with its limbs reversed, so every inner loop is a plain forward dot product
-//! the compiler turns into five instructions a product; and each such loop feeds two
-//! accumulators (two dot products side by side), so two carry chains run in parallel
-//! instead of one twice as long.
+//! the compiler turns into five instructions a product; and where a loop sums two dot
+//! products side by side, each feeds an accumulator of its own, so two carry chains run in
+//! parallel instead of one twice as long.
 //!
 //! The functions take slices and are `#[inline(always)]`, so a caller working on `[u64; N]`
 //! arrays gets a copy specialised to its `N`, with the loop bounds known at compile time.
@@ -195,7 +195,7 @@ fn dot2_into(acc: &mut Column, x: &[u64], y: &[u64], u: &[u64], v: &[u64]) {
 /// `acc += 2·Σ x[j]·y[j] + Σ u[k]·v[k]`, for `x` no longer than `u` (`y` and `v` may be
 /// longer than `x` and `u`: their tails are not read). The first `x.len()` terms of both sums
 /// share one loop, each sum with a carry chain of its own, and the rest of the second sum
-/// follows: a loop started costs as much as a dozen limb products.
+/// follows in a loop of its own.
 #[inline(always)]
 fn square_column(acc: &mut Column, x: &[u64], y: &[u64], u: &[u64], v: &[u64]) {
     // The shared loop reads slices of exactly its length, cut here: a bounds check left in
