@@ -22,7 +22,7 @@
 //! The moduli of 2048, 3072 and 4096 bits get a copy of the loop compiled for their limb
 //! count, on stack arrays; every other size runs the same code on heap buffers.
 
-use super::montgomery::{self, less_than, neg_inverse};
+use super::montgomery::{self, less_than, neg_inverse, Column};
 
 /// The length in bytes of the part of an expected image that varies (a SHA-256 digest).
 pub(crate) const SUFFIX_LEN: usize = 32;
@@ -114,26 +114,44 @@ impl PublicOperation {
         let Some(z) = self.reduced_power(signature) else {
             return false;
         };
-        // v = prefix_image + Σ h_t·weight_t < n·(1 + 4·2^64): two limbs above the modulus's.
-        let limbs = self.n.len();
-        let mut v = vec![0u64; limbs + 2];
-        v[..limbs].copy_from_slice(&self.prefix_image);
-        for (chunk, weight) in suffix.rchunks(8).zip(&self.suffix_weights) {
-            let h = chunk.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-            mul_add(&mut v, weight, h);
+        let mut h = [0u64; SUFFIX_LIMBS];
+        for (limb, chunk) in h.iter_mut().zip(suffix.rchunks(8)) {
+            *limb = be_word(chunk);
         }
-        // v ≡ z (mod n) with 0 <= z < n <= v + n: exactly when d = v - z >= 0 is q·n for some
-        // q < 2^128 (d < 2^67·n); such a q is d·n⁻¹ mod 2^128, found from d's two low limbs.
-        let mut d = v;
-        if sub_assign(&mut d, &z) {
-            return false;
+        // v = prefix_image + Σ h_t·weight_t < n·(1 + 4·2^64), summed a column of limb
+        // products at a time, as the Montgomery kernels do; nothing is stored.
+        let v_column = |acc: &mut Column, k: usize| {
+            acc.add_word(self.prefix_image[k]);
+            for (&h_t, weight) in h.iter().zip(&self.suffix_weights) {
+                acc.add_product(h_t, weight[k]);
+            }
+        };
+        // v ≡ z (mod n) with 0 <= z < n: exactly when v = z + q·n for some q < 2^128
+        // (v < 2^67·n); such a q is (v - z)·n⁻¹ mod 2^128, found from the two low limbs.
+        let mut low = Column::ZERO;
+        v_column(&mut low, 0);
+        let v0 = low.shift();
+        v_column(&mut low, 1);
+        let v_low = u128::from(v0) | (u128::from(low.shift()) << 64);
+        let z_low = u128::from(z[0]) | (u128::from(z[1]) << 64);
+        let q = v_low.wrapping_sub(z_low).wrapping_mul(self.n_inv_128);
+        let (q0, q1) = (q as u64, (q >> 64) as u64);
+        // Both sides a limb at a time: equal when every limb is, and what is left above the
+        // modulus's length.
+        let (mut v, mut rhs) = (Column::ZERO, Column::ZERO);
+        let mut n_below = 0; // n[k - 1]
+        for (k, (&z_k, &n_k)) in z.iter().zip(self.n.iter()).enumerate() {
+            v_column(&mut v, k);
+            rhs.add_word(z_k);
+            rhs.add_product(q0, n_k);
+            rhs.add_product(q1, n_below);
+            n_below = n_k;
+            if v.shift() != rhs.shift() {
+                return false;
+            }
         }
-        let d_low = u128::from(d[0]) | (u128::from(d[1]) << 64);
-        let q = d_low.wrapping_mul(self.n_inv_128);
-        let mut qn = vec![0u64; limbs + 2];
-        mul_add(&mut qn, &self.n, q as u64);
-        mul_add(&mut qn[1..], &self.n, (q >> 64) as u64);
-        qn == d
+        rhs.add_product(q1, n_below);
+        v == rhs
     }
 
     /// `s^exponent mod n` for the big-endian signature `signature`, as exactly `len` big-endian
@@ -319,36 +337,6 @@ fn power(
     }
 }
 
-/// `acc += a·b`, with the carry run up to the end of `acc` (which must hold the sum).
-fn mul_add(acc: &mut [u64], a: &[u64], b: u64) {
-    let mut carry = 0u128;
-    for (slot, &limb) in acc.iter_mut().zip(a) {
-        let sum = u128::from(*slot) + u128::from(limb) * u128::from(b) + carry;
-        *slot = sum as u64;
-        carry = sum >> 64;
-    }
-    for slot in acc.iter_mut().skip(a.len()) {
-        if carry == 0 {
-            break;
-        }
-        let sum = u128::from(*slot) + carry;
-        *slot = sum as u64;
-        carry = sum >> 64;
-    }
-}
-
-/// `a -= b` for `b` no longer than `a`; `true` when it borrowed (`a < b`).
-fn sub_assign(a: &mut [u64], b: &[u64]) -> bool {
-    let mut borrow = false;
-    for (k, limb) in a.iter_mut().enumerate() {
-        let (d, b1) = limb.overflowing_sub(b.get(k).copied().unwrap_or(0));
-        let (d, b2) = d.overflowing_sub(u64::from(borrow));
-        *limb = d;
-        borrow = b1 | b2;
-    }
-    borrow
-}
-
 /// Big-endian bytes as `limbs` little-endian `u64` limbs; `None` when they do not fit.
 fn to_limbs(bytes: &[u8], limbs: usize) -> Option<Box<[u64]>> {
     if bytes.len() > 8 * limbs {
@@ -356,9 +344,17 @@ fn to_limbs(bytes: &[u8], limbs: usize) -> Option<Box<[u64]>> {
     }
     let mut out = vec![0u64; limbs];
     for (limb, chunk) in out.iter_mut().zip(bytes.rchunks(8)) {
-        *limb = chunk.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        *limb = be_word(chunk);
     }
     Some(out.into_boxed_slice())
+}
+
+/// The value of up to 8 big-endian bytes; whole words take one load and a byte swap.
+fn be_word(bytes: &[u8]) -> u64 {
+    match <[u8; 8]>::try_from(bytes) {
+        Ok(word) => u64::from_be_bytes(word),
+        Err(_) => bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+    }
 }
 
 #[cfg(any(test, fuzzing))]

@@ -21,20 +21,28 @@
 //! arrays gets a copy specialised to its `N`, with the loop bounds known at compile time.
 
 /// A three-word column accumulator: `low` holds the bottom 128 bits, `high` what overflows.
-#[derive(Clone, Copy)]
-struct Column {
+/// One value has one representation, so equal accumulators hold equal sums.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Column {
     low: u128,
     high: u64,
 }
 
 impl Column {
-    const ZERO: Column = Column { low: 0, high: 0 };
+    pub(crate) const ZERO: Column = Column { low: 0, high: 0 };
 
     /// Adds `a·b`; the sum of a column's products cannot overflow: at most `2·128` products
     /// of less than `2^128` each, far below `2^192`.
     #[inline(always)]
-    fn add_product(&mut self, a: u64, b: u64) {
+    pub(crate) fn add_product(&mut self, a: u64, b: u64) {
         let (low, carry) = self.low.overflowing_add(u128::from(a) * u128::from(b));
+        self.low = low;
+        self.high += u64::from(carry);
+    }
+
+    #[inline(always)]
+    pub(crate) fn add_word(&mut self, word: u64) {
+        let (low, carry) = self.low.overflowing_add(u128::from(word));
         self.low = low;
         self.high += u64::from(carry);
     }
@@ -56,7 +64,7 @@ impl Column {
 
     /// The bottom word, and the accumulator moved down one word for the next column.
     #[inline(always)]
-    fn shift(&mut self) -> u64 {
+    pub(crate) fn shift(&mut self) -> u64 {
         let word = self.low as u64;
         self.low = (self.low >> 64) | (u128::from(self.high) << 64);
         self.high = 0;
